@@ -1,0 +1,1 @@
+"""Shared analyses: computed once per file (FileContext.analysis) and used by several rules."""

@@ -1,0 +1,49 @@
+"""Is this file about KeyPort? (SPEC section 2, "KeyPort context").
+
+Precision rests on it: generic names (`api_key`, `secret`) and shared shapes (`whsec_`, which
+Stripe uses too) count only in KeyPort-related code. A marker counts in code and strings, not
+when it appears only in comments.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from keyport_lint.context import FileContext, PythonContext
+from keyport_lint.settings import Settings
+
+
+@lru_cache(maxsize=16)
+def _marker_regex(markers: tuple[str, ...], names: tuple[str, ...]) -> re.Pattern[str]:
+    bounded = [rf"(?<![A-Za-z0-9_])(?:{n})(?![A-Za-z0-9_])" for n in names]
+    return re.compile("|".join([f"(?:{m})" for m in markers] + bounded) or r"(?!x)x",
+                      re.IGNORECASE)
+
+
+def marker_regex(settings: Settings) -> re.Pattern[str]:
+    """Context markers plus KeyPort-specific names, which count anywhere."""
+    return _marker_regex(tuple(settings["context-markers"]),
+                         tuple(settings["key-names"]) + tuple(settings["secret-names"]))
+
+
+def text_is_keyport_related(ctx: FileContext) -> bool:
+    return bool(marker_regex(ctx.settings).search(ctx.text))
+
+
+def is_keyport_related(ctx: FileContext) -> bool:
+    """Memoised per file through `ctx.analysis(is_keyport_related)`."""
+    if not isinstance(ctx, PythonContext):
+        return text_is_keyport_related(ctx)
+    from keyport_lint.analysis.facts import module_facts
+
+    regex = marker_regex(ctx.settings)
+    total = len(regex.findall(ctx.text))
+    facts = ctx.analysis(module_facts)
+    if total:
+        in_comments = sum(len(regex.findall(c)) for c in facts.comments)
+        if total > in_comments:
+            return True
+    if ctx.project is not None:
+        return ctx.project.imports_keyport_module(ctx.display, facts.imports)
+    return False

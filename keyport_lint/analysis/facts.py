@@ -1,0 +1,260 @@
+"""One traversal that collects the module facts most rules share.
+
+- the import alias table (local name -> dotted origin), a light stand-in for libcst's
+  QualifiedNameProvider, which costs several times the parse;
+- every string literal with the slot it sits in (assigned name, dict key, call argument,
+  parameter default), so secret rules look at literals, not at the whole tree again;
+- comment text, so KeyPort markers that appear only in comments do not make code "KeyPort code".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+import libcst.matchers as m
+
+from keyport_lint.context import PythonContext
+
+
+@dataclass
+class Slot:
+    """Where a literal sits. `name` is the assigned/keyed/keyword name when there is one."""
+
+    kind: str  # name | attribute | subscript | dict-key | keyword | param | call-arg
+    name: str = ""
+    call: str = ""  # resolved dotted callee for keyword / call-arg
+    index: int = -1  # positional index for call-arg
+    call_node: cst.Call | None = None
+    container: cst.CSTNode | None = None  # the Dict for dict-key slots
+
+
+@dataclass
+class Part:
+    """One token of a literal: a plain string or the literal text of an f-string."""
+
+    node: cst.CSTNode
+    content: str  # the raw source text between the quotes (escapes not processed)
+    lead: int  # characters in the token before the content (prefix and quotes)
+
+
+@dataclass
+class Literal:
+    node: cst.CSTNode
+    parts: list[Part]
+    value: str | None  # evaluated text when fully literal (no f-string fields)
+    slot: Slot | None = None
+
+    @property
+    def joined(self) -> str:
+        return "".join(p.content for p in self.parts)
+
+    def locate(self, offset: int) -> tuple[Part, tuple[int, int]]:
+        """Map an offset in `joined` to its part and (lines, column) inside that token."""
+        for part in self.parts:
+            if offset < len(part.content) or part is self.parts[-1]:
+                inner = part.lead + offset
+                raw = _token_text(part)
+                before = raw[:inner]
+                nl = before.count("\n")
+                col = inner - (before.rfind("\n") + 1) if nl else inner
+                return part, (nl, col)
+            offset -= len(part.content)
+        raise AssertionError("unreachable")
+
+
+@dataclass
+class ModuleFacts:
+    imports: dict[str, str] = field(default_factory=dict)
+    literals: list[Literal] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+
+    def resolve(self, node: cst.CSTNode | None) -> str:
+        """Dotted name of a Name/Attribute chain with its first segment resolved via imports."""
+        dotted = dotted_name(node)
+        if not dotted:
+            return ""
+        head, _, rest = dotted.partition(".")
+        origin = self.imports.get(head)
+        if origin is None:
+            return dotted
+        return f"{origin}.{rest}" if rest else origin
+
+
+def dotted_name(node: cst.CSTNode | None) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted_name(node.value)
+        return f"{base}.{node.attr.value}" if base else ""
+    if isinstance(node, cst.Call):
+        base = dotted_name(node.func)
+        return f"{base}()" if base else ""
+    return ""
+
+
+def _token_text(part: Part) -> str:
+    node = part.node
+    if isinstance(node, cst.SimpleString):
+        return node.value
+    if isinstance(node, cst.FormattedStringText):
+        return node.value
+    return ""
+
+
+def _simple_part(node: cst.SimpleString) -> Part:
+    raw = node.value
+    prefix_len = len(node.prefix)
+    quote = node.quote
+    return Part(node, raw[prefix_len + len(quote): len(raw) - len(quote)], prefix_len + len(quote))
+
+
+def _evaluated(node: cst.SimpleString) -> str | None:
+    try:
+        value = node.evaluated_value
+    except Exception:  # malformed escapes in odd code: treat as non-literal
+        return None
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return value
+
+
+def _module_name(node: cst.BaseExpression | None) -> str:
+    return dotted_name(node) if node is not None else ""
+
+
+class _Collector(m.MatcherDecoratableVisitor):
+    def __init__(self, facts: ModuleFacts) -> None:
+        super().__init__()
+        self.facts = facts
+        self.slots: dict[int, Slot] = {}
+        self.in_concat: set[int] = set()
+
+    # -- imports -----------------------------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = _module_name(alias.name)
+            if alias.asname and isinstance(alias.asname.name, cst.Name):
+                self.facts.imports[alias.asname.name.value] = full
+            else:
+                head = full.split(".")[0]
+                self.facts.imports[head] = head
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        module = "." * len(node.relative) + _module_name(node.module)
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            name = _module_name(alias.name)
+            local = (alias.asname.name.value
+                     if alias.asname and isinstance(alias.asname.name, cst.Name) else name)
+            sep = "" if module.endswith(".") else "."
+            self.facts.imports[local] = f"{module}{sep}{name}" if module else name
+
+    # -- comments ----------------------------------------------------------------------------
+    def visit_Comment(self, node: cst.Comment) -> None:
+        self.facts.comments.append(node.value)
+
+    # -- slots: record where the next literal sits ---------------------------------------------
+    def _slot(self, value: cst.CSTNode | None, slot: Slot) -> None:
+        if value is not None and isinstance(value, (cst.SimpleString, cst.ConcatenatedString,
+                                                   cst.FormattedString)):
+            self.slots[id(value)] = slot
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._target_slot(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._target_slot(node.target, node.value)
+
+    def _target_slot(self, target: cst.BaseExpression, value: cst.CSTNode | None) -> None:
+        if isinstance(target, cst.Name):
+            self._slot(value, Slot("name", target.value))
+        elif isinstance(target, cst.Attribute):
+            self._slot(value, Slot("attribute", target.attr.value))
+        elif isinstance(target, cst.Subscript) and len(target.slice) == 1:
+            index = target.slice[0].slice
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+                key = _evaluated(index.value)
+                if key is not None:
+                    self._slot(value, Slot("subscript", key))
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        for element in node.elements:
+            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+                key = _evaluated(element.key)
+                if key is not None:
+                    self._slot(element.value, Slot("dict-key", key, container=node))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        callee = self.facts.resolve(node.func)
+        position = 0
+        for arg in node.args:
+            if arg.keyword is not None:
+                self._slot(arg.value, Slot("keyword", arg.keyword.value, callee, -1, node))
+            elif not arg.star:
+                self._slot(arg.value, Slot("call-arg", "", callee, position, node))
+                position += 1
+
+    def visit_Param(self, node: cst.Param) -> None:
+        if node.default is not None:
+            self._slot(node.default, Slot("param", node.name.value))
+
+    # -- literals ----------------------------------------------------------------------------
+    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
+        if id(node) in self.in_concat:  # an inner link of a chain the outermost one handled
+            return
+        parts: list[Part] = []
+        values: list[str] | None = []
+        stack: list[cst.BaseExpression] = [node]
+        flat: list[cst.BaseExpression] = []
+        while stack:  # left-to-right flattening of nested concatenations
+            item = stack.pop()
+            if isinstance(item, cst.ConcatenatedString):
+                self.in_concat.add(id(item))
+                stack.append(item.right)
+                stack.append(item.left)
+            else:
+                flat.append(item)
+        for item in flat:
+            self.in_concat.add(id(item))
+            if isinstance(item, cst.SimpleString):
+                parts.append(_simple_part(item))
+                value = _evaluated(item)
+                if values is not None and value is not None:
+                    values.append(value)
+                else:
+                    values = None
+            elif isinstance(item, cst.FormattedString):
+                parts.extend(_fstring_parts(item))
+                values = None
+        self._add(node, parts, "".join(values) if values is not None else None)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if id(node) not in self.in_concat:
+            self._add(node, [_simple_part(node)], _evaluated(node))
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> None:
+        if id(node) not in self.in_concat:
+            has_fields = any(isinstance(p, cst.FormattedStringExpression) for p in node.parts)
+            parts = _fstring_parts(node)
+            value = None if has_fields else "".join(p.content for p in parts)
+            self._add(node, parts, value)
+
+    def _add(self, node: cst.CSTNode, parts: list[Part], value: str | None) -> None:
+        self.facts.literals.append(Literal(node, parts, value, self.slots.get(id(node))))
+
+
+def _fstring_parts(node: cst.FormattedString) -> list[Part]:
+    parts = []
+    for piece in node.parts:
+        if isinstance(piece, cst.FormattedStringText):
+            parts.append(Part(piece, piece.value, 0))
+    return parts
+
+
+def module_facts(ctx: PythonContext) -> ModuleFacts:
+    facts = ModuleFacts()
+    ctx.module.visit(_Collector(facts))
+    return facts

@@ -1,0 +1,207 @@
+"""The rule catalogue: rules/*.yaml (shipped in the wheel) validated by one schema.
+
+Every rule is data: id, kind, name, severity, message, rationale, examples and the kind's own
+parameters. Python implements only the kinds (keyport_lint/kinds/).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from keyport_lint.errors import UserError
+from keyport_lint.kinds import get_kind, kind_names
+from keyport_lint.kinds.base import REQUIRED
+from keyport_lint.schema import TYPES, check_type
+from keyport_lint.yamlio import LDict, load_yaml, suggest, where
+
+SEVERITIES = ("error", "warning")
+COMMON_FIELDS = {
+    "id", "kind", "name", "severity", "message", "rationale", "examples", "help-uri",
+    "context", "files",
+}
+BUILTIN_ID = re.compile(r"^KP[0-9]{3}$")
+USER_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
+DOCS_URI = "https://github.com/keyport-lint/keyport-lint/blob/main/docs/rules.md#{id}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    name: str
+    severity: str
+    message: str
+    rationale: str = ""
+    examples: dict[str, str] = field(default_factory=dict)
+    help_uri: str = ""
+    context: str = "any"
+    files: tuple[str, ...] = ("python",)
+    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    source: str = ""
+    line: int = 0
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+def rules_dir() -> Path:
+    """The built-in rules folder: inside the installed package, or the repository's rules/."""
+    packaged = Path(__file__).resolve().parent / "rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def _fail(msg: str, container: Any, key: Any = None) -> UserError:
+    file, line = where(container, key)
+    return UserError(msg, file or None, line)
+
+
+def validate_rule(raw: Any, *, builtin: bool) -> Rule:
+    """Check one rule mapping against the common schema and its kind's parameters."""
+    if not isinstance(raw, LDict):
+        raise _fail("each rule must be a mapping", raw)
+    for required in ("id", "kind", "message"):
+        if required not in raw:
+            raise _fail(f"rule is missing required field {required!r}", raw)
+    rule_id = raw["id"]
+    if not isinstance(rule_id, str):
+        raise _fail("rule id must be a string", raw, "id")
+    pattern = BUILTIN_ID if builtin else USER_ID
+    if not pattern.match(rule_id):
+        raise _fail(f"invalid rule id {rule_id!r}: ids look like ACME001 "
+                    "(capitals, then three digits)", raw, "id")
+    if not builtin and rule_id.startswith("KP"):
+        raise _fail(f"rule id {rule_id!r}: the KP prefix is reserved for built-in rules",
+                    raw, "id")
+    kind_name = raw["kind"]
+    if kind_name not in kind_names():
+        raise _fail(f"rule {rule_id}: unknown kind {kind_name!r}{suggest(kind_name, kind_names())}"
+                    f" (kinds: {', '.join(sorted(kind_names()))})", raw, "kind")
+    kind = get_kind(kind_name)
+    allowed = COMMON_FIELDS | set(kind.params)
+    for key in raw:
+        if key not in allowed:
+            raise _fail(f"rule {rule_id}: unknown field {key!r}{suggest(key, allowed)}", raw, key)
+    for key in ("name", "message", "rationale", "help-uri"):
+        if key in raw:
+            check_type(raw[key], "str", raw, key, f"rule {rule_id}: {key}")
+    severity = raw.get("severity", "error")
+    if severity not in SEVERITIES:
+        raise _fail(f"rule {rule_id}: severity must be one of {', '.join(SEVERITIES)}",
+                    raw, "severity")
+    context = raw.get("context", kind.default_context)
+    if context not in ("any", "keyport"):
+        raise _fail(f"rule {rule_id}: context must be 'any' or 'keyport'", raw, "context")
+    files = raw.get("files", list(kind.default_files))
+    check_type(files, "list[str]", raw, "files", f"rule {rule_id}: files")
+    for f in files:
+        if f not in ("python", "text"):
+            raise _fail(f"rule {rule_id}: files entries are 'python' or 'text', not {f!r}",
+                        raw, "files")
+    examples = raw.get("examples", {})
+    check_type(examples, "mapping", raw, "examples", f"rule {rule_id}: examples")
+    for key in examples:
+        if key not in ("bad", "good"):
+            raise _fail(f"rule {rule_id}: examples has only 'bad' and 'good', not {key!r}",
+                        examples, key)
+    params: dict[str, Any] = {}
+    for name, (type_name, default) in kind.params.items():
+        assert type_name in TYPES, type_name
+        if name in raw:
+            check_type(raw[name], type_name, raw, name, f"rule {rule_id}: {name}")
+            params[name] = raw[name]
+        elif default is REQUIRED:
+            raise _fail(f"rule {rule_id}: kind {kind_name} needs field {name!r}", raw)
+        else:
+            params[name] = default
+    message = raw["message"]
+    check_type(message, "str", raw, "message", f"rule {rule_id}: message")
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(message) if f}
+    except ValueError as exc:
+        raise _fail(f"rule {rule_id}: bad message template: {exc}", raw, "message") from None
+    unknown = {f.split(".")[0].split("[")[0] for f in fields} - set(kind.placeholders)
+    if unknown:
+        raise _fail(f"rule {rule_id}: unknown placeholder {{{sorted(unknown)[0]}}} in message; "
+                    f"kind {kind_name} offers: {', '.join(sorted(kind.placeholders)) or 'none'}",
+                    raw, "message")
+    rule = Rule(
+        id=rule_id, kind=kind_name, name=raw.get("name", rule_id.lower()), severity=severity,
+        message=message, rationale=raw.get("rationale", ""), examples=dict(examples),
+        help_uri=raw.get("help-uri", DOCS_URI.format(id=rule_id.lower()) if builtin else ""),
+        context=context, files=tuple(files), params=params, source=raw.file, line=raw.line,
+    )
+    kind.validate(rule, raw)
+    return rule
+
+
+def load_rule_document(doc: Any, source: str, *, builtin: bool) -> list[Rule]:
+    if doc is None:
+        return []
+    if not isinstance(doc, LDict) or "rules" not in doc:
+        raise UserError("a rule file holds a mapping with a 'rules:' list", source, 1)
+    for key in doc:
+        if key != "rules":
+            raise _fail(f"unknown top-level key {key!r} in a rule file (only 'rules')", doc, key)
+    items = doc["rules"]
+    check_type(items, "list[mapping]", doc, "rules", "rules")
+    rules = []
+    seen: dict[str, int] = {}
+    for raw in items:
+        rule = validate_rule(raw, builtin=builtin)
+        if rule.id in seen:
+            raise _fail(f"duplicate rule id {rule.id} (first defined at line {seen[rule.id]})",
+                        raw, "id")
+        seen[rule.id] = raw.line
+        rules.append(rule)
+    return rules
+
+
+def load_rule_file(path: Path, *, builtin: bool, display: str | None = None) -> list[Rule]:
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read rule file: {exc.strerror}", name) from None
+    return load_rule_document(load_yaml(text, name), name, builtin=builtin)
+
+
+@lru_cache(maxsize=1)
+def builtin_rules() -> tuple[Rule, ...]:
+    """All built-in rules, sorted by id; a broken built-in file is a packaging bug."""
+    rules: list[Rule] = []
+    base = rules_dir()
+    for path in sorted(base.glob("*.yaml")):
+        if path.name == "settings.yaml":
+            continue
+        rules.extend(load_rule_file(path, builtin=True, display=f"rules/{path.name}"))
+    ids = [r.id for r in rules]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    if dupes:
+        raise UserError(f"duplicate built-in rule ids: {', '.join(sorted(dupes))}")
+    return tuple(sorted(rules, key=lambda r: r.id))
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    name: str
+    type: str
+    default: Any
+    doc: str
+
+
+@lru_cache(maxsize=1)
+def settings_schema() -> dict[str, SettingSpec]:
+    path = rules_dir() / "settings.yaml"
+    doc = load_yaml(path.read_text(encoding="utf-8"), "rules/settings.yaml")
+    specs = {}
+    for name, spec in doc["settings"].items():
+        specs[name] = SettingSpec(name, spec["type"], spec["default"], spec.get("doc", ""))
+        check_type(spec["default"], spec["type"], spec, "default", f"settings.{name}")
+    return specs

@@ -1,0 +1,359 @@
+"""Configuration: discovery, `extend` chains, validation with file and line, effective rules.
+
+`.keyport-lint.yaml` or `[tool.keyport-lint]` in pyproject.toml (YAML wins in one directory);
+the nearest walking up from the working directory, unless `--config` names one.
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import hashlib
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from keyport_lint.catalog import (
+    Rule,
+    builtin_rules,
+    load_rule_document,
+    load_rule_file,
+    settings_schema,
+)
+from keyport_lint.errors import UserError
+from keyport_lint.schema import check_type
+from keyport_lint.settings import Settings
+from keyport_lint.yamlio import LDict, LList, load_yaml, suggest, where
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_NAMES = (".keyport-lint.yaml", ".keyport-lint.yml")
+TOP_KEYS = {
+    "extend": "str",
+    "select": "list[str]",
+    "ignore": "list[str]",
+    "fail-on": "str",
+    "severity": "mapping",
+    "exclude": "list[str]",
+    "per-file-ignores": "mapping",
+    "settings": "mapping",
+    "rules": "list[mapping]",
+    "rule-files": "list[str]",
+    "cache-dir": "str",
+}
+SEVERITIES = ("error", "warning")
+
+
+@dataclass
+class Config:
+    root: Path
+    path: Path | None = None
+    select: list[str] = field(default_factory=lambda: [""])
+    ignore: list[str] = field(default_factory=list)
+    fail_on: str = "warning"
+    severity: dict[str, str] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    settings: Settings = field(default_factory=lambda: Settings(default_settings()))
+    rules: tuple[Rule, ...] = field(default_factory=builtin_rules)
+    cache_dir: str | None = None
+    sources: list[Path] = field(default_factory=list)  # every file that shaped this config
+
+    def rule_ids(self) -> list[str]:
+        return [r.id for r in self.rules]
+
+    def is_enabled(self, code: str) -> bool:
+        return _selected(code, self.select, self.ignore)
+
+    def enabled_rules(self) -> list[Rule]:
+        return [r for r in self.rules if self.is_enabled(r.id)]
+
+    def severity_of(self, rule: Rule) -> str:
+        best, level = -1, rule.severity
+        for prefix, value in self.severity.items():
+            if rule.id.startswith(prefix) and len(prefix) > best:
+                best, level = len(prefix), value
+        return level
+
+    def fingerprint(self) -> str:
+        """A hash of everything that shapes findings (for caches)."""
+        h = hashlib.sha256()
+        h.update(repr((self.select, self.ignore, self.severity, self.exclude,
+                       sorted(self.per_file_ignores.items()),
+                       sorted(self.settings.as_dict().items(), key=lambda kv: kv[0]))).encode())
+        for rule in self.rules:
+            h.update(repr((rule.id, rule.kind, rule.severity, rule.message, rule.files,
+                           rule.context, sorted(rule.params.items(), key=str))).encode())
+        return h.hexdigest()
+
+
+def _selected(code: str, select: list[str], ignore: list[str]) -> bool:
+    """ruff's rule: the most specific matching prefix wins; a tie goes to ignore."""
+    sel = max((len(p) for p in select if code.startswith(p)), default=-1)
+    ign = max((len(p) for p in ignore if code.startswith(p)), default=-1)
+    return sel > ign
+
+
+def default_settings() -> dict[str, Any]:
+    return {name: spec.default for name, spec in settings_schema().items()}
+
+
+# -- discovery ---------------------------------------------------------------------------------
+
+def discover_config(start: Path) -> Path | None:
+    for directory in [start, *start.parents]:
+        for name in CONFIG_NAMES:
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and _has_tool_table(pyproject):
+            return pyproject
+    return None
+
+
+def _has_tool_table(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return "keyport-lint" in text and _tool_table(path, text) is not None
+
+
+def _tool_table(path: Path, text: str) -> Any:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        match = re.search(r"line (\d+)", str(exc))
+        raise UserError(f"invalid TOML: {exc}", str(path),
+                        line or (int(match.group(1)) if match else None)) from None
+    tool = data.get("tool", {})
+    return tool.get("keyport-lint") if isinstance(tool, dict) else None
+
+
+def _locate_toml(value: Any, text_lines: list[str], file: str, start: int) -> Any:
+    """Wrap TOML data in LDict/LList with best-effort key lines, for error messages."""
+    if isinstance(value, dict):
+        out = LDict()
+        out.file, out.line = file, start
+        for key, item in value.items():
+            line = start
+            pattern = re.compile(rf"""^\s*["']?{re.escape(str(key))}["']?\s*=""")
+            header = re.compile(rf"""^\s*\[+[^\]]*\b{re.escape(str(key))}["']?\]+""")
+            for i in range(max(start - 1, 0), len(text_lines)):
+                if pattern.match(text_lines[i]) or header.match(text_lines[i]):
+                    line = i + 1
+                    break
+            out[key] = _locate_toml(item, text_lines, file, line)
+            out.lines[key] = line
+        return out
+    if isinstance(value, list):
+        out_list = LList(_locate_toml(v, text_lines, file, start) for v in value)
+        out_list.file, out_list.line = file, start
+        out_list.lines = [start] * len(value)
+        return out_list
+    return value
+
+
+def read_config_document(path: Path, display: str) -> LDict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read config: {exc}", display) from None
+    if path.name == "pyproject.toml":
+        table = _tool_table(path, text)
+        if table is None:
+            raise UserError("no [tool.keyport-lint] table", display)
+        lines = text.splitlines()
+        start = next((i + 1 for i, line in enumerate(lines)
+                      if re.match(r"^\s*\[tool\.[\"']?keyport-lint[\"']?\]", line)), 1)
+        return _locate_toml(table, lines, display, start)
+    doc = load_yaml(text, display)
+    if doc is None:
+        empty = LDict()
+        empty.file, empty.line = display, 1
+        return empty
+    if not isinstance(doc, LDict):
+        raise UserError("the config must be a mapping of keys such as select, ignore, settings",
+                        display, 1)
+    return doc
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config:
+    cwd = cwd or Path.cwd()
+    path = explicit if explicit is not None else discover_config(cwd)
+    if path is None:
+        root = _git_root(cwd) or cwd
+        return Config(root=root)
+    if explicit is not None and not path.is_file():
+        raise UserError("config file not found", str(path))
+    path = path.resolve()
+    layers = _load_layers(path, cwd, seen=[])
+    return _build(layers, root=path.parent, path=path)
+
+
+def _display(path: Path, cwd: Path) -> str:
+    try:
+        return path.relative_to(cwd).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _load_layers(path: Path, cwd: Path, seen: list[Path]) -> list[tuple[Path, LDict]]:
+    if path in seen:
+        raise UserError("'extend' forms a cycle: " + " -> ".join(
+            _display(p, cwd) for p in [*seen, path]), _display(path, cwd))
+    doc = read_config_document(path, _display(path, cwd))
+    _validate_top(doc)
+    layers: list[tuple[Path, LDict]] = []
+    if "extend" in doc:
+        parent = (path.parent / Path(doc["extend"]).expanduser()).resolve()
+        if not parent.is_file():
+            file, line = where(doc, "extend")
+            raise UserError(f"'extend' names a missing file: {doc['extend']}", file, line)
+        layers.extend(_load_layers(parent, cwd, [*seen, path]))
+    layers.append((path, doc))
+    return layers
+
+
+def _validate_top(doc: LDict) -> None:
+    for key, value in doc.items():
+        if key not in TOP_KEYS:
+            file, line = where(doc, key)
+            raise UserError(f"unknown key {key!r}{suggest(key, TOP_KEYS)}", file, line)
+        check_type(value, TOP_KEYS[key], doc, key, key)
+    if "fail-on" in doc and doc["fail-on"] not in SEVERITIES:
+        file, line = where(doc, "fail-on")
+        raise UserError("fail-on must be 'error' or 'warning'", file, line)
+    for code, level in doc.get("severity", {}).items():
+        if level not in SEVERITIES:
+            file, line = where(doc["severity"], code)
+            raise UserError(f"severity of {code} must be 'error' or 'warning'", file, line)
+    for pattern, codes in doc.get("per-file-ignores", {}).items():
+        check_type(codes, "list[str]", doc["per-file-ignores"], pattern,
+                   f"per-file-ignores[{pattern!r}]")
+
+
+def _merge_setting(name: str, current: Any, value: Any, container: LDict) -> Any:
+    spec = settings_schema()[name]
+    if isinstance(value, dict) and spec.type.startswith("list"):
+        if set(value) != {"replace"}:
+            file, line = where(container, name)
+            raise UserError(f"settings.{name}: a mapping here must be {{replace: [...]}}",
+                            file, line)
+        value = value["replace"]
+        check_type(value, spec.type, container, name, f"settings.{name}")
+        return list(value)
+    check_type(value, spec.type, container, name, f"settings.{name}")
+    if spec.type.startswith("list"):
+        return list(current) + [v for v in value if v not in current]
+    if spec.type.startswith("dict"):
+        merged = dict(current)
+        merged.update(value)
+        return merged
+    return value
+
+
+def _build(layers: list[tuple[Path, LDict]], root: Path, path: Path) -> Config:
+    cfg = Config(root=root, path=path)
+    settings = default_settings()
+    schema = settings_schema()
+    user_rules: dict[str, Rule] = {}
+    for layer_path, doc in layers:
+        cfg.sources.append(layer_path)
+        base = layer_path.parent
+        if "select" in doc:
+            cfg.select = list(doc["select"])
+        if "ignore" in doc:
+            cfg.ignore = list(doc["ignore"])
+        if "fail-on" in doc:
+            cfg.fail_on = doc["fail-on"]
+        cfg.severity.update(doc.get("severity", {}))
+        if "exclude" in doc:
+            cfg.exclude = [_rebase(p, base, root) for p in doc["exclude"]]
+        for pattern, codes in doc.get("per-file-ignores", {}).items():
+            cfg.per_file_ignores[_rebase(pattern, base, root)] = list(codes)
+        if "cache-dir" in doc:
+            cfg.cache_dir = str((base / doc["cache-dir"]).resolve())
+        for name, value in doc.get("settings", {}).items():
+            if name not in schema:
+                file, line = where(doc["settings"], name)
+                raise UserError(f"unknown setting {name!r}{suggest(name, schema)}", file, line)
+            settings[name] = _merge_setting(name, settings[name], value, doc["settings"])
+        for pattern in doc.get("rule-files", []):
+            matches = sorted(globlib.glob(str(base / pattern), recursive=True))
+            if not matches:
+                file, line = where(doc, "rule-files")
+                raise UserError(f"rule-files pattern {pattern!r} matches no file", file, line)
+            for match in matches:
+                cfg.sources.append(Path(match))
+                for rule in load_rule_file(Path(match), builtin=False,
+                                           display=_display(Path(match), Path.cwd())):
+                    user_rules[rule.id] = rule
+        if "rules" in doc:
+            wrapper = LDict(rules=doc["rules"])
+            wrapper.file, wrapper.line = doc.file, doc.line_of("rules")
+            wrapper.lines["rules"] = wrapper.line
+            for rule in load_rule_document(wrapper, doc.file, builtin=False):
+                user_rules[rule.id] = rule
+    cfg.settings = Settings(settings)
+    cfg.rules = tuple(sorted([*builtin_rules(), *user_rules.values()], key=lambda r: r.id))
+    known = cfg.rule_ids()
+    for _layer, doc in layers:
+        for key in ("select", "ignore"):
+            for i, code in enumerate(doc.get(key, [])):
+                _check_code(code, known, doc[key], i, key)
+        for key in ("severity",):
+            for code in doc.get(key, {}):
+                _check_code(code, known, doc[key], code, key)
+        for pattern, codes in doc.get("per-file-ignores", {}).items():
+            for i, code in enumerate(codes):
+                _check_code(code, known, doc["per-file-ignores"][pattern], i, "per-file-ignores")
+    return cfg
+
+
+def _check_code(code: str, known: list[str], container: Any, key: Any, what: str) -> None:
+    if not any(k.startswith(code) for k in known) or not code:
+        file, line = where(container, key)
+        raise UserError(f"{what}: unknown rule code or prefix {code!r}{suggest(code, known)}",
+                        file, line)
+
+
+def _rebase(pattern: str, base: Path, root: Path) -> str:
+    """Glob patterns are relative to the config that declares them; store them root-relative."""
+    if base == root or pattern.startswith(("/", "*")):
+        return pattern
+    try:
+        prefix = base.relative_to(root).as_posix()
+    except ValueError:
+        return pattern
+    return f"{prefix}/{pattern}"
+
+
+def _git_root(cwd: Path) -> Path | None:
+    for directory in [cwd, *cwd.parents]:
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def apply_cli(cfg: Config, select: tuple[str, ...], ignore: tuple[str, ...],
+              fail_on: str | None) -> Config:
+    """CLI flags: --select replaces the config's select, --ignore adds to its ignore."""
+    known = cfg.rule_ids()
+    for code in (*select, *ignore):
+        if not code or not any(k.startswith(code) for k in known):
+            raise UserError(f"unknown rule code or prefix {code!r}{suggest(code, known)}")
+    if select:
+        cfg.select = list(select)
+    cfg.ignore = [*cfg.ignore, *ignore]
+    if fail_on:
+        cfg.fail_on = fail_on
+    return cfg

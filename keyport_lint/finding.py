@@ -1,0 +1,33 @@
+"""A finding: what a rule reports, in the shape every output format reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    name: str
+    severity: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+    fingerprint: str = ""
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.column, self.rule)
+
+    def with_(self, **changes: object) -> Finding:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rule": self.rule, "name": self.name, "severity": self.severity, "path": self.path,
+            "line": self.line, "column": self.column, "end_line": self.end_line,
+            "end_column": self.end_column, "message": self.message,
+            "fingerprint": self.fingerprint,
+        }

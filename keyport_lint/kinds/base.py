@@ -1,0 +1,92 @@
+"""What a rule kind provides. Kinds are stateless; one instance serves every rule of the kind."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from keyport_lint.catalog import Rule
+    from keyport_lint.context import PythonContext, TextContext
+    from keyport_lint.settings import Settings
+    from keyport_lint.yamlio import LDict
+
+
+try:  # Python 3.11+ keeps the regex parser here; sre_parse is its deprecated alias
+    from re import _parser as sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - Python < 3.11
+    import sre_parse  # type: ignore[no-redef]
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+class Kind:
+    """A rule kind: parameters it accepts, pre-filter triggers, and the check itself."""
+
+    name: ClassVar[str] = ""
+    # parameter name -> (schema type, default or REQUIRED)
+    params: ClassVar[dict[str, tuple[str, Any]]] = {}
+    placeholders: ClassVar[frozenset[str]] = frozenset()
+    default_files: ClassVar[tuple[str, ...]] = ("python",)
+    default_context: ClassVar[str] = "any"
+
+    def validate(self, rule: Rule, raw: LDict) -> None:
+        """Extra checks beyond the parameter types (raise UserError)."""
+
+    def triggers(self, rule: Rule, settings: Settings) -> set[str] | None:
+        """Lower-case substrings of which a file must contain one for this rule to fire there.
+
+        None means the rule can fire in any file of its types (no pre-filter).
+        """
+        return None
+
+    def check_python(self, rule: Rule, ctx: PythonContext) -> Iterable[None]:
+        return ()
+
+    def check_text(self, rule: Rule, ctx: TextContext) -> Iterable[None]:
+        return ()
+
+
+def literal_trigger(pattern: str, min_len: int = 3) -> str | None:
+    """The longest run of literal characters every match of `pattern` must contain.
+
+    Used to derive pre-filter tokens from the same regexes the rules use, so user additions
+    widen the pre-filter automatically. None when the pattern has no such run.
+    """
+    try:
+        parsed = sre_parse.parse(pattern)
+    except re.error:
+        return None
+    best, run = "", []
+    for op, arg in parsed:
+        if op is sre_parse.LITERAL:
+            run.append(chr(arg))
+            continue
+        if op is sre_parse.SUBPATTERN and arg[-1] is not None:
+            inner = literal_trigger_parsed(arg[-1])
+            if inner is not None:
+                run.append(inner)
+                continue
+        if len("".join(run)) > len(best):
+            best = "".join(run)
+        run = []
+    if len("".join(run)) > len(best):
+        best = "".join(run)
+    return best.lower() if len(best) >= min_len else None
+
+
+def literal_trigger_parsed(sub: Any) -> str | None:
+    """A subpattern counts only when it is entirely literal (e.g. a non-capturing group)."""
+    chars = []
+    for op, arg in sub:
+        if op is not sre_parse.LITERAL:
+            return None
+        chars.append(chr(arg))
+    return "".join(chars)

@@ -1,0 +1,165 @@
+"""One file through the pipeline: read → pre-filter → parse → rules → suppressions.
+
+Pure with respect to its inputs, so it can run in worker processes and its result can be cached.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from keyport_lint.catalog import Rule
+from keyport_lint.config import Config
+from keyport_lint.context import LINE_BREAK, FileContext, PythonContext, TextContext
+from keyport_lint.finding import Finding
+from keyport_lint.kinds import get_kind
+from keyport_lint.pipeline.discover import Target
+from keyport_lint.pipeline.prefilter import PreFilter
+from keyport_lint.pipeline.source import SourceError, read_source
+from keyport_lint.suppress import Suppression, apply_suppressions, find_suppressions
+
+if TYPE_CHECKING:
+    from keyport_lint.index import ProjectIndex
+
+
+@dataclass
+class FileResult:
+    display: str
+    findings: list[Finding] = field(default_factory=list)
+    parsed: bool = False
+    secrets: set[str] = field(default_factory=set)  # literal values to redact in any output
+    lines: dict[int, str] = field(default_factory=dict)  # raw text of reported lines
+    error: str | None = None  # run-level: an internal error in a rule
+
+
+def check_file(target: Target, cfg: Config, prefilter: PreFilter,
+               project: ProjectIndex | None = None) -> FileResult:
+    result = FileResult(target.display)
+    rules = {r.id: r for r in cfg.enabled_rules()}
+    settings = cfg.settings
+    try:
+        source = read_source(target.path, target.display, target.kind, settings["max-file-size"])
+        text = source.text
+    except SourceError as exc:
+        if _raw_may_matter(target, prefilter):
+            _diagnostic(result, rules, "KP900", reason=str(exc))
+        return result
+
+    active = prefilter.rules_for(text, target.kind)
+    ctx: FileContext | None = None
+    if active:
+        if target.kind == "python":
+            from keyport_lint.pipeline.parse import ParseFailure, parse_python
+
+            try:
+                module = parse_python(text)
+            except ParseFailure as exc:
+                _diagnostic(result, rules, "KP900", reason=f"cannot parse: {exc}",
+                            line=exc.line or 1, column=exc.column or 1)
+                module = None
+            if module is not None:
+                result.parsed = True
+                ctx = PythonContext(target.display, text, module, settings, project)
+        else:
+            ctx = TextContext(target.display, text, settings, project)
+    if ctx is not None:
+        _run_rules(ctx, active, target.kind, result)
+        result.findings.extend(ctx.finish())
+        result.secrets |= ctx.secrets
+
+    lines = ctx.lines if ctx is not None else LINE_BREAK.split(text)
+    suppressions = find_suppressions(text, lines)
+    findings = _per_file_ignores(result.findings, target, cfg)
+    findings = apply_suppressions(findings, suppressions)
+    findings += _suppression_diagnostics(suppressions, rules, cfg, target.display)
+    result.findings = sorted((f.with_(severity=cfg.severity_of(rules[f.rule]))
+                              for f in findings if f.rule in rules), key=Finding.sort_key)
+    for finding in result.findings:
+        if 0 < finding.line <= len(lines):
+            result.lines[finding.line] = lines[finding.line - 1]
+    return result
+
+
+def _run_rules(ctx: FileContext, active: list[Rule], kind: str, result: FileResult) -> None:
+    from keyport_lint.analysis.context import is_keyport_related
+
+    for rule in active:
+        if rule.context == "keyport" and not ctx.analysis(is_keyport_related):
+            continue
+        implementation = get_kind(rule.kind)
+        try:
+            if kind == "python":
+                implementation.check_python(rule, ctx)  # type: ignore[arg-type]
+            else:
+                implementation.check_text(rule, ctx)  # type: ignore[arg-type]
+        except RecursionError:
+            result.error = f"{ctx.display}: rule {rule.id} gave up: code nested too deeply"
+        except Exception as exc:  # a bug in a rule must not stop the run or leak source
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            result.error = (f"{ctx.display}: internal error in rule {rule.id}: "
+                            f"{type(exc).__name__} at {frame.filename.rsplit('/', 1)[-1]}:"
+                            f"{frame.lineno} (please report it)")
+
+
+def _raw_may_matter(target: Target, prefilter: PreFilter) -> bool:
+    """For a file that cannot be decoded or is too large: could it hold a finding at all?"""
+    try:
+        with open(target.path, "rb") as handle:
+            data = handle.read(64 * 1024 * 1024).lower()
+    except OSError:
+        return True  # unreadable: we cannot know, so say so
+    tokens = {t for tokens, _ in prefilter.triggered.get(target.kind, []) for t in tokens}
+    if prefilter.always.get(target.kind):
+        return True
+    return any(t.encode("utf-8") in data for t in tokens)
+
+
+def _diagnostic(result: FileResult, rules: dict[str, Rule], code: str, line: int = 1,
+                column: int = 1, **fields: str) -> None:
+    rule = rules.get(code)
+    if rule is None:
+        return
+    ctx = FileContext(result.display, "", None)  # type: ignore[arg-type]
+    ctx.report_at(rule, line, column, line, column, **fields)
+    result.findings.extend(ctx.findings)
+
+
+def _per_file_ignores(findings: list[Finding], target: Target, cfg: Config) -> list[Finding]:
+    if not cfg.per_file_ignores or not findings:
+        return findings
+    import pathspec
+
+    try:
+        rel = target.path.relative_to(cfg.root).as_posix()
+    except ValueError:
+        rel = target.display
+    ignored: list[str] = []
+    for pattern, codes in cfg.per_file_ignores.items():
+        if pathspec.GitIgnoreSpec.from_lines([pattern]).match_file(rel):
+            ignored.extend(codes)
+    return [f for f in findings if not any(f.rule.startswith(c) for c in ignored)]
+
+
+def _suppression_diagnostics(suppressions: list[Suppression], rules: dict[str, Rule],
+                             cfg: Config, display: str) -> list[Finding]:
+    out: list[Finding] = []
+    known = set(cfg.rule_ids())
+    result = FileResult(display)
+    for sup in suppressions:
+        if not sup.raw_ok:
+            _diagnostic(result, rules, "KP902", sup.line, sup.column, reason=sup.problem)
+            continue
+        unknown = [c for c in sup.codes if c not in known]
+        if unknown:
+            _diagnostic(result, rules, "KP902", sup.line, sup.column,
+                        reason=f"unknown rule code {unknown[0]}")
+            continue
+        unused = [c for c in sup.codes
+                  if c not in sup.used and cfg.is_enabled(c) and c != "KP901"]
+        if unused:
+            _diagnostic(result, rules, "KP901", sup.line, sup.column, codes=", ".join(unused))
+    out.extend(result.findings)
+    return out
+
+

@@ -1,0 +1,31 @@
+"""Parse once with libcst, imported here and only here on the hot path, so files the
+pre-filter rejected never pay for it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+
+class ParseFailure(Exception):
+    """Carries only a position: libcst's own message quotes the source line (maybe a key)."""
+
+    def __init__(self, line: int | None, column: int | None, what: str = "syntax error") -> None:
+        self.line, self.column, self.what = line, column, what
+        where = f" at line {line}, column {column}" if line else ""
+        super().__init__(f"{what}{where}")
+
+
+def parse_python(text: str) -> cst.Module:
+    import libcst as cst
+
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise ParseFailure(exc.raw_line, exc.raw_column + 1) from None
+    except RecursionError:
+        raise ParseFailure(None, None, "code nested too deeply to parse") from None
+    except Exception as exc:  # libcst's native parser has raised other types on odd input
+        raise ParseFailure(None, None, f"parser failed ({type(exc).__name__})") from None

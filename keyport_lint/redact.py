@@ -1,0 +1,65 @@
+"""Redaction: no output, cache or baseline ever holds a full key or secret.
+
+Every text that leaves the linter (messages, excerpts, fingerprints' inputs) passes through a
+Redactor built from all secret patterns in force (built-in and user rules alike) plus the
+literal values rules found in that file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+from keyport_lint.kinds.base import literal_trigger
+from keyport_lint.settings import Settings
+
+SHOWN = 4  # random characters shown after the literal prefix
+
+
+def short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def redact_text(secret: str, prefix: str, prefix_max: int) -> str:
+    """`kp_live_3f9a…`: the literal prefix and a few characters, within prefix-max."""
+    keep = min(len(prefix) + SHOWN, prefix_max, max(len(secret) - 1, 0))
+    if not prefix or keep <= 0:
+        return f"<redacted:{short_hash(secret)}>"
+    return secret[:keep] + "…"
+
+
+def redact_match(secret: str, settings: Settings, pattern: str | None = None) -> str:
+    prefix = ""
+    for candidate in ([pattern] if pattern else
+                      settings["key-patterns"] + settings["secret-patterns"]):
+        token = literal_trigger(candidate, min_len=1)
+        if token and secret.lower().startswith(token):
+            prefix = secret[: len(token)]
+            break
+    return redact_text(secret, prefix, settings["prefix-max"])
+
+
+class Redactor:
+    def __init__(self, patterns: Iterable[str], prefix_max: int) -> None:
+        self.prefix_max = prefix_max
+        self.patterns = [(re.compile(p), literal_trigger(p, min_len=1) or "") for p in patterns]
+
+    def __call__(self, text: str, extra: Iterable[str] = ()) -> str:
+        for pattern, prefix in self.patterns:
+            text = pattern.sub(
+                lambda m, p=prefix: redact_text(m.group(0), m.group(0)[: len(p)],
+                                                self.prefix_max), text)
+        for value in sorted(set(extra), key=len, reverse=True):
+            if value and value in text:
+                text = text.replace(value, f"<redacted:{short_hash(value)}>")
+        return text
+
+    def hashed(self, text: str, extra: Iterable[str] = ()) -> str:
+        """Secrets replaced by hashes: stable input for fingerprints."""
+        for pattern, _ in self.patterns:
+            text = pattern.sub(lambda m: f"<{short_hash(m.group(0))}>", text)
+        for value in sorted(set(extra), key=len, reverse=True):
+            if value:
+                text = text.replace(value, f"<{short_hash(value)}>")
+        return text

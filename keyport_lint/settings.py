@@ -1,0 +1,57 @@
+"""Effective shared settings: built-in defaults from rules/settings.yaml merged with the user's."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Any
+
+
+class Settings:
+    """Read-only view of the merged `settings:` values, with compiled regexes cached."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = dict(values)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._values.get(name, default)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    @staticmethod
+    def names_regex(patterns: list[str]) -> re.Pattern[str]:
+        """One case-insensitive full-match regex for a list of name patterns."""
+        if not patterns:
+            return re.compile(r"(?!x)x")
+        return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+    @cached_property
+    def key_names(self) -> re.Pattern[str]:
+        return self.names_regex(self["key-names"])
+
+    @cached_property
+    def secret_names(self) -> re.Pattern[str]:
+        return self.names_regex(self["secret-names"])
+
+    @cached_property
+    def generic_key_names(self) -> re.Pattern[str]:
+        return self.names_regex(self["generic-key-names"])
+
+    @cached_property
+    def generic_secret_names(self) -> re.Pattern[str]:
+        return self.names_regex(self["generic-secret-names"])
+
+    @cached_property
+    def context_markers(self) -> re.Pattern[str]:
+        return re.compile("|".join(f"(?:{p})" for p in self["context-markers"]) or r"(?!x)x",
+                          re.IGNORECASE)
+
+    def is_key_name(self, name: str) -> bool:
+        return bool(self.key_names.fullmatch(name))
+
+    def is_secret_name(self, name: str) -> bool:
+        return bool(self.secret_names.fullmatch(name))

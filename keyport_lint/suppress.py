@@ -1,0 +1,74 @@
+"""Inline suppressions: `# keyport-lint: ignore[KP201, KP202]` on the reported line or the line
+above. A bare `ignore` is KP902; a listed code that silenced nothing is KP901."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from keyport_lint.finding import Finding
+
+MARKER = "keyport-lint"
+PATTERN = re.compile(
+    r"(?:#|//|<!--|/\*|;)\s*keyport-lint\s*:\s*ignore\b(?P<bracket>\[(?P<codes>[^\]]*)\]?)?",
+    re.IGNORECASE,
+)
+CODE = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
+
+
+@dataclass
+class Suppression:
+    line: int
+    column: int
+    codes: tuple[str, ...]
+    raw_ok: bool = True
+    problem: str = ""
+    used: set[str] = field(default_factory=set)
+
+
+def find_suppressions(text: str, lines: list[str]) -> list[Suppression]:
+    if MARKER not in text.lower():
+        return []
+    found = []
+    for number, line in enumerate(lines, start=1):
+        if MARKER not in line.lower():
+            continue
+        for match in PATTERN.finditer(line):
+            column = match.start() + 1
+            if match.group("bracket") is None:
+                found.append(Suppression(number, column, (), False,
+                                         "name the codes it silences, e.g. ignore[KP201]"))
+                continue
+            raw = match.group("codes") or ""
+            codes = tuple(c.strip() for c in raw.split(",") if c.strip())
+            bad = [c for c in codes if not CODE.match(c)]
+            if not codes or bad or not match.group("bracket").endswith("]"):
+                found.append(Suppression(number, column, codes, False,
+                                         f"malformed code list [{raw[:40]}]"))
+                continue
+            found.append(Suppression(number, column, codes))
+    return found
+
+
+def apply_suppressions(findings: list[Finding], suppressions: list[Suppression]
+                       ) -> list[Finding]:
+    """Drop suppressed findings and mark which suppression codes were used."""
+    if not suppressions:
+        return findings
+    by_line: dict[int, list[Suppression]] = {}
+    for sup in suppressions:
+        if sup.raw_ok:
+            by_line.setdefault(sup.line, []).append(sup)
+            by_line.setdefault(sup.line + 1, []).append(sup)
+    kept = []
+    for finding in findings:
+        hit = None
+        for sup in by_line.get(finding.line, []):
+            if finding.rule in sup.codes:
+                hit = sup
+                break
+        if hit is None:
+            kept.append(finding)
+        else:
+            hit.used.add(finding.rule)
+    return kept
