@@ -55,8 +55,7 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
             try:
                 module = parse_python(text)
             except ParseFailure as exc:
-                _diagnostic(result, rules, "KP900", reason=f"cannot parse: {exc}",
-                            line=exc.line or 1, column=exc.column or 1)
+                _diagnostic(result, rules, "KP900", reason=f"cannot parse: {exc}")
                 module = None
             if module is not None:
                 result.parsed = True

@@ -1,0 +1,107 @@
+"""The rule test harness: files mark their expected findings, the harness compares exactly.
+
+Used by the project's own fixture tests and by `keyport-lint test-rules` alike. A marker is
+`expect: ID[, ID…]` in a comment (`#`, `//`, `<!-- -->`, `/* */`) on the finding's line, or
+alone on a comment line, applying to the next line. Files that cannot hold comments use a
+sidecar `<file>.expect.yaml` mapping line numbers to ids.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from keyport_lint.config import Config, load_config
+from keyport_lint.context import LINE_BREAK
+from keyport_lint.errors import UserError
+from keyport_lint.yamlio import load_yaml
+
+MARKER = re.compile(r"(?:#|//|<!--|/\*)\s*expect:\s*(?P<ids>[A-Z][A-Z0-9]*[0-9]{3}"
+                    r"(?:\s*,\s*[A-Z][A-Z0-9]*[0-9]{3})*)")
+COMMENT_ONLY = re.compile(r"^\s*(?:#|//|<!--|/\*)")
+SIDECAR = ".expect.yaml"
+
+
+@dataclass(frozen=True, order=True)
+class Mismatch:
+    path: str
+    line: int
+    kind: str  # "missing" or "unexpected"
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.kind} {self.rule}"
+
+
+def expectations(path: Path) -> dict[int, set[str]]:
+    """Expected findings of one file: line -> ids."""
+    sidecar = path.with_name(path.name + SIDECAR)
+    if sidecar.is_file():
+        doc = load_yaml(sidecar.read_text(encoding="utf-8"), str(sidecar)) or {}
+        return {int(line): set(ids) for line, ids in doc.items()}
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    expected: dict[int, set[str]] = {}
+    for number, line in enumerate(LINE_BREAK.split(text), start=1):
+        match = MARKER.search(line)
+        if not match:
+            continue
+        ids = {i.strip() for i in match.group("ids").split(",")}
+        target = number + 1 if COMMENT_ONLY.match(line) else number
+        expected.setdefault(target, set()).update(ids)
+    return expected
+
+
+def case_files(case: Path) -> list[Path]:
+    if case.is_file():
+        return [case]
+    return sorted(p for p in case.rglob("*") if p.is_file() and not p.name.endswith(SIDECAR))
+
+
+def check_case(case: Path, under_test: set[str] | None = None,
+               base_config: Config | None = None) -> list[Mismatch]:
+    """Run the linter on one case (a file, or a folder as a small project) and compare.
+
+    Only the rules under test are compared: those named in markers, plus `under_test`.
+    Config exclude, per-file-ignores and .gitignore do not apply to the files given.
+    """
+    from keyport_lint.pipeline.run import run
+
+    root = case if case.is_dir() else case.parent
+    expected: dict[tuple[str, int], set[str]] = {}
+    codes = set(under_test or ())
+    for file in case_files(case):
+        display = file.relative_to(root).as_posix()
+        for line, ids in expectations(file).items():
+            expected[(display, line)] = ids
+            codes |= ids
+    if not codes:
+        raise UserError(f"{case}: no rule under test (mark findings with 'expect: ID')")
+    if base_config is not None:
+        cfg = base_config
+    else:
+        local = root / ".keyport-lint.yaml"
+        cfg = load_config(local if local.is_file() else None, cwd=root) if local.is_file() \
+            else Config(root=root)
+    # every rule runs (KP900 and KP901 depend on the others), only those under test compare
+    cfg.select = sorted({*cfg.select, *codes})
+    cfg.ignore = []
+    cfg.exclude = []
+    cfg.per_file_ignores = {}
+    targets = [str(p.relative_to(root)) for p in case_files(case)]
+    result = run(targets, cfg, cwd=root)
+    actual: dict[tuple[str, int], set[str]] = {}
+    for finding in result.findings:
+        if finding.rule in codes:
+            actual.setdefault((finding.path, finding.line), set()).add(finding.rule)
+    mismatches = []
+    for key in sorted(set(expected) | set(actual)):
+        want, got = expected.get(key, set()), actual.get(key, set())
+        mismatches += [Mismatch(key[0], key[1], "missing", r) for r in sorted(want - got)]
+        mismatches += [Mismatch(key[0], key[1], "unexpected", r) for r in sorted(got - want)]
+    for error in result.errors:
+        mismatches.append(Mismatch(str(case), 0, "error", error))
+    return sorted(mismatches)

@@ -1,0 +1,41 @@
+"""Every fixture yields exactly its marked findings: no more, no fewer, at the marked lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from keyport_lint.catalog import builtin_rules
+from keyport_lint.testing import SIDECAR, check_case
+
+from .conftest import FIXTURES
+
+
+def _cases() -> list[Path]:
+    return sorted(case for code_dir in FIXTURES.iterdir() if code_dir.is_dir()
+                  for case in code_dir.iterdir() if not case.name.endswith(SIDECAR))
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fixture_gives_exactly_its_marked_findings(case: Path) -> None:
+    mismatches = check_case(case, {case.parent.name})
+    assert not mismatches, "\n".join(str(m) for m in mismatches)
+
+
+@pytest.mark.parametrize("rule", [r.id for r in builtin_rules()])
+def test_every_rule_has_bad_and_good_fixtures(rule: str) -> None:
+    folder = FIXTURES / rule
+    names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+    assert any(n.startswith("bad") for n in names), f"{rule}: no bad fixture"
+    assert any(n.startswith("good") for n in names), f"{rule}: no good fixture"
+
+
+def test_a_bad_fixture_really_has_markers() -> None:
+    """Guards the harness itself: a bad fixture without markers would pass vacuously."""
+    from keyport_lint.testing import case_files, expectations
+
+    for case in _cases():
+        if case.name.startswith("bad"):
+            marks = [expectations(f) for f in case_files(case)]
+            assert any(marks), f"{case} has no expect: markers"
