@@ -18,7 +18,8 @@ SECRET = "whsec_4Rt8Yu2Io6Pa0Sd3Fg7Hj1Kl5Zx9Cv"
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
             stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run the linter as a user would: a separate process."""
-    full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    # PYTHONPATH pins the subprocess to this checkout (worktrees, editable installs elsewhere)
+    full_env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run([sys.executable, "-m", "keyport_lint", *args], cwd=cwd,
                           capture_output=True, text=True, env=full_env, input=stdin,
                           timeout=300)
