@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from keyport_lint.finding import Finding
@@ -26,8 +27,9 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 class FileContext:
     def __init__(self, display: str, text: str, settings: Settings,
-                 project: ProjectIndex | None = None) -> None:
+                 project: ProjectIndex | None = None, path: Path | None = None) -> None:
         self.display = display
+        self.path = path
         self.text = text
         self.settings = settings
         self.project = project
@@ -75,8 +77,8 @@ class TextContext(FileContext):
 
 class PythonContext(FileContext):
     def __init__(self, display: str, text: str, module: cst.Module, settings: Settings,
-                 project: ProjectIndex | None = None) -> None:
-        super().__init__(display, text, settings, project)
+                 project: ProjectIndex | None = None, path: Path | None = None) -> None:
+        super().__init__(display, text, settings, project, path)
         self.module = module
         self._pending: list[
             tuple[Rule, cst.CSTNode, tuple[int, int], int | None, dict[str, Any]]] = []

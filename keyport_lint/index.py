@@ -1,19 +1,208 @@
-"""The project index: what the checked project's modules export that matters to rules
-(names that hold the key, verifier functions). Built lazily: a one-file run reads only the
-modules that file imports, never the whole tree."""
+"""The project index: what the checked project's modules export that matters to rules.
+
+Rules ask it questions such as "does `from settings import KEYPORT_API_KEY` name a value that
+holds the key?" or "is `verify_keyport` a verifier?". It answers lazily, one imported module at a
+time, with a per-module summary that the asking analysis defines (`lookup(..., summarize)`), so
+the index itself knows nothing rule-specific. A one-file run (pre-commit) therefore reads only
+the modules that file imports, as far as the question needs, never the whole tree.
+
+Import resolution is textual (never importing anything): project root, `src/`, and the folder
+above the importer's top-level package.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from keyport_lint.pipeline.source import SourceError, read_source
+
+if TYPE_CHECKING:
+    from keyport_lint.context import PythonContext
+    from keyport_lint.settings import Settings
+
+T = TypeVar("T")
+FROM_IMPORT = re.compile(
+    r"^[ \t]*from[ \t]+(?P<dots>\.*)(?P<module>[\w.]*)[ \t]+import[ \t]+"
+    r"(?P<names>\([^)]*\)|[^\n#;]+)", re.MULTILINE)
+PLAIN_IMPORT = re.compile(r"^[ \t]*import[ \t]+(?P<modules>[\w., \t]+)", re.MULTILINE)
+MAX_DEPTH = 4
+MAX_PARSED = 32
 
 
 class ProjectIndex:
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path, settings: Settings, markers: re.Pattern[str] | None = None
+                 ) -> None:
+        self.root = root.resolve()
+        self.settings = settings
+        self.markers = markers
+        self._text: dict[Path, str | None] = {}
+        self._contexts: dict[Path, PythonContext | None] = {}
+        self._summaries: dict[tuple[Path, Any], Any] = {}
+        self._reach: dict[Path, bool] = {}
+        self.consulted: set[Path] = set()  # every module read on behalf of checked files
 
-    def imports_keyport_module(self, display: str, imports: dict[str, str]) -> bool:
+    # -- reading ---------------------------------------------------------------------------
+    def text(self, path: Path) -> str | None:
+        if path not in self._text:
+            try:
+                source = read_source(path, path.name, "python", self.settings["max-file-size"])
+                self._text[path] = source.text
+            except SourceError:
+                self._text[path] = None
+        self.consulted.add(path)
+        return self._text[path]
+
+    def context(self, path: Path) -> PythonContext | None:
+        """The parsed module (shared by every question about it); None if it cannot parse."""
+        if path not in self._contexts:
+            text = self.text(path)
+            ctx = None
+            if text is not None:
+                from keyport_lint.context import PythonContext
+                from keyport_lint.pipeline.parse import ParseFailure, parse_python
+
+                try:
+                    module = parse_python(text)
+                    ctx = PythonContext(self._display(path), text, module, self.settings, self,
+                                        path=path)
+                except ParseFailure:
+                    ctx = None
+            self._contexts[path] = ctx
+            while len(self._contexts) > MAX_PARSED:  # trees are large: keep a few, summaries last
+                self._contexts.pop(next(iter(self._contexts)))
+        return self._contexts[path]
+
+    def _display(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    # -- resolution ------------------------------------------------------------------------
+    def search_roots(self, importer: Path) -> list[Path]:
+        roots = [self.root, self.root / "src"]
+        top = importer.parent
+        while (top / "__init__.py").exists() and top.parent != top:
+            top = top.parent
+        if top not in roots:
+            roots.append(top)
+        return roots
+
+    def resolve_module(self, importer: Path, module: str) -> Path | None:
+        """Path of a module named as in an import (`.config`, `app.settings`), or None."""
+        level = len(module) - len(module.lstrip("."))
+        dotted = module[level:]
+        parts = [p for p in dotted.split(".") if p]
+        if level:
+            base = importer.parent
+            for _ in range(level - 1):
+                base = base.parent
+            candidates = [base]
+        else:
+            if not parts:
+                return None
+            candidates = self.search_roots(importer)
+        for base in candidates:
+            target = base.joinpath(*parts) if parts else base
+            for path in (target.with_suffix(".py") if parts else None, target / "__init__.py"):
+                if path is not None and path.is_file():
+                    return path.resolve()
+        return None
+
+    def resolve_origin(self, importer: Path, origin: str) -> tuple[Path, str] | None:
+        """Split an import origin (`.config.settings`, `app.settings.KEY`) into the module file
+        and the attribute name inside it ("" when the origin is the module itself)."""
+        module = self.resolve_module(importer, origin)
+        if module is not None:
+            return module, ""
+        head, _, name = origin.rpartition(".")
+        if not name:
+            return None
+        if head == "" or set(head) == {"."}:
+            head = head or ""
+            if not head:
+                return None
+        module = self.resolve_module(importer, head)
+        return (module, name) if module is not None else None
+
+    # -- questions -------------------------------------------------------------------------
+    def summary(self, path: Path, summarize: Callable[[PythonContext], T]) -> T | None:
+        key = (path, summarize)
+        if key not in self._summaries:
+            self._summaries[key] = None  # guards import cycles
+            ctx = self.context(path)
+            self._summaries[key] = summarize(ctx) if ctx is not None else None
+        return self._summaries[key]
+
+    def lookup(self, importer: Path, origin: str,
+               summarize: Callable[[PythonContext], dict[str, T]]) -> T | None:
+        """What `summarize` says about the name an import origin refers to."""
+        resolved = self.resolve_origin(importer, origin)
+        if resolved is None:
+            return None
+        module, name = resolved
+        exported = self.summary(module, summarize)
+        if not exported:
+            return None
+        return exported.get(name or "*")
+
+    def is_keyport_text(self, path: Path) -> bool:
+        text = self.text(path)
+        return bool(text and self.markers is not None and self.markers.search(text))
+
+    def imports_keyport_module(self, importer: Path | None, imports: dict[str, str]) -> bool:
         """Does this module import a name from a KeyPort-related module of the project?"""
+        if importer is None:
+            return False
+        for origin in imports.values():
+            resolved = self.resolve_origin(importer, origin)
+            if resolved is not None and self.is_keyport_text(resolved[0]):
+                return True
         return False
 
-    def prefilter_tokens(self) -> frozenset[str]:
-        return frozenset()
+    def reaches_keyport(self, importer: Path, text: str, depth: int = 0) -> bool:
+        """Cheap, before parsing: does this file import (transitively, by text) a project module
+        with KeyPort text? Decides whether a file without KeyPort text needs the rules that
+        follow values across modules."""
+        importer = importer.resolve()
+        if importer in self._reach:
+            return self._reach[importer]
+        self._reach[importer] = False  # cycle guard
+        found = False
+        for module in _imported_modules(text):
+            path = self.resolve_module(importer, module)
+            if path is None or path == importer:
+                continue
+            if self.is_keyport_text(path) or (
+                    depth < MAX_DEPTH and self.reaches_keyport(path, self.text(path) or "",
+                                                               depth + 1)):
+                found = True
+                break
+        self._reach[importer] = found
+        return found
+
+
+def _imported_modules(text: str) -> list[str]:
+    """Module names a file imports, read from its text (submodule candidates included)."""
+    if "import" not in text:
+        return []
+    modules: list[str] = []
+    for match in FROM_IMPORT.finditer(text):
+        base = match.group("dots") + match.group("module")
+        if base:
+            modules.append(base)
+        names = re.sub(r"[()\\\n]", " ", match.group("names"))
+        for name in names.split(","):
+            name = name.strip().split(" as ")[0].strip()
+            if name and name != "*" and name.isidentifier():
+                sep = "" if base.endswith(".") or not base else "."
+                modules.append(f"{base}{sep}{name}")
+    for match in PLAIN_IMPORT.finditer(text):
+        for name in match.group("modules").split(","):
+            name = name.strip().split(" as ")[0].strip()
+            if name:
+                modules.append(name)
+    return modules

@@ -45,5 +45,5 @@ def is_keyport_related(ctx: FileContext) -> bool:
         if total > in_comments:
             return True
     if ctx.project is not None:
-        return ctx.project.imports_keyport_module(ctx.display, facts.imports)
+        return ctx.project.imports_keyport_module(ctx.path, facts.imports)
     return False

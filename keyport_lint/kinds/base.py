@@ -36,6 +36,9 @@ class Kind:
     placeholders: ClassVar[frozenset[str]] = frozenset()
     default_files: ClassVar[tuple[str, ...]] = ("python",)
     default_context: ClassVar[str] = "any"
+    # rules of this kind also run on files whose only link to KeyPort is an import of a
+    # KeyPort-related project module (values followed across modules)
+    follows_imports: ClassVar[bool] = False
 
     def validate(self, rule: Rule, raw: LDict) -> None:
         """Extra checks beyond the parameter types (raise UserError)."""

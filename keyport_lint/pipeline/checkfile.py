@@ -46,7 +46,9 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
             _diagnostic(result, rules, "KP900", reason=str(exc))
         return result
 
-    active = prefilter.rules_for(text, target.kind)
+    active = prefilter.rules_for(
+        text, target.kind,
+        (lambda: project.reaches_keyport(target.path, text)) if project is not None else None)
     ctx: FileContext | None = None
     if active:
         if target.kind == "python":
@@ -59,9 +61,10 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
                 module = None
             if module is not None:
                 result.parsed = True
-                ctx = PythonContext(target.display, text, module, settings, project)
+                ctx = PythonContext(target.display, text, module, settings, project,
+                                    path=target.path)
         else:
-            ctx = TextContext(target.display, text, settings, project)
+            ctx = TextContext(target.display, text, settings, project, path=target.path)
     if ctx is not None:
         _run_rules(ctx, active, target.kind, result)
         result.findings.extend(ctx.finish())

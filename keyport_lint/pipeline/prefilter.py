@@ -6,6 +6,7 @@ so a file with none of them is never parsed and libcst is never imported for it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from keyport_lint.catalog import Rule
@@ -17,30 +18,39 @@ from keyport_lint.settings import Settings
 class PreFilter:
     always: dict[str, list[Rule]] = field(default_factory=dict)  # file kind -> rules
     triggered: dict[str, list[tuple[frozenset[str], Rule]]] = field(default_factory=dict)
-    extra_tokens: frozenset[str] = frozenset()  # names the project index says hold the key
+    follows_imports: frozenset[str] = frozenset()  # ids of rules that follow imports
 
-    def rules_for(self, text: str, kind: str) -> list[Rule]:
+    def rules_for(self, text: str, kind: str,
+                  reaches_keyport: Callable[[], bool] | None = None) -> list[Rule]:
+        """Rules that can fire here. `reaches_keyport` (asked only when needed) says whether
+        the file imports a KeyPort-related project module."""
         candidates = self.triggered.get(kind, [])
         active = list(self.always.get(kind, []))
+        pending = []
         if candidates:
             lowered = text.lower()
-            hit_extra = any(token in lowered for token in self.extra_tokens)
             for tokens, rule in candidates:
-                if hit_extra or any(token in lowered for token in tokens):
+                if any(token in lowered for token in tokens):
                     active.append(rule)
+                elif rule.id in self.follows_imports:
+                    pending.append(rule)
+        if pending and reaches_keyport is not None and reaches_keyport():
+            active.extend(pending)
         return sorted(active, key=lambda r: r.id)
 
     def tokens(self) -> set[str]:
         return {t for rules in self.triggered.values() for tokens, _ in rules for t in tokens}
 
 
-def build_prefilter(rules: list[Rule], settings: Settings,
-                    extra_tokens: frozenset[str] = frozenset()) -> PreFilter:
-    pf = PreFilter(extra_tokens=extra_tokens)
+def build_prefilter(rules: list[Rule], settings: Settings) -> PreFilter:
+    pf = PreFilter()
+    follows = set()
     for rule in rules:
         kind = get_kind(rule.kind)
         if kind.name == "diagnostic":
             continue
+        if kind.follows_imports:
+            follows.add(rule.id)
         tokens = kind.triggers(rule, settings)
         for file_kind in rule.files:
             if tokens is None:
@@ -48,4 +58,5 @@ def build_prefilter(rules: list[Rule], settings: Settings,
             else:
                 pf.triggered.setdefault(file_kind, []).append(
                     (frozenset(t.lower() for t in tokens), rule))
+    pf.follows_imports = frozenset(follows)
     return pf

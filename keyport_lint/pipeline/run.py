@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from keyport_lint.analysis.context import marker_regex
 from keyport_lint.config import Config
 from keyport_lint.finding import Finding
 from keyport_lint.index import ProjectIndex
@@ -43,8 +44,8 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None) -> RunResult:
     started = time.perf_counter()
     cwd = cwd or Path.cwd()
     targets, errors = discover(paths, cfg, cwd)
-    project = ProjectIndex(cfg.root)
-    prefilter = build_prefilter(cfg.enabled_rules(), cfg.settings, project.prefilter_tokens())
+    project = ProjectIndex(cfg.root, cfg.settings, marker_regex(cfg.settings))
+    prefilter = build_prefilter(cfg.enabled_rules(), cfg.settings)
     redact = redactor_for(cfg)
     result = RunResult(errors=list(errors), files=len(targets))
     for target in targets:
