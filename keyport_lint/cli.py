@@ -50,9 +50,12 @@ def cli() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Findings only: no excerpts, no summary.")
 @click.option("--statistics", is_flag=True, help="Show a count per rule code.")
+@click.option("--respect-gitignore/--no-respect-gitignore", default=None,
+              help="Skip files that .gitignore ignores when walking folders (default: yes).")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
           ignore: tuple[str, ...], config_path: str | None, fail_on: str | None,
-          exit_zero: bool, quiet: bool, statistics: bool) -> None:
+          exit_zero: bool, quiet: bool, statistics: bool,
+          respect_gitignore: bool | None) -> None:
     """Check PATHS (files and folders; default: the current folder)."""
     from keyport_lint.config import apply_cli, load_config
     from keyport_lint.pipeline.run import run
@@ -63,13 +66,16 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[st
     try:
         cfg = load_config(Path(config_path) if config_path else None)
         cfg = apply_cli(cfg, select, ignore, fail_on)
+        if respect_gitignore is not None:
+            cfg.respect_gitignore = respect_gitignore
         result = run(list(paths) or ["."], cfg)
-        text = render(fmt, result, ReportOptions(cfg, color=_use_color(output), quiet=quiet,
+        color = fmt == "text" and _use_color(output)
+        text = render(fmt, result, ReportOptions(cfg, color=color, quiet=quiet,
                                                  statistics=statistics))
     except UserError as exc:
         _fail(exc.render())
         return
-    _write(text, output)
+    _write(text, output, color)
     for error in result.errors:
         click.echo(f"keyport-lint: error: {error}", err=True)
     if result.errors:
@@ -84,14 +90,14 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
-def _write(text: str, output: str | None) -> None:
+def _write(text: str, output: str | None, color: bool = False) -> None:
     if output:
         try:
             Path(output).write_text(text, encoding="utf-8")
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror}")
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=color)
 
 
 def main(argv: list[str] | None = None) -> Any:

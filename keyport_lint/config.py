@@ -44,6 +44,7 @@ TOP_KEYS = {
     "rules": "list[mapping]",
     "rule-files": "list[str]",
     "cache-dir": "str",
+    "respect-gitignore": "bool",
 }
 SEVERITIES = ("error", "warning")
 
@@ -61,6 +62,7 @@ class Config:
     settings: Settings = field(default_factory=lambda: Settings(default_settings()))
     rules: tuple[Rule, ...] = field(default_factory=builtin_rules)
     cache_dir: str | None = None
+    respect_gitignore: bool = True
     sources: list[Path] = field(default_factory=list)  # every file that shaped this config
 
     def rule_ids(self) -> list[str]:
@@ -280,6 +282,8 @@ def _build(layers: list[tuple[Path, LDict]], root: Path, path: Path) -> Config:
             cfg.exclude = [_rebase(p, base, root) for p in doc["exclude"]]
         for pattern, codes in doc.get("per-file-ignores", {}).items():
             cfg.per_file_ignores[_rebase(pattern, base, root)] = list(codes)
+        if "respect-gitignore" in doc:
+            cfg.respect_gitignore = doc["respect-gitignore"]
         if "cache-dir" in doc:
             cfg.cache_dir = str((base / doc["cache-dir"]).resolve())
         for name, value in doc.get("settings", {}).items():

@@ -52,9 +52,6 @@ def display_path(path: Path, cwd: Path) -> str:
 class _Ignores:
     """.gitignore files met while walking, each applying below its own folder."""
 
-    def __init__(self) -> None:
-        self.specs: dict[Path, pathspec.PathSpec | None] = {}
-
     def _spec(self, directory: Path) -> pathspec.PathSpec | None:
         if directory not in self.specs:
             lines: list[str] = []
@@ -69,7 +66,13 @@ class _Ignores:
             self.specs[directory] = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
         return self.specs[directory]
 
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.specs: dict[Path, pathspec.PathSpec | None] = {}
+
     def ignored(self, path: Path, is_dir: bool, top: Path) -> bool:
+        if not self.enabled:
+            return False
         directory = path.parent
         while True:
             spec = self._spec(directory)
@@ -93,18 +96,24 @@ def _git_top(start: Path) -> Path:
 def discover(paths: list[str], cfg: Config, cwd: Path) -> tuple[list[Target], list[str]]:
     """Targets sorted by display path, and run-level errors (paths that do not exist)."""
     exclude = pathspec.GitIgnoreSpec.from_lines(cfg.exclude) if cfg.exclude else None
-    ignores = _Ignores()
+    ignores = _Ignores(cfg.respect_gitignore)
     found: dict[Path, Target] = {}
     errors: list[str] = []
 
-    def excluded(path: Path, is_dir: bool) -> bool:
+    def excluded(path: Path, is_dir: bool, start: Path | None = None) -> bool:
+        """Patterns are relative to the project root; for a folder outside the project
+        (a checkout elsewhere, site-packages), relative to the folder given."""
         if exclude is None:
             return False
-        try:
-            rel = path.relative_to(cfg.root).as_posix()
-        except ValueError:
-            return False
-        return bool(exclude.match_file(rel + ("/" if is_dir else "")))
+        for base in (cfg.root, start):
+            if base is None:
+                continue
+            try:
+                rel = path.relative_to(base).as_posix()
+            except ValueError:
+                continue
+            return rel != "." and bool(exclude.match_file(rel + ("/" if is_dir else "")))
+        return False
 
     for raw in paths:
         given = Path(raw)
@@ -124,7 +133,7 @@ def discover(paths: list[str], cfg: Config, cwd: Path) -> tuple[list[Target], li
             keep = []
             for d in sorted(dirnames):
                 sub = here / d
-                if d in ALWAYS_SKIPPED_DIRS or excluded(sub, True) or \
+                if d in ALWAYS_SKIPPED_DIRS or excluded(sub, True, path) or \
                         ignores.ignored(sub, True, top) or (sub / "CACHEDIR.TAG").exists():
                     continue
                 keep.append(d)
@@ -132,7 +141,7 @@ def discover(paths: list[str], cfg: Config, cwd: Path) -> tuple[list[Target], li
             for name in filenames:
                 file = here / name
                 kind = file_kind(file, cfg)
-                if kind is None or file in found or excluded(file, False):
+                if kind is None or file in found or excluded(file, False, path):
                     continue
                 if ignores.ignored(file, False, top) or file.is_symlink():
                     continue

@@ -1,0 +1,222 @@
+"""The `check` command as a user meets it: exit codes, formats, config, suppressions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import KEY, SECRET
+
+BAD = f'from keyport import KeyPort\n\nclient = KeyPort("{KEY}")\n'
+CLEAN = "import os\n\nKEYPORT_API_KEY = os.environ['KEYPORT_API_KEY']\n"
+
+
+def test_clean_project_exits_zero(project):
+    project.write("app.py", CLEAN)
+    result = project.run("check", ".")
+    assert result.returncode == 0, result.stderr
+    assert "All checks passed" in result.stdout
+
+
+def test_finding_exits_one_with_location_and_excerpt(project):
+    project.write("app.py", BAD)
+    result = project.run("check", "app.py")
+    assert result.returncode == 1
+    assert result.stdout.startswith("app.py:3:19: KP101 ")
+    assert "3 | client = KeyPort(" in result.stdout
+    assert "^" in result.stdout
+
+
+def test_default_path_is_current_folder(project):
+    project.write("pkg/app.py", BAD)
+    result = project.run("check")
+    assert result.returncode == 1
+    assert "pkg/app.py:3:19: KP101" in result.stdout
+
+
+def test_json_output_shape(project):
+    project.write("app.py", BAD)
+    result = project.run("check", "--output-format", "json", ".")
+    assert result.returncode == 1
+    doc = json.loads(result.stdout)
+    assert doc["tool"] == "keyport-lint"
+    assert set(doc) == {"tool", "version", "findings", "errors", "stats"}
+    (finding,) = doc["findings"]
+    assert finding["rule"] == "KP101" and finding["name"] == "hardcoded-api-key"
+    assert (finding["path"], finding["line"], finding["column"]) == ("app.py", 3, 19)
+    assert finding["severity"] == "error" and len(finding["fingerprint"]) >= 16
+    assert doc["stats"]["files"] == 1 and doc["stats"]["parsed"] == 1
+
+
+def test_exit_zero_and_fail_on(project):
+    project.write("app.py", "x = 1  # keyport-lint: ignore\n")  # KP902 is a warning
+    assert project.run("check", ".").returncode == 1
+    assert project.run("check", "--fail-on", "error", ".").returncode == 0
+    project.write("bad.py", BAD)
+    assert project.run("check", "--fail-on", "error", ".").returncode == 1
+    assert project.run("check", "--exit-zero", ".").returncode == 0
+
+
+def test_select_and_ignore(project):
+    project.write("app.py", BAD)
+    assert project.run("check", "--select", "KP102", ".").returncode == 0
+    assert project.run("check", "--ignore", "KP1", ".").returncode == 0
+    assert project.run("check", "--select", "KP1", "--ignore", "KP102", ".").returncode == 1
+    result = project.run("check", "--select", "KP1O1", ".")
+    assert result.returncode == 2
+    assert "unknown rule code or prefix 'KP1O1'" in result.stderr
+    assert "did you mean 'KP101'" in result.stderr
+
+
+def test_output_file(project):
+    project.write("app.py", BAD)
+    result = project.run("check", "--output-format", "json", "--output", "report.json", ".")
+    assert result.returncode == 1 and result.stdout == ""
+    assert json.loads((project.root / "report.json").read_text())["findings"]
+
+
+def test_quiet_prints_findings_only(project):
+    project.write("app.py", BAD)
+    result = project.run("check", "-q", ".")
+    assert result.stdout.splitlines() == [result.stdout.splitlines()[0]]
+    assert result.stdout.startswith("app.py:3:19: KP101")
+
+
+def test_statistics(project):
+    project.write("a.py", BAD)
+    project.write("b.py", BAD)
+    result = project.run("check", "--statistics", ".")
+    assert "    2  KP101  hardcoded-api-key" in result.stdout
+
+
+def test_colour_only_when_asked(project):
+    project.write("app.py", BAD)
+    assert "\033[" not in project.run("check", ".").stdout  # NO_COLOR=1 in run_cli
+    forced = project.run("check", ".", env={"NO_COLOR": "", "FORCE_COLOR": "1"})
+    assert "\033[" in forced.stdout
+
+
+def test_missing_path_is_exit_two(project):
+    result = project.run("check", "nope.py")
+    assert result.returncode == 2
+    assert "nope.py: no such file or directory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_findings_sorted_and_stable(project):
+    project.write("b.py", BAD + f'X = "{KEY}"\n')
+    project.write("a.py", BAD)
+    project.write("sub/c.py", BAD)
+    first = project.run("check", "--output-format", "json", ".").stdout
+    second = project.run("check", "--output-format", "json", ".").stdout
+    findings = json.loads(first)["findings"]
+    keys = [(f["path"], f["line"], f["column"], f["rule"]) for f in findings]
+    assert keys == sorted(keys)
+    assert [f["path"] for f in findings] == ["a.py", "b.py", "b.py", "sub/c.py"]
+    strip = lambda text: [{k: v for k, v in f.items()} for f in json.loads(text)["findings"]]  # noqa: E731
+    assert strip(first) == strip(second)
+
+
+# -- discovery -------------------------------------------------------------------------------
+
+def test_gitignore_honoured_when_walking_but_not_for_explicit_files(project):
+    (project.root / ".git").mkdir()
+    project.write(".gitignore", ".env\nbuild/\n")
+    project.write(".env", f"KEYPORT_API_KEY={KEY}\n")
+    project.write("build/gen.py", BAD)
+    assert project.run("check", ".").returncode == 0
+    explicit = project.run("check", ".env")
+    assert explicit.returncode == 1 and "KP104" in explicit.stdout
+
+
+def test_config_exclude_applies_to_explicit_files(project):
+    project.write(".keyport-lint.yaml", "exclude: ['vendor/**']\n")
+    project.write("vendor/lib.py", BAD)
+    assert project.run("check", ".").returncode == 0
+    assert project.run("check", "vendor/lib.py").returncode == 0
+
+
+# -- suppressions ----------------------------------------------------------------------------
+
+def test_suppression_on_line_and_line_above(project):
+    project.write("a.py", f'K = "{KEY}"  # keyport-lint: ignore[KP101]\n')
+    project.write("b.py", f'# keyport-lint: ignore[KP101, KP102]\nK = "{KEY}"\n')
+    result = project.run("check", "--output-format", "json", ".")
+    rules = [(f["path"], f["rule"]) for f in json.loads(result.stdout)["findings"]]
+    assert rules == [("b.py", "KP901")]  # KP102 silenced nothing
+
+
+def test_bare_suppression_is_invalid_and_suppresses_nothing(project):
+    project.write("a.py", f'K = "{KEY}"  # keyport-lint: ignore\n')
+    result = project.run("check", "--output-format", "json", ".")
+    rules = sorted(f["rule"] for f in json.loads(result.stdout)["findings"])
+    assert rules == ["KP101", "KP902"]
+
+
+def test_suppression_of_switched_off_rule_is_not_unused(project):
+    project.write("a.py", f'K = "{KEY}"  # keyport-lint: ignore[KP101]\n')
+    result = project.run("check", "--ignore", "KP101", ".")
+    assert result.returncode == 0, result.stdout
+
+
+# -- secrets never leave the linter -----------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_no_output_contains_a_full_key(project, fmt):
+    project.write("a.py", f'K = "{KEY}"\nS = "{SECRET}"  # keyport\n'
+                          'KEYPORT_API_KEY = "9fK2mQ9xLp4Zr7Tb1Vn6Wc3Yh5"\n')
+    project.write("broken.py", f'KEYPORT_API_KEY = "{KEY}" +\n')
+    project.write(".env", f"KEYPORT_API_KEY={KEY}\nKEYPORT_WEBHOOK_SECRET={SECRET}\n")
+    result = project.run("check", "--output-format", fmt, "--statistics", ".")
+    out = result.stdout + result.stderr
+    assert "KP101" in out and "KP102" in out and "KP103" in out and "KP104" in out
+    assert "KP900" in out
+    for secret in (KEY, SECRET, "9fK2mQ9xLp4Zr7Tb1Vn6Wc3Yh5", KEY[8:], SECRET[6:]):
+        assert secret not in out
+    assert "kp_live_8fK2…" in out
+
+
+def test_kp900_message_never_quotes_the_source(project):
+    project.write("broken.py", f'def f(:\n    return "{KEY}"\n')
+    result = project.run("check", "--output-format", "json", ".")
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["rule"] == "KP900" and finding["line"] == 1
+    assert "kp_live" not in finding["message"] and "def f" not in finding["message"]
+
+
+def test_undecodable_and_oversized_files_are_kp900_and_the_run_goes_on(project):
+    (project.root / "latin.py").write_bytes(b"# keyport\nx = '\xff\xfe'\n")
+    project.write(".keyport-lint.yaml", "settings:\n  max-file-size: 100\n")
+    project.write("big.py", "KEYPORT = 1\n" + "x = 1\n" * 100)
+    project.write("bad.py", BAD)
+    result = project.run("check", "--output-format", "json", ".")
+    found = sorted((f["path"], f["rule"]) for f in json.loads(result.stdout)["findings"])
+    assert found == [("bad.py", "KP101"), ("big.py", "KP900"), ("latin.py", "KP900")]
+
+
+def test_coding_cookie_bom_and_crlf(project):
+    (project.root / "latin1.py").write_bytes(
+        b"# -*- coding: latin-1 -*-\nNAME = '\xe9'\nK = '" + KEY.encode() + b"'\n")
+    (project.root / "bom.py").write_bytes(b"\xef\xbb\xbfK = '" + KEY.encode() + b"'\n")
+    (project.root / "crlf.py").write_bytes(b"x = 1\r\n\r\nK = '" + KEY.encode() + b"'\r\n")
+    result = project.run("check", "--output-format", "json", ".")
+    found = sorted((f["path"], f["line"], f["column"])
+                   for f in json.loads(result.stdout)["findings"])
+    assert found == [("bom.py", 1, 6), ("crlf.py", 3, 6), ("latin1.py", 3, 6)]
+
+
+def test_no_libcst_import_for_files_without_keyport_text(tmp_path):
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    (tmp_path / "plain.py").write_text("import os\nprint(os.getcwd())\n")
+    (tmp_path / "page.html").write_text("<p>hello</p>\n")
+    code = ("import sys\nfrom keyport_lint.cli import main\n"
+            "try:\n    main(['check', '.'])\nexcept SystemExit as e:\n    code = e.code\n"
+            "print('LIBCST' if 'libcst' in sys.modules else 'NO-LIBCST', code)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, env={"PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
+    assert out.stdout.strip().endswith("NO-LIBCST 0"), out.stdout + out.stderr

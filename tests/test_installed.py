@@ -1,0 +1,104 @@
+"""End to end: the package as pip installs it (a wheel, not editable) and as pre-commit runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import KEY, ROOT
+
+
+def _run(cmd: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["NO_COLOR"] = "1"
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env,
+                          timeout=600, **kw)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """A fresh venv with keyport-lint installed from a wheel; dependencies come from the
+    running interpreter (--system-site-packages) so no network is needed."""
+    base = tmp_path_factory.mktemp("venv")
+    venv = base / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
+                   check=True)
+    src = base / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", "__pycache__", "*.egg-info", ".pytest_cache", ".hypothesis", "build", "dist"))
+    pip = _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps",
+                "--no-build-isolation", str(src)], cwd=base)
+    assert pip.returncode == 0, pip.stderr
+    shutil.rmtree(src)  # the installed command must not depend on the source tree
+    return venv
+
+
+@pytest.mark.slow
+def test_installed_console_script_checks_a_project(installed, tmp_path):
+    (tmp_path / "app.py").write_text(f'from keyport import KeyPort\nc = KeyPort("{KEY}")\n')
+    (tmp_path / ".env").write_text(f"KEYPORT_API_KEY={KEY}\n")
+    exe = installed / "bin" / "keyport-lint"
+    result = _run([str(exe), "check", "--output-format", "json", "."], cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    rules = sorted(f["rule"] for f in json.loads(result.stdout)["findings"])
+    assert rules == ["KP101", "KP104"]
+    assert KEY not in result.stdout
+
+
+@pytest.mark.slow
+def test_installed_package_ships_the_rule_yaml(installed, tmp_path):
+    code = ("import keyport_lint.catalog as c, json;"
+            "print(json.dumps([str(c.rules_dir()), [r.id for r in c.builtin_rules()]]))")
+    result = _run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rules_dir, ids = json.loads(result.stdout)
+    assert str(installed) in rules_dir and rules_dir.endswith("keyport_lint/rules")
+    assert {"KP101", "KP102", "KP103", "KP104", "KP900"} <= set(ids)
+
+
+@pytest.mark.slow
+def test_python_dash_m_matches_console_script(installed, tmp_path):
+    (tmp_path / "app.py").write_text("x = 1\n")
+    a = _run([str(installed / "bin" / "keyport-lint"), "--version"], cwd=tmp_path)
+    b = _run([str(installed / "bin" / "python"), "-m", "keyport_lint", "--version"], cwd=tmp_path)
+    assert a.returncode == b.returncode == 0
+    assert a.stdout == b.stdout and "keyport-lint" in a.stdout
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_pre_commit_try_repo_flags_a_staged_key(tmp_path):
+    """The real `pre-commit try-repo` against this repository (it pip-installs the hook)."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo_copy = tmp_path / "hook-repo"
+    shutil.copytree(ROOT, repo_copy, ignore=shutil.ignore_patterns(
+        ".git", "__pycache__", "*.egg-info", ".pytest_cache", ".hypothesis", "build", "dist"))
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t",
+           "-c", "commit.gpgsign=false"]
+    _run(["git", "init", "-q"], cwd=repo_copy)
+    _run([*git, "add", "-A"], cwd=repo_copy)
+    _run([*git, "commit", "-qm", "snapshot", "--allow-empty"], cwd=repo_copy)
+
+    work = tmp_path / "work"
+    work.mkdir()
+    _run(["git", "init", "-q"], cwd=work)
+    (work / "billing.py").write_text(f'from keyport import KeyPort\nc = KeyPort("{KEY}")\n')
+    (work / "clean.py").write_text("print('hello')\n")
+    _run([*git, "add", "-A"], cwd=work)
+    env_home = {"PRE_COMMIT_HOME": str(tmp_path / "pc-home")}
+    result = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(repo_copy), "keyport-lint",
+         "--all-files"], cwd=work, capture_output=True, text=True, timeout=900,
+        env={**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, **env_home,
+             "NO_COLOR": "1"})
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "billing.py:2:" in out and "KP101" in out, out
+    assert KEY not in out
