@@ -36,7 +36,7 @@ class FileResult:
 def check_file(target: Target, cfg: Config, prefilter: PreFilter,
                project: ProjectIndex | None = None) -> FileResult:
     result = FileResult(target.display)
-    rules = {r.id: r for r in cfg.enabled_rules()}
+    rules = prefilter.enabled
     settings = cfg.settings
     try:
         source = read_source(target.path, target.display, target.kind, settings["max-file-size"])

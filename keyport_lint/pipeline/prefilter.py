@@ -19,6 +19,7 @@ class PreFilter:
     always: dict[str, list[Rule]] = field(default_factory=dict)  # file kind -> rules
     triggered: dict[str, list[tuple[frozenset[str], Rule]]] = field(default_factory=dict)
     follows_imports: frozenset[str] = frozenset()  # ids of rules that follow imports
+    enabled: dict[str, Rule] = field(default_factory=dict)  # every enabled rule by id
 
     def rules_for(self, text: str, kind: str,
                   reaches_keyport: Callable[[], bool] | None = None) -> list[Rule]:
@@ -43,7 +44,7 @@ class PreFilter:
 
 
 def build_prefilter(rules: list[Rule], settings: Settings) -> PreFilter:
-    pf = PreFilter()
+    pf = PreFilter(enabled={r.id: r for r in rules})
     follows = set()
     for rule in rules:
         kind = get_kind(rule.kind)
