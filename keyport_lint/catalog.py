@@ -84,6 +84,9 @@ def validate_rule(raw: Any, *, builtin: bool) -> Rule:
         raise _fail(f"rule {rule_id}: unknown kind {kind_name!r}{suggest(kind_name, kind_names())}"
                     f" (kinds: {', '.join(sorted(kind_names()))})", raw, "kind")
     kind = get_kind(kind_name)
+    if not builtin and not kind.user_facing:
+        raise _fail(f"rule {rule_id}: kind {kind_name!r} is reserved for built-in rules",
+                    raw, "kind")
     allowed = COMMON_FIELDS | set(kind.params)
     for key in raw:
         if key not in allowed:

@@ -67,6 +67,7 @@ class ModuleFacts:
     imports: dict[str, str] = field(default_factory=dict)
     literals: list[Literal] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
+    calls: list[tuple[str, cst.Call]] = field(default_factory=list)  # (resolved callee, call)
 
     def resolve(self, node: cst.CSTNode | None) -> str:
         """Dotted name of a Name/Attribute chain with its first segment resolved via imports."""
@@ -191,6 +192,7 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         callee = self.facts.resolve(node.func)
+        self.facts.calls.append((callee, node))
         position = 0
         for arg in node.args:
             if arg.keyword is not None:

@@ -39,6 +39,8 @@ class Kind:
     # rules of this kind also run on files whose only link to KeyPort is an import of a
     # KeyPort-related project module (values followed across modules)
     follows_imports: ClassVar[bool] = False
+    # can users write rules of this kind in their config? (diagnostics are the linter's own)
+    user_facing: ClassVar[bool] = True
 
     def validate(self, rule: Rule, raw: LDict) -> None:
         """Extra checks beyond the parameter types (raise UserError)."""

@@ -9,6 +9,7 @@ class Diagnostic(Kind):
     name = "diagnostic"
     placeholders = frozenset({"reason", "codes"})
     default_files = ("python", "text")
+    user_facing = False
 
 
 KIND = Diagnostic()

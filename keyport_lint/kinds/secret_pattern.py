@@ -97,7 +97,8 @@ class SecretPattern(Kind):
                 part, offset = literal.locate(match.start())
                 length = min(match.end(), len(joined)) - match.start()
                 ctx.report(rule, part.node, offset=offset, length=length,
-                           match=redact_match(match.group(0), ctx.settings), what=_what(rule))
+                           match=redact_match(match.group(0), ctx.settings, match.re.pattern),
+                           what=_what(rule))
         return ()
 
     def check_text(self, rule: Rule, ctx: TextContext) -> Iterable[None]:
@@ -106,7 +107,8 @@ class SecretPattern(Kind):
         for number, line in enumerate(ctx.lines, start=1):
             for match in self._matches(rule, ctx, line):
                 ctx.report_at(rule, number, match.start() + 1, number, match.end() + 1,
-                              match=redact_match(match.group(0), ctx.settings), what=_what(rule))
+                              match=redact_match(match.group(0), ctx.settings, match.re.pattern),
+                              what=_what(rule))
         return ()
 
 
