@@ -50,15 +50,18 @@ def cli() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Findings only: no excerpts, no summary.")
 @click.option("--statistics", is_flag=True, help="Show a count per rule code.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: the cores this process may use).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option("--respect-gitignore/--no-respect-gitignore", default=None,
               help="Skip files that .gitignore ignores when walking folders (default: yes).")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
           ignore: tuple[str, ...], config_path: str | None, fail_on: str | None,
-          exit_zero: bool, quiet: bool, statistics: bool,
+          exit_zero: bool, quiet: bool, statistics: bool, jobs: int | None, no_cache: bool,
           respect_gitignore: bool | None) -> None:
     """Check PATHS (files and folders; default: the current folder)."""
     from keyport_lint.config import apply_cli, load_config
-    from keyport_lint.pipeline.run import run
+    from keyport_lint.pipeline.run import default_jobs, run
     from keyport_lint.report import ReportOptions, render
 
     select = _split(select)
@@ -68,7 +71,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[st
         cfg = apply_cli(cfg, select, ignore, fail_on)
         if respect_gitignore is not None:
             cfg.respect_gitignore = respect_gitignore
-        result = run(list(paths) or ["."], cfg)
+        cache = _open_cache(cfg, no_cache)
+        result = run(list(paths) or ["."], cfg, jobs=jobs or default_jobs(), cache=cache)
         color = fmt == "text" and _use_color(output)
         text = render(fmt, result, ReportOptions(cfg, color=color, quiet=quiet,
                                                  statistics=statistics))
@@ -76,6 +80,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[st
         _fail(exc.render())
         return
     _write(text, output, color)
+    for warning in result.warnings:
+        click.echo(f"keyport-lint: warning: {warning}", err=True)
     for error in result.errors:
         click.echo(f"keyport-lint: error: {error}", err=True)
     if result.errors:
@@ -83,6 +89,13 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[st
     failing = [f for f in result.findings
                if cfg.fail_on == "warning" or f.severity == "error"]
     sys.exit(1 if failing and not exit_zero else 0)
+
+
+def _open_cache(cfg: Any, no_cache: bool) -> Any:
+    from keyport_lint.cache import Cache, cache_dir_for
+
+    directory = cache_dir_for(cfg, no_cache)
+    return Cache(directory, cfg) if directory is not None else None
 
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:

@@ -12,8 +12,10 @@ above the importer's top-level package.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,7 +44,34 @@ class ProjectIndex:
         self._contexts: dict[Path, PythonContext | None] = {}
         self._summaries: dict[tuple[Path, Any], Any] = {}
         self._reach: dict[Path, bool] = {}
-        self.consulted: set[Path] = set()  # every module read on behalf of checked files
+        # dependency recording: every module text read while answering a question is added to
+        # each open recorder; memoised answers keep their own dependency sets and replay them
+        self._recorders: list[set[Path]] = []
+        self._deps: dict[object, set[Path]] = {}
+        self._hashes: dict[Path, str | None] = {}
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[set[Path]]:
+        """Collect the project modules consulted inside the block (for the result cache)."""
+        deps: set[Path] = set()
+        self._recorders.append(deps)
+        try:
+            yield deps
+        finally:
+            self._recorders.pop()
+
+    def _touch(self, paths: set[Path] | frozenset[Path] | list[Path]) -> None:
+        for recorder in self._recorders:
+            recorder.update(paths)
+
+    def content_hash(self, path: Path) -> str | None:
+        """Hash of a module's bytes, as the cache compares them."""
+        if path not in self._hashes:
+            try:
+                self._hashes[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                self._hashes[path] = None
+        return self._hashes[path]
 
     # -- reading ---------------------------------------------------------------------------
     def text(self, path: Path) -> str | None:
@@ -52,7 +81,7 @@ class ProjectIndex:
                 self._text[path] = source.text
             except SourceError:
                 self._text[path] = None
-        self.consulted.add(path)
+        self._touch([path])
         return self._text[path]
 
     def context(self, path: Path) -> PythonContext | None:
@@ -131,11 +160,17 @@ class ProjectIndex:
     # -- questions -------------------------------------------------------------------------
     def summary(self, path: Path, summarize: Callable[[PythonContext], T]) -> T | None:
         key = (path, summarize)
-        if key not in self._summaries:
-            self._summaries[key] = None  # guards import cycles
+        if key in self._summaries:
+            self._touch(self._deps.get(key, set()) | {path})
+            return self._summaries[key]
+        self._summaries[key] = None  # cycle guard: a module reached again sees "nothing"
+        with self.recording() as deps:
             ctx = self.context(path)
-            self._summaries[key] = summarize(ctx) if ctx is not None else None
-        return self._summaries[key]
+            self._touch([path])
+            value = summarize(ctx) if ctx is not None else None
+        self._deps[key] = deps
+        self._summaries[key] = value
+        return value
 
     def lookup(self, importer: Path, origin: str,
                summarize: Callable[[PythonContext], dict[str, T]]) -> T | None:
@@ -168,9 +203,18 @@ class ProjectIndex:
         with KeyPort text? Decides whether a file without KeyPort text needs the rules that
         follow values across modules."""
         importer = importer.resolve()
+        key = ("reach", importer)
         if importer in self._reach:
+            self._touch(self._deps.get(key, set()))
             return self._reach[importer]
         self._reach[importer] = False  # cycle guard
+        with self.recording() as deps:
+            found = self._reaches(importer, text, depth)
+        self._deps[key] = deps
+        self._reach[importer] = found
+        return found
+
+    def _reaches(self, importer: Path, text: str, depth: int) -> bool:
         found = False
         for module in _imported_modules(text):
             path = self.resolve_module(importer, module)
@@ -181,7 +225,6 @@ class ProjectIndex:
                                                                depth + 1)):
                 found = True
                 break
-        self._reach[importer] = found
         return found
 
 

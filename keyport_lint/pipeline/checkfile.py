@@ -16,7 +16,7 @@ from keyport_lint.finding import Finding
 from keyport_lint.kinds import get_kind
 from keyport_lint.pipeline.discover import Target
 from keyport_lint.pipeline.prefilter import PreFilter
-from keyport_lint.pipeline.source import SourceError, read_source
+from keyport_lint.pipeline.source import Source, SourceError, read_source
 from keyport_lint.suppress import Suppression, apply_suppressions, find_suppressions
 
 if TYPE_CHECKING:
@@ -33,18 +33,28 @@ class FileResult:
     error: str | None = None  # run-level: an internal error in a rule
 
 
+def load(target: Target, cfg: Config) -> Source | SourceError:
+    try:
+        return read_source(target.path, target.display, target.kind,
+                           cfg.settings["max-file-size"])
+    except SourceError as exc:
+        return exc
+
+
 def check_file(target: Target, cfg: Config, prefilter: PreFilter,
-               project: ProjectIndex | None = None) -> FileResult:
+               project: ProjectIndex | None = None,
+               source: Source | SourceError | None = None) -> FileResult:
+    """`source` is the already loaded file, when the caller read it for the pre-filter."""
     result = FileResult(target.display)
     rules = prefilter.enabled
     settings = cfg.settings
-    try:
-        source = read_source(target.path, target.display, target.kind, settings["max-file-size"])
-        text = source.text
-    except SourceError as exc:
+    if source is None:
+        source = load(target, cfg)
+    if isinstance(source, SourceError):
         if _raw_may_matter(target, prefilter):
-            _diagnostic(result, rules, "KP900", reason=str(exc))
+            _diagnostic(result, rules, "KP900", reason=str(source))
         return result
+    text = source.text
 
     active = prefilter.rules_for(
         text, target.kind,

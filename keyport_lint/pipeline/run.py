@@ -1,8 +1,14 @@
-"""The whole run: discover → per-file pipeline → redaction and fingerprints → one RunResult."""
+"""The whole run: discover → per-file pipeline (cached, in worker processes when it pays) →
+redaction and fingerprints → one RunResult.
+
+Everything that leaves `process_file` is already redacted, so worker results, the cache and
+every output format only ever see redacted text.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -12,20 +18,37 @@ from keyport_lint.analysis.context import marker_regex
 from keyport_lint.config import Config
 from keyport_lint.finding import Finding
 from keyport_lint.index import ProjectIndex
-from keyport_lint.pipeline.checkfile import FileResult, check_file
-from keyport_lint.pipeline.discover import discover
-from keyport_lint.pipeline.prefilter import build_prefilter
+from keyport_lint.pipeline.checkfile import FileResult, check_file, load
+from keyport_lint.pipeline.discover import Target, discover
+from keyport_lint.pipeline.prefilter import PreFilter, build_prefilter
+from keyport_lint.pipeline.source import Source, SourceError
 from keyport_lint.redact import Redactor
 
 WHITESPACE = re.compile(r"\s+")
+PARALLEL_MIN_FILES = 8  # files to parse; below this, worker start-up costs more than it saves
+
+
+@dataclass
+class FileOutcome:
+    """One file's redacted result: what workers return and the cache stores."""
+
+    display: str
+    findings: list[Finding] = field(default_factory=list)
+    excerpts: dict[int, str] = field(default_factory=dict)
+    parsed: bool = False
+    error: str | None = None
+    deps: dict[str, str] = field(default_factory=dict)  # consulted module -> content hash
 
 
 @dataclass
 class RunResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     files: int = 0
     parsed: int = 0
+    cached: int = 0
+    jobs: int = 1
     seconds: float = 0.0
     excerpts: dict[tuple[str, int], str] = field(default_factory=dict)  # redacted lines
 
@@ -40,26 +63,172 @@ def redactor_for(cfg: Config) -> Redactor:
     return Redactor(patterns, cfg.settings["prefix-max"])
 
 
-def run(paths: list[str], cfg: Config, cwd: Path | None = None) -> RunResult:
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class _Worker:
+    """Per-process state: built once, then every file in that process reuses it."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.project = ProjectIndex(cfg.root, cfg.settings, marker_regex(cfg.settings))
+        self.prefilter: PreFilter = build_prefilter(cfg.enabled_rules(), cfg.settings)
+        self.redact = redactor_for(cfg)
+
+    def needs_parsing(self, target: Target, source: Source | SourceError) -> bool:
+        """Cheap verdict from the file's text: would any rule make us parse it?"""
+        if target.kind != "python" or isinstance(source, SourceError):
+            return False
+        text = source.text
+        return bool(self.prefilter.rules_for(
+            text, target.kind, lambda: self.project.reaches_keyport(target.path, text)))
+
+    def process(self, target: Target, source: Source | SourceError | None = None
+                ) -> FileOutcome:
+        with self.project.recording() as consulted:
+            fr = check_file(target, self.cfg, self.prefilter, self.project, source)
+        outcome = redacted(fr, self.redact)
+        own = target.path.resolve()
+        for path in consulted:
+            digest = self.project.content_hash(path)
+            if path != own and digest is not None:
+                outcome.deps[str(path)] = digest
+        return outcome
+
+
+_STATE: _Worker | None = None
+
+
+def _init_worker(cfg: Config) -> None:
+    global _STATE
+    _STATE = _Worker(cfg)
+
+
+def _process_items(items: list[tuple[int, Target]]) -> list[tuple[int, FileOutcome]]:
+    assert _STATE is not None
+    return [(i, _STATE.process(t)) for i, t in items]
+
+
+def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
+        cache: object | None = None) -> RunResult:
+    """Check `paths`. `jobs` > 1 spreads files over worker processes when there are enough;
+    `cache` (a keyport_lint.cache.Cache) skips files whose result cannot have changed."""
     started = time.perf_counter()
     cwd = cwd or Path.cwd()
     targets, errors = discover(paths, cfg, cwd)
-    project = ProjectIndex(cfg.root, cfg.settings, marker_regex(cfg.settings))
-    prefilter = build_prefilter(cfg.enabled_rules(), cfg.settings)
-    redact = redactor_for(cfg)
     result = RunResult(errors=list(errors), files=len(targets))
+    outcomes: dict[str, FileOutcome] = {}
+    todo: list[Target] = []
     for target in targets:
-        file_result = check_file(target, cfg, prefilter, project)
-        _collect(result, file_result, redact)
+        hit = cache.get(target) if cache is not None else None  # type: ignore[attr-defined]
+        if hit is not None:
+            outcomes[target.display] = hit
+            result.cached += 1
+        else:
+            todo.append(target)
+    if todo:
+        fresh = _process_all(todo, cfg, jobs, result)
+        for target, outcome in zip(todo, fresh):
+            outcomes[target.display] = outcome
+            # only parsed files are worth an entry: for the rest, reading and pre-filtering
+            # the file is what a cache lookup would cost anyway
+            if cache is not None and outcome.error is None and outcome.parsed:
+                cache.put(target, outcome)  # type: ignore[attr-defined]
+    for target in targets:
+        outcome = outcomes[target.display]
+        result.parsed += outcome.parsed
+        if outcome.error:
+            result.errors.append(outcome.error)
+        result.findings.extend(outcome.findings)
+        for line, text in outcome.excerpts.items():
+            result.excerpts[(outcome.display, line)] = text
+    if cache is not None:
+        result.warnings.extend(cache.finish())  # type: ignore[attr-defined]
     result.findings.sort(key=Finding.sort_key)
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 
 
-def _collect(result: RunResult, fr: FileResult, redact: Redactor) -> None:
-    result.parsed += fr.parsed
-    if fr.error:
-        result.errors.append(redact(fr.error, fr.secrets))
+def _process_all(todo: list[Target], cfg: Config, jobs: int, result: RunResult
+                 ) -> list[FileOutcome]:
+    """Files that need parsing go to worker processes once there are enough of them; the
+    rest (most files of a real repository) are settled here by the pre-filter alone, while
+    the workers parse."""
+    worker = _Worker(cfg)
+    out: dict[int, FileOutcome] = {}
+    heavy: list[int] = []
+    parallel = _Pool(cfg, jobs) if jobs > 1 else None
+    for i, target in enumerate(todo):
+        source = load(target, cfg)
+        if parallel is not None and worker.needs_parsing(target, source):
+            heavy.append(i)
+            if len(heavy) >= PARALLEL_MIN_FILES:
+                parallel.submit([(j, todo[j]) for j in heavy])
+                heavy = []
+            continue
+        out[i] = worker.process(target, source)
+    if parallel is not None:
+        if parallel.started:
+            parallel.submit([(j, todo[j]) for j in heavy])
+            heavy = []
+        try:
+            out.update(parallel.collect())
+            if parallel.started:
+                result.jobs = jobs
+        except (OSError, ImportError) as exc:  # no fork, no semaphores: one process it is
+            result.warnings.append(f"worker processes unavailable ({type(exc).__name__}); "
+                                   "running in one process")
+            heavy = [j for j in range(len(todo)) if j not in out]
+    for i in heavy:
+        out[i] = worker.process(todo[i])
+    return [out[i] for i in range(len(todo))]
+
+
+class _Pool:
+    """Worker processes, started on first use (fork where available: no re-import cost)."""
+
+    def __init__(self, cfg: Config, jobs: int) -> None:
+        self.cfg, self.jobs = cfg, jobs
+        self.executor: object | None = None
+        self.futures: list[object] = []
+        self.started = False
+
+    def submit(self, items: list[tuple[int, Target]]) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        if not items:
+            return
+        if self.executor is None:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            self.executor = ProcessPoolExecutor(
+                max_workers=self.jobs, mp_context=context, initializer=_init_worker,
+                initargs=(self.cfg,))
+            self.started = True
+        # one file per task: parse cost varies a hundredfold between files
+        for item in items:
+            self.futures.append(self.executor.submit(_process_items, [item]))  # type: ignore
+
+    def collect(self) -> dict[int, FileOutcome]:
+        out: dict[int, FileOutcome] = {}
+        try:
+            for future in self.futures:
+                out.update(future.result())  # type: ignore[attr-defined]
+        finally:
+            if self.executor is not None:
+                self.executor.shutdown()  # type: ignore[attr-defined]
+        return out
+
+
+def redacted(fr: FileResult, redact: Redactor) -> FileOutcome:
+    """Fingerprints and redaction for one file; raw lines and secrets stop here."""
+    outcome = FileOutcome(fr.display, parsed=fr.parsed,
+                          error=redact(fr.error, fr.secrets) if fr.error else None)
     seen: dict[tuple[str, str], int] = {}
     for finding in fr.findings:
         raw_line = fr.lines.get(finding.line, "")
@@ -69,7 +238,8 @@ def _collect(result: RunResult, fr: FileResult, redact: Redactor) -> None:
         digest = hashlib.sha256(
             f"{finding.rule}\0{finding.path}\0{normalised}\0{occurrence}".encode(
                 "utf-8", "surrogatepass")).hexdigest()[:20]
-        result.findings.append(finding.with_(
+        outcome.findings.append(finding.with_(
             message=redact(finding.message, fr.secrets), fingerprint=digest))
         if raw_line:
-            result.excerpts[(finding.path, finding.line)] = redact(raw_line, fr.secrets)
+            outcome.excerpts[finding.line] = redact(raw_line, fr.secrets)
+    return outcome

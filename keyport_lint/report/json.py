@@ -18,6 +18,7 @@ def render(result: RunResult, opts: ReportOptions) -> str:
         "version": __version__,
         "findings": [f.as_dict() for f in result.findings],
         "errors": [{"message": e} for e in result.errors],
-        "stats": {"files": result.files, "parsed": result.parsed, "seconds": result.seconds},
+        "stats": {"files": result.files, "parsed": result.parsed, "cached": result.cached,
+                  "jobs": result.jobs, "seconds": result.seconds},
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
