@@ -1,0 +1,125 @@
+"""The result cache and worker processes change speed, never findings."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from .conftest import KEY, SECRET
+
+
+def findings(result) -> list:
+    return json.loads(result.stdout)["findings"]
+
+
+def stats(result) -> dict:
+    return json.loads(result.stdout)["stats"]
+
+
+def make_dense_project(project, copies: int = 24) -> None:
+    for i in range(copies):
+        project.write(f"pkg/mod{i}.py", f'import logging\nfrom keyport import KeyPort\n'
+                                        f'# copy {i}\nclient = KeyPort("{KEY}")\n'
+                                        f'HOOK = "{SECRET}"\n')
+
+
+def test_warm_run_equals_cold_run_and_parses_nothing(project):
+    make_dense_project(project)
+    cold = project.run("check", "--output-format", "json", ".")
+    warm = project.run("check", "--output-format", "json", ".")
+    assert findings(cold) == findings(warm) and findings(cold)
+    assert stats(cold)["parsed"] == 24 and stats(warm)["parsed"] == 0
+    assert stats(warm)["cached"] == 24
+    cache = project.root / ".keyport-lint-cache"
+    assert (cache / "CACHEDIR.TAG").is_file() and (cache / ".gitignore").is_file()
+    for entry in cache.rglob("*.json"):
+        text = entry.read_text()
+        assert KEY not in text and SECRET not in text and KEY[8:] not in text
+
+
+def test_editing_a_file_invalidates_only_it(project):
+    make_dense_project(project, copies=3)
+    project.run("check", ".")
+    project.write("pkg/mod1.py", "import os\nfrom keyport import KeyPort\n"
+                                 "client = KeyPort(os.environ['KEYPORT_API_KEY'])\n")
+    result = project.run("check", "--output-format", "json", ".")
+    assert stats(result)["parsed"] == 1 and stats(result)["cached"] == 2
+    assert {f["path"] for f in findings(result)} == {"pkg/mod0.py", "pkg/mod2.py"}
+
+
+def test_editing_an_imported_module_invalidates_the_importer(project):
+    """The importer has no KeyPort text of its own: whether it is checked at all depends on
+    what it imports."""
+    project.write("app/__init__.py", "")
+    project.write("app/settings.py", "import os\nKEY = os.environ['KEYPORT_API_KEY']\n")
+    project.write("app/views.py", "from app.settings import KEY\n"
+                                  "# keyport-lint: ignore[KP101]\nX = 1\n")
+    first = project.run("check", "--output-format", "json", ".")
+    project.write("app/settings.py", "import os\nKEY = os.environ['OTHER']\n")
+    second = project.run("check", "--output-format", "json", ".")
+    project.write("app/settings.py", "import os\nKEY = os.environ['KEYPORT_API_KEY']\n")
+    third = project.run("check", "--output-format", "json", ".")
+    assert findings(first) == findings(third)
+    assert findings(second) == findings(project.run("check", "--no-cache",
+                                                    "--output-format", "json", "."))
+
+
+def test_no_cache_flag_and_env_folder(project, tmp_path_factory):
+    make_dense_project(project, copies=2)
+    project.run("check", "--no-cache", ".")
+    assert not (project.root / ".keyport-lint-cache").exists()
+    elsewhere = tmp_path_factory.mktemp("cachehome") / "c"
+    project.run("check", ".", env={"KEYPORT_LINT_CACHE_DIR": str(elsewhere)})
+    assert (elsewhere / "CACHEDIR.TAG").is_file()
+    assert not (project.root / ".keyport-lint-cache").exists()
+
+
+def test_config_cache_dir_key(project):
+    project.write(".keyport-lint.yaml", "cache-dir: build/kl-cache\n")
+    make_dense_project(project, copies=2)
+    project.run("check", ".")
+    assert (project.root / "build" / "kl-cache" / "CACHEDIR.TAG").is_file()
+
+
+def test_corrupt_entries_are_ignored(project):
+    make_dense_project(project, copies=2)
+    cold = project.run("check", "--output-format", "json", ".")
+    for entry in (project.root / ".keyport-lint-cache").rglob("*.json"):
+        entry.write_text("{not json")
+    again = project.run("check", "--output-format", "json", ".")
+    assert findings(again) == findings(cold) and stats(again)["parsed"] == 2
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_cache_is_a_warning(project):
+    make_dense_project(project, copies=2)
+    locked = project.root / ".keyport-lint-cache"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        result = project.run("check", ".")
+    finally:
+        locked.chmod(0o700)
+    assert result.returncode == 1
+    assert "warning: cache folder" in result.stderr
+
+
+def test_unwritable_cache_path_is_a_warning_even_as_root(project):
+    make_dense_project(project, copies=2)
+    blocker = project.root / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be\n")
+    result = project.run("check", ".", env={"KEYPORT_LINT_CACHE_DIR": str(blocker / "c")})
+    assert result.returncode == 1 and "KP101" in result.stdout
+    assert "warning: cache folder" in result.stderr
+
+
+def test_jobs_one_and_two_give_identical_findings(project):
+    make_dense_project(project, copies=40)
+    project.write("pkg/broken.py", f'KEYPORT_API_KEY = "{KEY}" +\n')
+    one = project.run("check", "--no-cache", "--jobs", "1", "--output-format", "json", ".")
+    two = project.run("check", "--no-cache", "--jobs", "2", "--output-format", "json", ".")
+    assert findings(one) == findings(two)
+    assert stats(one)["jobs"] == 1 and stats(two)["jobs"] == 2
+    assert one.stdout.count("KP900") == 1
