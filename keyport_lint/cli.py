@@ -13,7 +13,7 @@ import click
 from keyport_lint import __version__
 from keyport_lint.errors import UserError
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "github", "junit")
 
 
 def _fail(message: str) -> None:
@@ -49,7 +49,8 @@ def cli() -> None:
               help="Lowest severity that makes the exit code 1 (default: warning).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Findings only: no excerpts, no summary.")
-@click.option("--statistics", is_flag=True, help="Show a count per rule code.")
+@click.option("--statistics", is_flag=True,
+              help="Add a count per rule code (text and json output; other formats ignore it).")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
           ignore: tuple[str, ...], config_path: str | None, fail_on: str | None,
           exit_zero: bool, quiet: bool, statistics: bool) -> None:

@@ -36,6 +36,9 @@ class Kind:
     placeholders: ClassVar[frozenset[str]] = frozenset()
     default_files: ClassVar[tuple[str, ...]] = ("python",)
     default_context: ClassVar[str] = "any"
+    # shared settings the kind reads besides those its parameters name (`patterns-from: [...]`);
+    # `keyport-lint explain` lists both as the rule's config knobs
+    uses_settings: ClassVar[tuple[str, ...]] = ()
 
     def validate(self, rule: Rule, raw: LDict) -> None:
         """Extra checks beyond the parameter types (raise UserError)."""
