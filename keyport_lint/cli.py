@@ -6,12 +6,16 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from keyport_lint import __version__
 from keyport_lint.errors import UserError
+
+if TYPE_CHECKING:
+    from keyport_lint.baseline import Baseline
+    from keyport_lint.config import Config
 
 FORMATS = ("text", "json", "sarif", "github", "junit")
 
@@ -35,38 +39,56 @@ def cli() -> None:
     """Static security linter for Python projects that integrate KeyPort."""
 
 
+def _config_options(func: Any) -> Any:
+    """--config, --select and --ignore, shared by the commands that read the config."""
+    func = click.option("--ignore", multiple=True, metavar="CODE",
+                        help="Skip these codes or prefixes.")(func)
+    func = click.option("--select", multiple=True, metavar="CODE",
+                        help="Only these codes or prefixes (replaces the config's select).")(func)
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                        help="Use this config file instead of discovering one.")(func)
+
+
+def _load(config_path: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
+          fail_on: str | None = None) -> Config:
+    from keyport_lint.config import apply_cli, load_config
+
+    cfg = load_config(Path(config_path) if config_path else None)
+    return apply_cli(cfg, _split(select), _split(ignore), fail_on)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--output-format", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True, help="How findings are printed.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
-@click.option("--select", multiple=True, metavar="CODE",
-              help="Only these codes or prefixes (replaces the config's select).")
-@click.option("--ignore", multiple=True, metavar="CODE", help="Skip these codes or prefixes.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="Use this config file instead of discovering one.")
+@_config_options
 @click.option("--fail-on", type=click.Choice(["error", "warning"]),
               help="Lowest severity that makes the exit code 1 (default: warning).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Findings only: no excerpts, no summary.")
 @click.option("--statistics", is_flag=True,
               help="Add a count per rule code (text and json output; other formats ignore it).")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
+              help="Report only findings not recorded in this baseline file.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
           ignore: tuple[str, ...], config_path: str | None, fail_on: str | None,
-          exit_zero: bool, quiet: bool, statistics: bool) -> None:
+          exit_zero: bool, quiet: bool, statistics: bool, baseline_path: str | None) -> None:
     """Check PATHS (files and folders; default: the current folder)."""
-    from keyport_lint.config import apply_cli, load_config
+    from keyport_lint import baseline
     from keyport_lint.pipeline.run import run
     from keyport_lint.report import ReportOptions, render
 
-    select = _split(select)
-    ignore = _split(ignore)
     try:
-        cfg = load_config(Path(config_path) if config_path else None)
-        cfg = apply_cli(cfg, select, ignore, fail_on)
+        cfg = _load(config_path, select, ignore, fail_on)
+        known = baseline.load(Path(baseline_path)) if baseline_path else None
         result = run(list(paths) or ["."], cfg)
-        text = render(fmt, result, ReportOptions(cfg, color=_use_color(output), quiet=quiet,
-                                                 statistics=statistics))
+        opts = ReportOptions(cfg, color=_use_color(output), quiet=quiet, statistics=statistics)
+        if known is not None:
+            result.findings, opts.baselined = known.filter(result.findings)
+            opts.baseline = baseline_path
+            _warn_if_foreign(known)
+        text = render(fmt, result, opts)
     except UserError as exc:
         _fail(exc.render())
         return
@@ -78,6 +100,47 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[st
     failing = [f for f in result.findings
                if cfg.fail_on == "warning" or f.severity == "error"]
     sys.exit(1 if failing and not exit_zero else 0)
+
+
+def _warn_if_foreign(known: Baseline) -> None:
+    """A baseline made from another folder matches nothing (paths are cwd-relative): say so."""
+    paths = known.paths
+    if paths and not any(Path(p).exists() for p in paths):
+        example = sorted(paths)[0]
+        click.echo(f"keyport-lint: warning: none of the paths in the baseline {known.source} "
+                   f"exist here (e.g. {example}); run from the folder the baseline was made in",
+                   err=True)
+
+
+@cli.command("baseline")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
+              help="The baseline file to write (JSON).")
+@_config_options
+def baseline_cmd(paths: tuple[str, ...], output: str, select: tuple[str, ...],
+                 ignore: tuple[str, ...], config_path: str | None) -> None:
+    """Record today's findings in PATHS, so `check --baseline FILE` reports only new ones.
+
+    The file holds each finding's rule, path and fingerprint: no line numbers, no source text,
+    no secrets. Make it and use it from the same folder (paths are relative to it).
+    """
+    from keyport_lint import baseline
+    from keyport_lint.pipeline.run import run
+
+    try:
+        cfg = _load(config_path, select, ignore)
+        result = run(list(paths) or ["."], cfg)
+    except UserError as exc:
+        _fail(exc.render())
+        return
+    if result.errors:  # an incomplete baseline would hide nothing now and flood later
+        for error in result.errors:
+            click.echo(f"keyport-lint: error: {error}", err=True)
+        _fail(f"baseline not written: the run had {len(result.errors)} error"
+              f"{'s' if len(result.errors) != 1 else ''}")
+    _write(baseline.dumps(result.findings), output)
+    count = len(result.findings)
+    click.echo(f"Wrote {count} finding{'s' if count != 1 else ''} to {output}.", err=True)
 
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
