@@ -143,6 +143,84 @@ def baseline_cmd(paths: tuple[str, ...], output: str, select: tuple[str, ...],
     click.echo(f"Wrote {count} finding{'s' if count != 1 else ''} to {output}.", err=True)
 
 
+@cli.command("rules")
+@click.option("--output-format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True,
+              help="markdown is the rules reference (docs/rules.md).")
+@_config_options
+def rules_cmd(fmt: str, select: tuple[str, ...], ignore: tuple[str, ...],
+              config_path: str | None) -> None:
+    """List the rules: code, name, severity and whether they run under the current config."""
+    from keyport_lint import ruleinfo
+
+    try:
+        cfg = _load(config_path, select, ignore)
+        if fmt == "markdown":
+            from keyport_lint.docs import rules_markdown
+
+            text = rules_markdown(cfg.rules)
+        else:
+            text = ruleinfo.rules_json(cfg) if fmt == "json" else ruleinfo.rules_text(cfg)
+    except UserError as exc:
+        _fail(exc.render())
+        return
+    click.echo(text, nl=False)
+
+
+@cli.command("explain")
+@click.argument("code")
+@click.option("--output-format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Use this config file instead of discovering one.")
+def explain_cmd(code: str, fmt: str, config_path: str | None) -> None:
+    """Explain a rule (by code, e.g. KP201, or name): why, bad and good code, its settings."""
+    from keyport_lint import ruleinfo
+
+    try:
+        cfg = _load(config_path, (), ())
+        rule = ruleinfo.find_rule(cfg, code)
+        text = (ruleinfo.explain_json if fmt == "json" else ruleinfo.explain_text)(rule, cfg)
+    except UserError as exc:
+        _fail(exc.render())
+        return
+    click.echo(text, nl=False)
+
+
+@cli.command("init")
+@click.option("--force", is_flag=True, help="Overwrite an existing config file here.")
+def init_cmd(force: bool) -> None:
+    """Write a commented starter .keyport-lint.yaml in the current folder.
+
+    Every option in it is commented out, so it changes no finding until you edit it.
+    """
+    from keyport_lint.config import _git_root, discover_config
+    from keyport_lint.starter import existing_here, starter_text
+
+    cwd = Path.cwd()
+    here = existing_here(cwd)
+    target = here or cwd / ".keyport-lint.yaml"
+    if here is not None and not force:
+        _fail(f"{here.name} already exists; use --force to overwrite it")
+    extend = None
+    try:
+        governing = discover_config(cwd)
+    except UserError as exc:
+        _fail(exc.render())
+        return
+    if governing is not None and governing != here:
+        extend = os.path.relpath(governing, cwd).replace(os.sep, "/")
+    try:
+        target.write_text(starter_text(extend), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {target.name}: {exc.strerror}")
+    click.echo(f"Wrote {target.name}" + (f" (extends {extend})" if extend else "") + ".")
+    top = _git_root(cwd)
+    if extend is None and top is not None and top != cwd:
+        click.echo(f"note: the repository root is {os.path.relpath(top, cwd)}; a config there "
+                   "would cover the whole repository.", err=True)
+
+
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     """Accept `--select KP1,KP2` as well as repeated flags."""
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
