@@ -12,13 +12,11 @@ import click
 
 from keyport_lint import __version__
 from keyport_lint.errors import UserError
+from keyport_lint.report import FORMATS
 
 if TYPE_CHECKING:
     from keyport_lint.baseline import Baseline
     from keyport_lint.config import Config
-
-FORMATS = ("text", "json", "sarif", "github", "junit")
-
 
 def _fail(message: str) -> None:
     click.echo(f"keyport-lint: error: {message}", err=True)
@@ -174,7 +172,10 @@ def rules_cmd(fmt: str, select: tuple[str, ...], ignore: tuple[str, ...],
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Use this config file instead of discovering one.")
 def explain_cmd(code: str, fmt: str, config_path: str | None) -> None:
-    """Explain a rule (by code, e.g. KP201, or name): why, bad and good code, its settings."""
+    """Explain a rule: why it exists, bad and good code, the settings that change it.
+
+    CODE is a rule code such as KP101 (any case) or a rule name such as hardcoded-api-key.
+    """
     from keyport_lint import ruleinfo
 
     try:
