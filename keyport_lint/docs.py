@@ -87,6 +87,10 @@ def readme_with_table(readme: str, rules: Iterable[Rule]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     check = "--check" in (argv if argv is not None else sys.argv[1:])
+    if not (ROOT / "rules").is_dir() or not (ROOT / "docs").is_dir():
+        print("keyport-lint: error: run this from a checkout of keyport-lint (it rewrites "
+              "docs/rules.md and README.md there)", file=sys.stderr)
+        return 2
     rules = builtin_rules()
     wanted = {RULES_MD: rules_markdown(rules)}
     if README.is_file():
