@@ -279,9 +279,12 @@ def _build(layers: list[tuple[Path, LDict]], root: Path, path: Path) -> Config:
             cfg.fail_on = doc["fail-on"]
         cfg.severity.update(doc.get("severity", {}))
         if "exclude" in doc:
-            cfg.exclude = [_rebase(p, base, root) for p in doc["exclude"]]
+            cfg.exclude = [r for r in (_rebase(p, base, root) for p in doc["exclude"])
+                           if r is not None]
         for pattern, codes in doc.get("per-file-ignores", {}).items():
-            cfg.per_file_ignores[_rebase(pattern, base, root)] = list(codes)
+            rebased = _rebase(pattern, base, root)
+            if rebased is not None:
+                cfg.per_file_ignores[rebased] = list(codes)
         if "respect-gitignore" in doc:
             cfg.respect_gitignore = doc["respect-gitignore"]
         if "cache-dir" in doc:
@@ -330,9 +333,20 @@ def _check_code(code: str, known: list[str], container: Any, key: Any, what: str
                         file, line)
 
 
-def _rebase(pattern: str, base: Path, root: Path) -> str:
-    """Glob patterns are relative to the config that declares them; store them root-relative."""
-    if base == root or pattern.startswith(("/", "*")):
+def _rebase(pattern: str, base: Path, root: Path) -> str | None:
+    """Glob patterns are relative to the config that declares them; store them root-relative.
+
+    None when a parent config's anchored pattern points beside root, so it matches nothing here.
+    """
+    if base == root or pattern.startswith("*"):
+        return pattern
+    if base in root.parents:  # an `extend`ed config in a folder above this one
+        down = root.relative_to(base).as_posix() + "/"
+        body = pattern.lstrip("/")
+        if not pattern.startswith("/") and "/" not in body.rstrip("/"):
+            return pattern  # unanchored (`migrations/`): matches at any depth, here too
+        return "/" + body[len(down):] if body.startswith(down) else None
+    if pattern.startswith("/"):
         return pattern
     try:
         prefix = base.relative_to(root).as_posix()

@@ -41,6 +41,9 @@ class Kind:
     follows_imports: ClassVar[bool] = False
     # can users write rules of this kind in their config? (diagnostics are the linter's own)
     user_facing: ClassVar[bool] = True
+    # shared settings the kind reads besides those its parameters name (`patterns-from: [...]`);
+    # `keyport-lint explain` lists both as the rule's config knobs
+    uses_settings: ClassVar[tuple[str, ...]] = ()
 
     def validate(self, rule: Rule, raw: LDict) -> None:
         """Extra checks beyond the parameter types (raise UserError)."""

@@ -35,6 +35,8 @@ class KeySlot(Kind):
         "min-length": ("int", 8),
     }
     placeholders = frozenset({"slot"})
+    uses_settings = ("api-hosts", "key-patterns", "secret-patterns", "placeholder-words",
+                     "min-entropy")
 
     def triggers(self, rule: Rule, settings: Settings) -> set[str] | None:
         tokens = {"keyport"}

@@ -37,6 +37,7 @@ class SecretPattern(Kind):
     }
     placeholders = frozenset({"match", "what"})
     default_files = ("python", "text")
+    uses_settings = ("placeholder-words", "min-entropy", "max-line-length", "prefix-max")
 
     def validate(self, rule: Rule, raw: LDict) -> None:
         if not rule.params["pattern"] and not rule.params["patterns-from"]:

@@ -6,6 +6,7 @@ Pure with respect to its inputs, so it can run in worker processes and its resul
 from __future__ import annotations
 
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -82,9 +83,14 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
 
     lines = ctx.lines if ctx is not None else LINE_BREAK.split(text)
     suppressions = find_suppressions(text, lines)
-    findings = _per_file_ignores(result.findings, target, cfg)
+    file_ignores = _file_ignores(target, cfg) if result.findings or suppressions else []
+    # a file that could not be checked has no findings to judge its suppressions by
+    unchecked = any(f.rule == "KP900" for f in result.findings)
+    findings = [f for f in result.findings if not _matches_any(f.rule, file_ignores)]
     findings = apply_suppressions(findings, suppressions)
-    findings += _suppression_diagnostics(suppressions, rules, cfg, target.display)
+    findings += [f for f in _suppression_diagnostics(suppressions, rules, cfg, target.display,
+                                                     file_ignores, judge_unused=not unchecked)
+                 if not _matches_any(f.rule, file_ignores)]
     result.findings = sorted((f.with_(severity=cfg.severity_of(rules[f.rule]))
                               for f in findings if f.rule in rules), key=Finding.sort_key)
     for finding in result.findings:
@@ -137,9 +143,10 @@ def _diagnostic(result: FileResult, rules: dict[str, Rule], code: str, line: int
     result.findings.extend(ctx.findings)
 
 
-def _per_file_ignores(findings: list[Finding], target: Target, cfg: Config) -> list[Finding]:
-    if not cfg.per_file_ignores or not findings:
-        return findings
+def _file_ignores(target: Target, cfg: Config) -> list[str]:
+    """Codes and prefixes that config `per-file-ignores` switches off for this file."""
+    if not cfg.per_file_ignores:
+        return []
     import pathspec
 
     try:
@@ -150,11 +157,18 @@ def _per_file_ignores(findings: list[Finding], target: Target, cfg: Config) -> l
     for pattern, codes in cfg.per_file_ignores.items():
         if pathspec.GitIgnoreSpec.from_lines([pattern]).match_file(rel):
             ignored.extend(codes)
-    return [f for f in findings if not any(f.rule.startswith(c) for c in ignored)]
+    return ignored
+
+
+def _matches_any(code: str, prefixes: Sequence[str]) -> bool:
+    return any(code.startswith(p) for p in prefixes)
 
 
 def _suppression_diagnostics(suppressions: list[Suppression], rules: dict[str, Rule],
-                             cfg: Config, display: str) -> list[Finding]:
+                             cfg: Config, display: str, file_ignores: Sequence[str] = (),
+                             judge_unused: bool = True) -> list[Finding]:
+    """KP902 for malformed suppressions; KP901 for codes that silenced nothing, except codes
+    switched off here (select/ignore, per-file-ignores) and in files that could not be checked."""
     out: list[Finding] = []
     known = set(cfg.rule_ids())
     result = FileResult(display)
@@ -167,8 +181,11 @@ def _suppression_diagnostics(suppressions: list[Suppression], rules: dict[str, R
             _diagnostic(result, rules, "KP902", sup.line, sup.column,
                         reason=f"unknown rule code {unknown[0]}")
             continue
+        if not judge_unused:
+            continue
         unused = [c for c in sup.codes
-                  if c not in sup.used and cfg.is_enabled(c) and c != "KP901"]
+                  if c not in sup.used and cfg.is_enabled(c) and c != "KP901"
+                  and not _matches_any(c, file_ignores)]
         if unused:
             _diagnostic(result, rules, "KP901", sup.line, sup.column, codes=", ".join(unused))
     out.extend(result.findings)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from keyport_lint.config import Config
     from keyport_lint.pipeline.run import RunResult
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "github", "junit")
 
 
 @dataclass
@@ -23,6 +23,8 @@ class ReportOptions:
     quiet: bool = False
     statistics: bool = False
     show_excerpts: bool = True
+    baseline: str | None = None  # the baseline file in use, if any
+    baselined: int = 0  # findings the baseline absorbed (not in the result)
     extra: dict[str, object] = field(default_factory=dict)
 
 

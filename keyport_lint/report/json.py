@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections import Counter
+from typing import TYPE_CHECKING, Any
 
 from keyport_lint import __version__
 
 if TYPE_CHECKING:
+    from keyport_lint.finding import Finding
     from keyport_lint.pipeline.run import RunResult
     from keyport_lint.report import ReportOptions
 
 
+def statistics(findings: list[Finding]) -> list[dict[str, object]]:
+    """A count per code, most frequent first (as in the text output)."""
+    counts = Counter(f.rule for f in findings)
+    names = {f.rule: f.name for f in findings}
+    return [{"rule": code, "name": names[code], "count": count}
+            for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
 def render(result: RunResult, opts: ReportOptions) -> str:
-    doc = {
+    doc: dict[str, Any] = {
         "tool": "keyport-lint",
         "version": __version__,
         "findings": [f.as_dict() for f in result.findings],
@@ -21,4 +31,8 @@ def render(result: RunResult, opts: ReportOptions) -> str:
         "stats": {"files": result.files, "parsed": result.parsed, "cached": result.cached,
                   "jobs": result.jobs, "seconds": result.seconds},
     }
+    if opts.baseline is not None:
+        doc["baseline"] = {"file": opts.baseline, "baselined": opts.baselined}
+    if opts.statistics:
+        doc["statistics"] = statistics(result.findings)
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -46,6 +46,9 @@ def render(result: RunResult, opts: ReportOptions) -> str:
         else:
             out.append(f"All checks passed ({result.files} file"
                        f"{'s' if result.files != 1 else ''}).")
+        if opts.baseline is not None and opts.baselined:
+            out.append(f"{opts.baselined} finding{'s' if opts.baselined != 1 else ''} "
+                       f"in the baseline {opts.baseline} not shown.")
     return "\n".join(out) + ("\n" if out else "")
 
 
