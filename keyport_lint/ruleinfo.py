@@ -137,8 +137,8 @@ def explain_text(rule: Rule, cfg: Config) -> str:
     if rule.rationale:
         out += ["Why", *_wrap(rule.rationale), ""]
     for label, key in (("Bad", "bad"), ("Good", "good")):
-        if rule.examples.get(key):
-            out += [label, *_example(rule.examples[key]), ""]
+        if _examples(rule).get(key):
+            out += [label, *_example(_examples(rule)[key]), ""]
     out += ["Configuration"]
     schema = settings_schema()
     used = settings_used(rule)
@@ -176,7 +176,7 @@ def explain_json(rule: Rule, cfg: Config) -> str:
         "code": rule.id, "name": rule.name, "severity": cfg.severity_of(rule),
         "default_severity": rule.severity, "enabled": cfg.is_enabled(rule.id),
         "kind": rule.kind, "files": list(rule.files), "context": rule.context,
-        "message": rule.message, "rationale": rule.rationale, "examples": rule.examples,
+        "message": rule.message, "rationale": rule.rationale, "examples": _examples(rule),
         "settings": [{"name": n, "type": schema[n].type, "doc": schema[n].doc,
                       "value": cfg.settings[n], "default": schema[n].default}
                      for n in settings_used(rule)],
@@ -199,8 +199,9 @@ def rule_help_markdown(rule: Rule) -> str:
     if rule.rationale:
         parts += [" ".join(rule.rationale.split()), ""]
     for label, key in (("Bad", "bad"), ("Good", "good")):
-        if rule.examples.get(key):
-            parts += [f"**{label}**", "", f"```{lang}", rule.examples[key].rstrip("\n"), "```", ""]
+        example = _examples(rule).get(key)
+        if example:
+            parts += [f"**{label}**", "", f"```{lang}", example.rstrip("\n"), "```", ""]
     used = settings_used(rule)
     if used:
         parts += ["**Settings it uses** (under `settings:` in `.keyport-lint.yaml`):", ""]
@@ -217,10 +218,24 @@ def rule_help_text(rule: Rule) -> str:
     if rule.rationale:
         parts += ["", " ".join(rule.rationale.split())]
     for label, key in (("Bad", "bad"), ("Good", "good")):
-        if rule.examples.get(key):
-            parts += ["", f"{label}:", *_example(rule.examples[key])]
+        if _examples(rule).get(key):
+            parts += ["", f"{label}:", *_example(_examples(rule)[key])]
     used = settings_used(rule)
     if used:
         parts += ["", "Settings it uses: " + ", ".join(used) + "."]
     parts += ["", f"Suppress with: # keyport-lint: ignore[{rule.id}]"]
     return "\n".join(parts) + "\n"
+
+
+def _examples(rule: Rule) -> dict[str, str]:
+    """Examples as shown to people: the fake keys in them are redacted like any other key,
+    so no output of the linter ever shows a full key, not even a documentation one."""
+    from keyport_lint.config import default_settings
+    from keyport_lint.redact import Redactor
+
+    settings = default_settings()
+    patterns = list(settings["key-patterns"]) + list(settings["secret-patterns"])
+    if rule.kind == "secret-pattern" and rule.params.get("pattern"):
+        patterns.append(rule.params["pattern"])
+    redact = Redactor(patterns, settings["prefix-max"])
+    return {key: redact(text) for key, text in rule.examples.items()}

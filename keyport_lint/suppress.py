@@ -26,15 +26,37 @@ class Suppression:
     used: set[str] = field(default_factory=set)
 
 
-def find_suppressions(text: str, lines: list[str]) -> list[Suppression]:
+def _python_comments(text: str) -> list[tuple[int, int, str]] | None:
+    """(line, column offset, text) of each real comment; None when the file does not
+    tokenize (then every line is searched, as for text files)."""
+    import io
+    import tokenize
+
+    comments = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT and MARKER in tok.string.lower():
+                comments.append((tok.start[0], tok.start[1], tok.string))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return None
+    return comments
+
+
+def find_suppressions(text: str, lines: list[str], kind: str = "text") -> list[Suppression]:
+    """Suppressions in comments. In Python only real comments count, so a string that
+    mentions the syntax (docs, tests of the linter) suppresses nothing."""
     if MARKER not in text.lower():
         return []
+    candidates: list[tuple[int, int, str]] | None = None
+    if kind == "python":
+        candidates = _python_comments(text)
+    if candidates is None:
+        candidates = [(number, 0, line) for number, line in enumerate(lines, start=1)
+                      if MARKER in line.lower()]
     found = []
-    for number, line in enumerate(lines, start=1):
-        if MARKER not in line.lower():
-            continue
+    for number, offset, line in candidates:
         for match in PATTERN.finditer(line):
-            column = match.start() + 1
+            column = offset + match.start() + 1
             if match.group("bracket") is None:
                 found.append(Suppression(number, column, (), False,
                                          "name the codes it silences, e.g. ignore[KP201]"))

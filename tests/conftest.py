@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 
 # A realistic key for tests; never a real one.
-KEY = "kp_live_8fK2mQ9xLp4Zr7Tb1Vn6Wc3Yh5Jd0Sa2"
-SECRET = "whsec_4Rt8Yu2Io6Pa0Sd3Fg7Hj1Kl5Zx9Cv"
+KEY = "kp_live_8fK2mQ9xLp4Zr7Tb1Vn6Wc3Yh5Jd0Sa2"  # keyport-lint: ignore[KP101]
+SECRET = "whsec_4Rt8Yu2Io6Pa0Sd3Fg7Hj1Kl5Zx9Cv"  # keyport-lint: ignore[KP102]
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,

@@ -220,3 +220,10 @@ def test_no_libcst_import_for_files_without_keyport_text(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                          text=True, env={"PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
     assert out.stdout.strip().endswith("NO-LIBCST 0"), out.stdout + out.stderr
+
+
+def test_suppression_syntax_inside_a_string_is_not_a_suppression(project):
+    project.write("a.py", 'HELP = "write # keyport-lint: ignore[KP101] to silence it"\n'
+                          f'K = "{KEY}"\n')
+    result = project.run("check", "--output-format", "json", ".")
+    assert [f["rule"] for f in json.loads(result.stdout)["findings"]] == ["KP101"]

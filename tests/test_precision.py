@@ -52,3 +52,13 @@ def test_installed_framework_gives_no_finding(tmp_path, name):
     doc = _scan(folder, tmp_path)
     assert doc["errors"] == []
     assert doc["findings"] == [], [(f["path"], f["line"], f["rule"]) for f in doc["findings"]]
+
+
+@pytest.mark.slow
+def test_this_repository_passes_its_own_linter():
+    """Dogfooding: the repository's own .keyport-lint.yaml excludes only the fixtures, whose
+    findings are deliberate, and the rule catalogue's examples."""
+    from .conftest import ROOT
+
+    result = run_cli("check", "--no-cache", ".", cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr

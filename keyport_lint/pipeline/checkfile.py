@@ -82,7 +82,7 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
         result.secrets |= ctx.secrets
 
     lines = ctx.lines if ctx is not None else LINE_BREAK.split(text)
-    suppressions = find_suppressions(text, lines)
+    suppressions = find_suppressions(text, lines, target.kind)
     file_ignores = _file_ignores(target, cfg) if result.findings or suppressions else []
     # a file that could not be checked has no findings to judge its suppressions by
     unchecked = any(f.rule == "KP900" for f in result.findings)
