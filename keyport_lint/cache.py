@@ -82,6 +82,7 @@ class Cache:
                 display=data["display"],
                 findings=[Finding(**f) for f in data["findings"]],
                 excerpts={int(k): v for k, v in data["excerpts"].items()},
+                carets={k: (v[0], v[1]) for k, v in data.get("carets", {}).items()},
                 parsed=False,
             )
         except (OSError, ValueError, KeyError, TypeError):
@@ -101,6 +102,7 @@ class Cache:
             "salt": self.salt, "display": outcome.display, "hash": digest, "deps": deps,
             "findings": [f.as_dict() for f in outcome.findings],
             "excerpts": {str(k): v for k, v in outcome.excerpts.items()},
+            "carets": {k: list(v) for k, v in outcome.carets.items()},
         }
         try:
             self._prepare()

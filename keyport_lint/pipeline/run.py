@@ -38,6 +38,8 @@ class FileOutcome:
     parsed: bool = False
     error: str | None = None
     deps: dict[str, str] = field(default_factory=dict)  # consulted module -> content hash
+    # "line:column" -> caret start and end in the redacted excerpt (redaction moves columns)
+    carets: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -51,6 +53,7 @@ class RunResult:
     jobs: int = 1
     seconds: float = 0.0
     excerpts: dict[tuple[str, int], str] = field(default_factory=dict)  # redacted lines
+    carets: dict[tuple[str, int, int], tuple[int, int]] = field(default_factory=dict)
 
 
 def redactor_for(cfg: Config) -> Redactor:
@@ -146,6 +149,9 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
         result.findings.extend(outcome.findings)
         for line, text in outcome.excerpts.items():
             result.excerpts[(outcome.display, line)] = text
+        for where, span in outcome.carets.items():
+            line, column = (int(x) for x in where.split(":"))
+            result.carets[(outcome.display, line, column)] = (span[0], span[1])
     if cache is not None:
         result.warnings.extend(cache.finish())  # type: ignore[attr-defined]
     result.findings.sort(key=Finding.sort_key)
@@ -241,5 +247,11 @@ def redacted(fr: FileResult, redact: Redactor) -> FileOutcome:
         outcome.findings.append(finding.with_(
             message=redact(finding.message, fr.secrets), fingerprint=digest))
         if raw_line:
-            outcome.excerpts[finding.line] = redact(raw_line, fr.secrets)
+            shown = redact(raw_line, fr.secrets)
+            outcome.excerpts[finding.line] = shown
+            if shown != raw_line:
+                end = finding.end_column if finding.end_line == finding.line else len(raw_line) + 1
+                start = len(redact(raw_line[:finding.column - 1], fr.secrets)) + 1
+                stop = len(redact(raw_line[:max(end - 1, 0)], fr.secrets)) + 1
+                outcome.carets[f"{finding.line}:{finding.column}"] = (start, max(stop, start + 1))
     return outcome

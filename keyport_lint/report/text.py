@@ -26,7 +26,9 @@ def render(result: RunResult, opts: ReportOptions) -> str:
                    f"{_c(f.rule, colour + BOLD, on)} {f.message}")
         excerpt = result.excerpts.get((f.path, f.line))
         if opts.show_excerpts and not opts.quiet and excerpt is not None:
-            out.extend(_excerpt(excerpt, f.line, f.column, f.end_line, f.end_column, on))
+            start, end = result.carets.get((f.path, f.line, f.column), (f.column, f.end_column))
+            end_line = f.line if (f.path, f.line, f.column) in result.carets else f.end_line
+            out.extend(_excerpt(excerpt, f.line, start, end_line, end, on))
     if opts.statistics:
         counts = Counter(f.rule for f in result.findings)
         names = {f.rule: f.name for f in result.findings}
