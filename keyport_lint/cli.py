@@ -251,6 +251,65 @@ def init_cmd(force: bool) -> None:
                    "would cover the whole repository.", err=True)
 
 
+@cli.command("test-rules")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--select", multiple=True, metavar="CODE",
+              help="The rules under test (default: the ids named in `expect:` markers).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Use this config file (its rules and settings) instead of discovering one.")
+@click.option("--examples", is_flag=True,
+              help="Also check every selected rule's own examples: bad must be reported, "
+                   "good must not.")
+def test_rules_cmd(paths: tuple[str, ...], select: tuple[str, ...], config_path: str | None,
+                   examples: bool) -> None:
+    """Run rule test files: each expected finding is marked `expect: ID` in a comment on its
+    line (or alone on the line above); files without comments use `<file>.expect.yaml`.
+
+    Each PATH is one case: a file, or a folder checked as one small project. Exit 0 when every
+    case gives exactly its marked findings, 1 when not, 2 on a usage or rule error.
+    """
+    from keyport_lint import testing
+
+    try:
+        cfg = _load(config_path, (), ())
+        codes = set(_split(select))
+        for code in codes:
+            if code not in cfg.rule_ids():
+                raise UserError(f"--select: unknown rule {code!r}")
+        problems: list[str] = []
+        cases = 0
+        for raw in paths:
+            case = Path(raw)
+            if not case.exists():
+                raise UserError(f"{raw}: no such file or directory")
+            cases += 1
+            problems += [str(m) for m in testing.check_case(case, codes or None,
+                                                            base_config=_fresh(cfg))]
+        if examples:
+            rules = [r for r in cfg.rules if not codes or r.id in codes]
+            problems += testing.check_examples(_fresh(cfg), rules)
+        if not paths and not examples:
+            raise UserError("name the test files or folders to run (or --examples)")
+    except UserError as exc:
+        _fail(exc.render())
+        return
+    for problem in problems:
+        click.echo(problem)
+    checked = f"{cases} case{'s' if cases != 1 else ''}" + (" and the rules' examples"
+                                                             if examples else "")
+    if problems:
+        click.echo(f"{len(problems)} mismatch{'es' if len(problems) != 1 else ''} in {checked}.",
+                   err=True)
+        sys.exit(1)
+    click.echo(f"All {checked} passed.", err=True)
+
+
+def _fresh(cfg: Config) -> Config:
+    import copy
+
+    return copy.copy(cfg)
+
+
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     """Accept `--select KP1,KP2` as well as repeated flags."""
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())

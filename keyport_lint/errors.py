@@ -17,3 +17,16 @@ class UserError(Exception):
         if self.path:
             where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
         return f"{where}{self.message}"
+
+
+TIMEOUT_SECONDS = 1.0
+
+
+class PatternTimeout(Exception):
+    """A YAML pattern (built-in or the user's) that ran out of time on one text."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        super().__init__(f"pattern {pattern[:80]!r} ran longer than {TIMEOUT_SECONDS:g} s on one "
+                         "text and was stopped; simplify it (nested or overlapping quantifiers "
+                         "backtrack without end)")

@@ -8,10 +8,9 @@ literal values rules found in that file.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 
-from keyport_lint.kinds.base import literal_trigger
+from keyport_lint.kinds.base import literal_prefix
 from keyport_lint.settings import Settings
 
 SHOWN = 4  # random characters shown after the literal prefix
@@ -33,8 +32,8 @@ def redact_match(secret: str, settings: Settings, pattern: str | None = None) ->
     prefix = ""
     for candidate in ([pattern] if pattern else
                       settings["key-patterns"] + settings["secret-patterns"]):
-        token = literal_trigger(candidate, min_len=1)
-        if token and secret.lower().startswith(token):
+        token = literal_prefix(candidate)
+        if token and secret.lower().startswith(token.lower()):
             prefix = secret[: len(token)]
             break
     return redact_text(secret, prefix, settings["prefix-max"])
@@ -43,13 +42,12 @@ def redact_match(secret: str, settings: Settings, pattern: str | None = None) ->
 class Redactor:
     def __init__(self, patterns: Iterable[str], prefix_max: int) -> None:
         self.prefix_max = prefix_max
-        self.patterns = [(re.compile(p), literal_trigger(p, min_len=1) or "") for p in patterns]
+        self.patterns = [(_compile(p), literal_prefix(p)) for p in patterns]
 
     def __call__(self, text: str, extra: Iterable[str] = ()) -> str:
         for pattern, prefix in self.patterns:
-            text = pattern.sub(
-                lambda m, p=prefix: redact_text(m.group(0), m.group(0)[: len(p)],
-                                                self.prefix_max), text)
+            text = _sub(pattern, lambda m, p=prefix: redact_text(
+                m.group(0), m.group(0)[: len(p)], self.prefix_max), text)
         for value in sorted(set(extra), key=len, reverse=True):
             if value and value in text:
                 text = text.replace(value, f"<redacted:{short_hash(value)}>")
@@ -58,8 +56,25 @@ class Redactor:
     def hashed(self, text: str, extra: Iterable[str] = ()) -> str:
         """Secrets replaced by hashes: stable input for fingerprints."""
         for pattern, _ in self.patterns:
-            text = pattern.sub(lambda m: f"<{short_hash(m.group(0))}>", text)
+            text = _sub(pattern, lambda m: f"<{short_hash(m.group(0))}>", text)
         for value in sorted(set(extra), key=len, reverse=True):
             if value:
                 text = text.replace(value, f"<{short_hash(value)}>")
         return text
+
+
+def _compile(pattern: str) -> object:
+    from keyport_lint import saferegex
+
+    return saferegex.compile(pattern)
+
+
+def _sub(pattern: object, replace: object, text: str) -> str:
+    """Substitute with the time limit; a pattern that runs out of time on this text hides the
+    whole text rather than risk showing a secret."""
+    from keyport_lint.saferegex import TIMEOUT_SECONDS
+
+    try:
+        return pattern.sub(replace, text, timeout=TIMEOUT_SECONDS)  # type: ignore[attr-defined]
+    except TimeoutError:
+        return f"<redacted:{short_hash(text)}>"

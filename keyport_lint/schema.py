@@ -30,10 +30,6 @@ def compile_regex(pattern: Any, container: Any, key: Any, what: str) -> re.Patte
         compiled = re.compile(pattern)
     except re.error as exc:
         raise _fail(f"{what}: invalid regex {pattern!r}: {exc}", container, key) from None
-    if nested_quantifier(pattern):
-        raise _fail(f"{what}: regex {pattern!r} repeats a group that itself repeats, which can "
-                    "backtrack for minutes on one long line; rewrite it without the nested "
-                    "quantifier", container, key)
     return compiled
 
 
@@ -84,39 +80,3 @@ def check_type(value: Any, type_name: str, container: Any, key: Any, what: str) 
     else:  # pragma: no cover - schema authoring error
         raise ValueError(f"unknown schema type {type_name}")
 
-
-def nested_quantifier(pattern: str) -> bool:
-    """True for patterns like `(a+)+` or `(\\w*x?)*`: a repeated group that itself repeats,
-    whose backtracking grows exponentially with the input. Python's `re` has no timeout, so
-    user patterns of this shape are refused instead."""
-    try:
-        from re import _parser as sre_parse  # type: ignore[attr-defined]
-    except ImportError:  # pragma: no cover - Python < 3.11
-        import sre_parse  # type: ignore[no-redef]
-    try:
-        parsed = sre_parse.parse(pattern)
-    except re.error:
-        return False
-    repeats = (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT)
-
-    def walk(items: Any, inside_repeat: bool) -> bool:
-        for op, arg in items:
-            if op in repeats:
-                low, high, sub = arg
-                variable = high == sre_parse.MAXREPEAT or high != low
-                if variable and inside_repeat:
-                    return True
-                children = [(sub, inside_repeat or (variable and high > 1))]
-            elif op is sre_parse.SUBPATTERN:
-                children = [(arg[-1], inside_repeat)]
-            elif op is sre_parse.BRANCH:
-                children = [(branch, inside_repeat) for branch in arg[1]]
-            elif op in (sre_parse.ASSERT, sre_parse.ASSERT_NOT):
-                children = [(arg[1], inside_repeat)]
-            else:
-                continue
-            if any(walk(child, inside) for child, inside in children):
-                return True
-        return False
-
-    return walk(parsed, False)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from keyport_lint.catalog import Rule
 from keyport_lint.config import Config, load_config
 from keyport_lint.context import LINE_BREAK
 from keyport_lint.errors import UserError
@@ -105,3 +106,40 @@ def check_case(case: Path, under_test: set[str] | None = None,
     for error in result.errors:
         mismatches.append(Mismatch(str(case), 0, "error", error))
     return sorted(mismatches)
+
+
+def example_filename(rule: Rule) -> str:
+    """Where a rule's example is written: Python for Python rules, JavaScript for text rules
+    (the text kinds read any of their file types the same way)."""
+    return "example.py" if "python" in rule.files else "example.js"
+
+
+def check_examples(cfg: Config, rules: list[Rule]) -> list[str]:
+    """Each rule's `examples.bad` must give at least one finding of it, `examples.good` none."""
+    import tempfile
+
+    from keyport_lint.pipeline.run import run
+
+    problems = []
+    for rule in rules:
+        if rule.kind == "diagnostic":
+            continue  # the linter's own findings: their examples describe, not reproduce
+        for key in ("bad", "good"):
+            text = rule.examples.get(key)
+            if not text:
+                problems.append(f"{rule.id}: no {key} example")
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                root = Path(tmp)
+                (root / example_filename(rule)).write_text(text, encoding="utf-8")
+                local = Config(**{**cfg.__dict__, "root": root})
+                local.select = sorted({*cfg.select, rule.id})
+                local.ignore, local.exclude, local.per_file_ignores = [], [], {}
+                result = run([example_filename(rule)], local, cwd=root)
+            hits = [f for f in result.findings if f.rule == rule.id]
+            if key == "bad" and not hits:
+                problems.append(f"{rule.id}: the bad example gives no {rule.id} finding")
+            if key == "good" and hits:
+                problems.append(f"{rule.id}: the good example gives {len(hits)} {rule.id} "
+                                "finding(s)")
+    return problems

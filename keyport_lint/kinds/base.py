@@ -98,3 +98,22 @@ def literal_trigger_parsed(sub: Any) -> str | None:
             return None
         chars.append(chr(arg))
     return "".join(chars)
+
+
+def literal_prefix(pattern: str) -> str:
+    """The literal characters every match starts with (`acme_sk_` for `acme_sk_[0-9a-f]{32}`):
+    what redaction may show of a secret, since it carries no secret information."""
+    try:
+        parsed = sre_parse.parse(pattern)
+    except re.error:
+        return ""
+    chars = []
+    for op, arg in parsed:
+        if op is sre_parse.LITERAL:
+            chars.append(chr(arg))
+        elif op is sre_parse.SUBPATTERN and arg[-1] is not None and \
+                literal_trigger_parsed(arg[-1]) is not None:
+            chars.append(literal_trigger_parsed(arg[-1]) or "")
+        else:
+            break
+    return "".join(chars)

@@ -6,24 +6,17 @@ finding sits on the exact line and column of the match, even inside a multi-line
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from keyport_lint.errors import UserError
-from keyport_lint.kinds.base import Kind, literal_trigger
+from keyport_lint.kinds.base import Kind, literal_prefix, literal_trigger
 
 if TYPE_CHECKING:
     from keyport_lint.catalog import Rule
     from keyport_lint.context import FileContext, PythonContext, TextContext
     from keyport_lint.settings import Settings
     from keyport_lint.yamlio import LDict
-
-
-@lru_cache(maxsize=256)
-def _compile(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
 
 
 class SecretPattern(Kind):
@@ -44,14 +37,16 @@ class SecretPattern(Kind):
             raise UserError(f"rule {rule.id}: secret-pattern needs 'pattern' or 'patterns-from'",
                             raw.file or None, raw.line)
 
-    def patterns(self, rule: Rule, settings: Settings) -> list[tuple[re.Pattern[str], bool]]:
-        """(compiled pattern, needs KeyPort context) pairs."""
+    def patterns(self, rule: Rule, settings: Settings) -> list[tuple[Any, bool]]:
+        """(compiled pattern, needs KeyPort context) pairs; compiled with a time limit."""
+        from keyport_lint import saferegex
+
         result = []
         if rule.params["pattern"]:
-            result.append((_compile(rule.params["pattern"]), False))
+            result.append((saferegex.compile(rule.params["pattern"]), False))
         for setting in rule.params["patterns-from"]:
             gated = setting in rule.params["keyport-context-for"]
-            result.extend((_compile(p), gated) for p in settings.get(setting, []))
+            result.extend((saferegex.compile(p), gated) for p in settings.get(setting, []))
         return result
 
     def triggers(self, rule: Rule, settings: Settings) -> set[str] | None:
@@ -63,7 +58,7 @@ class SecretPattern(Kind):
             tokens.add(token)
         return tokens
 
-    def _is_secret(self, rule: Rule, settings: Settings, match: re.Match[str]) -> bool:
+    def _is_secret(self, rule: Rule, settings: Settings, match: Any) -> bool:
         from keyport_lint.analysis.placeholders import is_placeholder
 
         words = rule.params["placeholder-words"]
@@ -73,18 +68,19 @@ class SecretPattern(Kind):
         if min_entropy is None:
             min_entropy = settings["min-entropy"]
         text = match.group(0)
-        prefix = literal_trigger(match.re.pattern, min_len=1) or ""
+        prefix = literal_prefix(match.re.pattern)
         random_part = text[len(prefix):] if text.lower().startswith(prefix) else text
         return not is_placeholder(random_part, words, min_entropy)
 
-    def _matches(self, rule: Rule, ctx: FileContext, text: str) -> Iterable[re.Match[str]]:
+    def _matches(self, rule: Rule, ctx: FileContext, text: str) -> Iterable[Any]:
+        from keyport_lint import saferegex
         from keyport_lint.analysis.context import is_keyport_related
 
         text = text[: ctx.settings["max-line-length"]]
         for pattern, gated in self.patterns(rule, ctx.settings):
             if gated and not ctx.analysis(is_keyport_related):
                 continue
-            for match in pattern.finditer(text):
+            for match in saferegex.finditer(pattern, text):
                 if self._is_secret(rule, ctx.settings, match):
                     yield match
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from keyport_lint.catalog import Rule
 from keyport_lint.config import Config
 from keyport_lint.context import LINE_BREAK, FileContext, PythonContext, TextContext
+from keyport_lint.errors import PatternTimeout
 from keyport_lint.finding import Finding
 from keyport_lint.kinds import get_kind
 from keyport_lint.pipeline.discover import Target
@@ -113,6 +114,8 @@ def _run_rules(ctx: FileContext, active: list[Rule], kind: str, result: FileResu
                 implementation.check_text(rule, ctx)  # type: ignore[arg-type]
         except RecursionError:
             result.error = f"{ctx.display}: rule {rule.id} gave up: code nested too deeply"
+        except PatternTimeout as exc:
+            result.error = f"{ctx.display}: rule {rule.id}: {exc}"
         except Exception as exc:  # a bug in a rule must not stop the run or leak source
             frame = traceback.extract_tb(exc.__traceback__)[-1]
             result.error = (f"{ctx.display}: internal error in rule {rule.id}: "
