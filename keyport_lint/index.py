@@ -42,6 +42,8 @@ class ProjectIndex:
         self._contexts: dict[Path, PythonContext | None] = {}
         self._summaries: dict[tuple[Path, Any], Any] = {}
         self._reach: dict[Path, bool] = {}
+        self._keyport_text: dict[Path, bool] = {}
+        self._marker_tokens = _marker_tokens(settings, markers)
         self.consulted: set[Path] = set()  # every module read on behalf of checked files
 
     # -- reading ---------------------------------------------------------------------------
@@ -150,8 +152,16 @@ class ProjectIndex:
         return exported.get(name or "*")
 
     def is_keyport_text(self, path: Path) -> bool:
-        text = self.text(path)
-        return bool(text and self.markers is not None and self.markers.search(text))
+        """Memoised: asked for every import of every file by rules that follow imports."""
+        if path not in self._keyport_text:
+            text = self.text(path) or ""
+            found = False
+            if text and self.markers is not None:
+                tokens = self._marker_tokens  # a cheap substring test first
+                found = (tokens is None or any(t in text.lower() for t in tokens)) and bool(
+                    self.markers.search(text))
+            self._keyport_text[path] = found
+        return self._keyport_text[path]
 
     def imports_keyport_module(self, importer: Path | None, imports: dict[str, str]) -> bool:
         """Does this module import a name from a KeyPort-related module of the project?"""
@@ -183,6 +193,25 @@ class ProjectIndex:
                 break
         self._reach[importer] = found
         return found
+
+
+def _marker_tokens(settings: Settings, markers: re.Pattern[str] | None
+                   ) -> tuple[str, ...] | None:
+    """Substrings one of which any match of the settings' marker regex contains (None: no
+    such guarantee, or the markers are not the settings' own)."""
+    from keyport_lint.analysis.context import marker_regex
+    from keyport_lint.kinds.base import literal_trigger
+
+    if markers is None or markers.pattern != marker_regex(settings).pattern:
+        return None
+    tokens = []
+    for name in ("context-markers", "key-names", "secret-names"):
+        for pattern in settings.get(name, []) or []:
+            token = literal_trigger(pattern)
+            if token is None:
+                return None
+            tokens.append(token)
+    return tuple(tokens)
 
 
 def _imported_modules(text: str) -> list[str]:
