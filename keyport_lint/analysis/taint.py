@@ -1719,6 +1719,10 @@ def _is_exact(node: cst.CSTNode | None) -> bool:
         node = node.expression
     if isinstance(node, (cst.Name, cst.Attribute, cst.SimpleString, cst.ConcatenatedString)):
         return True
+    if isinstance(node, cst.BooleanOperation):  # `a or b` is one of them
+        return _is_exact(node.left) and _is_exact(node.right)
+    if isinstance(node, cst.IfExp):
+        return _is_exact(node.body) and _is_exact(node.orelse)
     if isinstance(node, cst.Subscript):
         return not any(isinstance(e.slice, cst.Slice) for e in node.slice)
     if isinstance(node, cst.Call):  # `get_key()`, `os.getenv(…)`: mostly the value itself
