@@ -470,3 +470,12 @@ ODD_CODE = [
 @pytest.mark.parametrize("code", ODD_CODE, ids=[str(i) for i in range(len(ODD_CODE))])
 def test_odd_code_never_crashes(code: str) -> None:
     flows(HEADER + code)
+
+
+def test_long_literal_concatenations_are_read_without_recursion() -> None:
+    from keyport_lint.analysis.taint import _constant
+
+    node: cst.BaseExpression = cst.SimpleString("'z'")
+    for _ in range(5000):
+        node = cst.ConcatenatedString(cst.SimpleString("'a'"), node)
+    assert _constant(node) == "a" * 5000 + "z"

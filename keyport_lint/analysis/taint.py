@@ -1700,9 +1700,23 @@ def _keeps_shape(callee: str) -> bool:
 def _constant(node: cst.CSTNode | None) -> Any:
     """The value of a literal (str, int), or None."""
     try:
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        if isinstance(node, cst.SimpleString):
             value = node.evaluated_value
             return value.decode("latin-1") if isinstance(value, bytes) else value
+        if isinstance(node, cst.ConcatenatedString):  # iteratively: chains can be long
+            pieces, stack = [], [node]
+            while stack:
+                item = stack.pop()
+                if isinstance(item, cst.ConcatenatedString):
+                    stack.extend((item.right, item.left))
+                elif isinstance(item, cst.SimpleString):
+                    piece = _constant(item)
+                    if not isinstance(piece, str):
+                        return None
+                    pieces.append(piece)
+                else:  # an f-string piece: not a constant
+                    return None
+            return "".join(pieces)
         if isinstance(node, cst.Integer):
             return int(node.evaluated_value)
         if (isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus)
