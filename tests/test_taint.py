@@ -479,3 +479,18 @@ def test_long_literal_concatenations_are_read_without_recursion() -> None:
     for _ in range(5000):
         node = cst.ConcatenatedString(cst.SimpleString("'a'"), node)
     assert _constant(node) == "a" * 5000 + "z"
+
+
+def test_long_elif_chains_are_walked_without_recursion() -> None:
+    """libcst's own visitors overflow first on such code; the taint pass itself must not."""
+    from keyport_lint.analysis.facts import ModuleFacts, module_facts
+
+    code = "x = 1\nif a:\n    x = 2\n" + "".join(
+        f"elif a == {i}:\n    x = KEYPORT_API_KEY\n" for i in range(1500)) + "print(x)\n"
+    try:
+        ctx = context(code)
+    except RecursionError:  # pragma: no cover - the parser of this platform gave up first
+        pytest.skip("libcst cannot parse this deep a chain here")
+    ctx._memo[module_facts] = ModuleFacts()
+    result = taint_analysis(ctx, make_config())
+    assert [f.sink for f in result.flows(LOG_SINKS)] == ["print"]

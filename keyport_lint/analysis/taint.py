@@ -491,6 +491,11 @@ class _Module:
     def _prescan(self, body: Iterable[cst.CSTNode]) -> None:
         """Module-level names, functions and classes, known before any function body is walked
         (a function may read a global assigned further down)."""
+        stack: list[Iterable[cst.CSTNode]] = [body]
+        while stack:  # an explicit stack: `elif` chains nest deeply
+            self._prescan_block(stack.pop(), stack)
+
+    def _prescan_block(self, body: Iterable[cst.CSTNode], stack: list) -> None:
         for stmt in body:
             if isinstance(stmt, cst.FunctionDef):
                 self.top_funcs[stmt.name.value] = stmt.name.value
@@ -507,8 +512,7 @@ class _Module:
                     for item in stmt.items:
                         if item.asname is not None:
                             self.top_names.update(_bound_names(item.asname.name))
-                for block in _blocks(stmt):
-                    self._prescan(block)
+                stack.extend(_blocks(stmt))
 
     # -- statements ----------------------------------------------------------------------------
     def _block(self, body: Iterable[cst.CSTNode], scope: _Scope) -> None:
@@ -530,16 +534,19 @@ class _Module:
             for small in stmt.body:
                 self._small(small, scope)
         elif isinstance(stmt, cst.If):
-            self.eval(stmt.test, scope)
-            before = dict(scope.env)
-            self._suite(stmt.body, scope)
-            taken = scope.env
-            scope.env = dict(before)
-            if isinstance(stmt.orelse, cst.If):
-                self._stmt(stmt.orelse, scope)
-            elif stmt.orelse is not None:
-                self._suite(stmt.orelse.body, scope)
-            scope.env = _join(taken, scope.env)
+            branches: list[dict[str, frozenset]] = []
+            node: cst.CSTNode | None = stmt
+            while isinstance(node, cst.If):  # `elif` chains iteratively: they can be long
+                self.eval(node.test, scope)
+                before = dict(scope.env)
+                self._suite(node.body, scope)
+                branches.append(scope.env)
+                scope.env = before
+                node = node.orelse
+            if node is not None:
+                self._suite(node.body, scope)  # type: ignore[attr-defined]
+            for env in branches:
+                scope.env = _join(env, scope.env)
         elif isinstance(stmt, cst.For):
             items = _map_op(self.eval(stmt.iter, scope), (GET, None))
             before = dict(scope.env)
