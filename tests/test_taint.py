@@ -494,3 +494,21 @@ def test_long_elif_chains_are_walked_without_recursion() -> None:
     ctx._memo[module_facts] = ModuleFacts()
     result = taint_analysis(ctx, make_config())
     assert [f.sink for f in result.flows(LOG_SINKS)] == ["print"]
+
+
+def test_methods_and_classes_used_before_their_definition() -> None:
+    code = HEADER + '''\
+def make():
+    return Client(os.environ["KEYPORT_API_KEY"])
+
+class Client:
+    def __init__(self, key):
+        self.headers = self._headers(key)
+
+    def dump(self):
+        log.debug(self.headers)  # leak
+
+    def _headers(self, key):
+        return {"Authorization": "Bearer " + key}
+'''
+    assert_leaks(code)

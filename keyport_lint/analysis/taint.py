@@ -395,7 +395,6 @@ class _Class:
     qual: str
     node: cst.ClassDef
     methods: dict[str, str] = field(default_factory=dict)  # name -> function qual
-    fields: list[str] = field(default_factory=list)  # annotated class-level fields, in order
 
 
 @dataclass
@@ -622,9 +621,6 @@ class _Module:
                              exact=_is_exact(small.value))
             elif scope.kind == "class" and isinstance(small.target, cst.Name):
                 name = small.target.value
-                cls = self.classes.get(scope.cls)
-                if cls is not None:
-                    cls.fields.append(name)
                 sources = self._name_sources(name, small.target, name)
                 if sources:
                     self.attr_def.setdefault((scope.cls, name), set()).update(sources)
@@ -847,7 +843,9 @@ class _Module:
             self.eval(base.value, scope)
         name = node.name.value
         qual = name if scope.kind == "module" else f"{scope.qual or scope.cls}.{name}"
-        self.classes[qual] = _Class(qual, node)
+        self.classes[qual] = _Class(qual, node, {
+            stmt.name.value: f"{qual}.{stmt.name.value}" for stmt in node.body.body
+            if isinstance(stmt, cst.FunctionDef)})  # callable before they are walked
         if scope.kind == "function":
             scope.funcs[name] = qual
         inner = _Scope("class", qual, cls=qual)
@@ -1391,15 +1389,19 @@ class _Module:
             return None
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             base, method = func.value.value, func.attr.value
-            if self._is_self(base, scope):
-                cls = self.classes.get(scope.cls)
-                if cls is not None and method in cls.methods:
-                    return ("func", cls.methods[method], 0)
-            elif base in self.top_classes:
-                cls = self.classes.get(self.top_classes[base])
-                if cls is not None and method in cls.methods:
-                    return ("func", cls.methods[method], 0)
+            owner = scope.cls if self._is_self(base, scope) else self.top_classes.get(base)
+            if owner and method in self._methods(owner):
+                return ("func", f"{owner}.{method}", 0)
         return None
+
+    def _methods(self, qual: str) -> set[str]:
+        cls = self.classes.get(qual)
+        if cls is not None:
+            return set(cls.methods)
+        node = next((s for s in self.ctx.module.body
+                     if isinstance(s, cst.ClassDef) and s.name.value == qual), None)
+        return {s.name.value for s in node.body.body if isinstance(s, cst.FunctionDef)
+                } if node is not None else set()
 
     def _local_call(self, target: tuple[str, str, int], node: cst.Call,
                     positional: list[frozenset], keywords: dict[str, frozenset],
