@@ -512,3 +512,25 @@ class Client:
         return {"Authorization": "Bearer " + key}
 '''
     assert_leaks(code)
+
+
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")
+def test_generated_code_never_crashes_the_analysis() -> None:
+    hypothesis = pytest.importorskip("hypothesis")
+    hypothesmith = pytest.importorskip("hypothesmith")
+    from keyport_lint.analysis.context import is_keyport_related
+    from keyport_lint.analysis.facts import module_facts
+
+    @hypothesis.settings(max_examples=50, deadline=None, database=None,
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(hypothesmith.from_grammar())
+    def check(code: str) -> None:
+        try:
+            ctx = context(code)
+            ctx.analysis(module_facts)
+        except (cst.ParserSyntaxError, RecursionError):
+            return  # not this analysis' input
+        ctx._memo[is_keyport_related] = True  # generic names count: the widest analysis
+        taint_analysis(ctx, make_config()).flows(LOG_SINKS)
+
+    check()
