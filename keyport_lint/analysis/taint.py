@@ -1370,28 +1370,28 @@ class _Module:
             return _cap(receiver | everything)
         return _map_op(_cap(receiver | everything), (RESET, None))
 
-    def _local_target(self, func: cst.CSTNode, scope: _Scope) -> tuple[str, str, int] | None:
-        """(kind, qual, skipped leading params) of a call to this module's function or class."""
+    def _local_target(self, func: cst.CSTNode, scope: _Scope) -> tuple[str, str] | None:
+        """(func | class, qual) of a call to this module's function, method or class."""
         if isinstance(func, cst.Name):
             name = func.value
             s: _Scope | None = scope
             while s is not None:
                 if name in s.funcs:
                     qual = s.funcs[name]
-                    return ("class", qual, 0) if qual in self.classes else ("func", qual, 0)
+                    return ("class", qual) if qual in self.classes else ("func", qual)
                 if name in s.env:
                     return None
                 s = s.parent
             if name in self.top_funcs:
-                return ("func", self.top_funcs[name], 0)
+                return ("func", self.top_funcs[name])
             if name in self.top_classes:
-                return ("class", self.top_classes[name], 0)
+                return ("class", self.top_classes[name])
             return None
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             base, method = func.value.value, func.attr.value
             owner = scope.cls if self._is_self(base, scope) else self.top_classes.get(base)
             if owner and method in self._methods(owner):
-                return ("func", f"{owner}.{method}", 0)
+                return ("func", f"{owner}.{method}")
         return None
 
     def _methods(self, qual: str) -> set[str]:
@@ -1403,10 +1403,10 @@ class _Module:
         return {s.name.value for s in node.body.body if isinstance(s, cst.FunctionDef)
                 } if node is not None else set()
 
-    def _local_call(self, target: tuple[str, str, int], node: cst.Call,
+    def _local_call(self, target: tuple[str, str], node: cst.Call,
                     positional: list[frozenset], keywords: dict[str, frozenset],
                     star: set) -> frozenset:
-        kind, qual, _ = target
+        kind, qual = target
         info = _CallInfo("local", qual, (), positional, keywords)
         if kind == "class":
             init, fields = self._class_shape(qual)
