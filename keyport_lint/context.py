@@ -71,6 +71,25 @@ def format_message(rule: Rule, fields: dict[str, Any]) -> str:
         return rule.message
 
 
+class NodeLine:
+    """A message field naming the line of another node of the same module (a taint source):
+    resolved in `PythonContext.finish` with the reported positions, so nothing pays for
+    positions unless a finding is reported. `template` receives `{line}`."""
+
+    __slots__ = ("node", "template")
+
+    def __init__(self, node: cst.CSTNode, template: str = "{line}") -> None:
+        self.node = node
+        self.template = template
+
+    def resolve(self, positions: Any) -> str:
+        try:
+            line = positions[self.node].start.line
+        except KeyError:  # not a node of this module
+            line = "?"
+        return self.template.format(line=line)
+
+
 class TextContext(FileContext):
     """A non-Python file (JS, HTML, .env, JSON …), read as lines."""
 
@@ -98,6 +117,8 @@ class PythonContext(FileContext):
                 end_line, end_col = rng.end.line, rng.end.column + 1
                 if length is not None:
                     end_line, end_col = line, col + length
+                fields = {k: v.resolve(positions) if isinstance(v, NodeLine) else v
+                          for k, v in fields.items()}
                 self.findings.append(Finding(
                     rule=rule.id, name=rule.name, severity=rule.severity, path=self.display,
                     line=line, column=col, end_line=end_line, end_column=end_col,

@@ -35,9 +35,11 @@ MAX_PARSED = 32
 
 
 class ProjectIndex:
-    def __init__(self, root: Path, settings: Settings, markers: re.Pattern[str] | None = None
-                 ) -> None:
+    def __init__(self, root: Path, settings: Settings, markers: re.Pattern[str] | None = None,
+                 cwd: Path | None = None) -> None:
         self.root = root.resolve()
+        # module paths in messages read like finding paths: relative to the working folder
+        self.cwd = (cwd or Path.cwd()).resolve()
         self.settings = settings
         self.markers = markers
         self._text: dict[Path, str | None] = {}
@@ -49,6 +51,8 @@ class ProjectIndex:
         self._recorders: list[set[Path]] = []
         self._deps: dict[object, set[Path]] = {}
         self._hashes: dict[Path, str | None] = {}
+        self._keyport_text: dict[Path, bool] = {}
+        self._marker_tokens = _marker_tokens(settings, markers)
 
     @contextlib.contextmanager
     def recording(self) -> Iterator[set[Path]]:
@@ -105,10 +109,9 @@ class ProjectIndex:
         return self._contexts[path]
 
     def _display(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return path.as_posix()
+        from keyport_lint.pipeline.discover import display_path
+
+        return display_path(path, self.cwd)
 
     # -- resolution ------------------------------------------------------------------------
     def search_roots(self, importer: Path) -> list[Path]:
@@ -185,8 +188,17 @@ class ProjectIndex:
         return exported.get(name or "*")
 
     def is_keyport_text(self, path: Path) -> bool:
-        text = self.text(path)
-        return bool(text and self.markers is not None and self.markers.search(text))
+        """Memoised: asked for every import of every file by rules that follow imports."""
+        if path not in self._keyport_text:
+            text = self.text(path) or ""
+            found = False
+            if text and self.markers is not None:
+                tokens = self._marker_tokens  # a cheap substring test first
+                found = (tokens is None or any(t in text.lower() for t in tokens)) and bool(
+                    self.markers.search(text))
+            self._keyport_text[path] = found
+        self._touch([path])  # a memoised verdict still depends on that module's text
+        return self._keyport_text[path]
 
     def imports_keyport_module(self, importer: Path | None, imports: dict[str, str]) -> bool:
         """Does this module import a name from a KeyPort-related module of the project?"""
@@ -226,6 +238,25 @@ class ProjectIndex:
                 found = True
                 break
         return found
+
+
+def _marker_tokens(settings: Settings, markers: re.Pattern[str] | None
+                   ) -> tuple[str, ...] | None:
+    """Substrings one of which any match of the settings' marker regex contains (None: no
+    such guarantee, or the markers are not the settings' own)."""
+    from keyport_lint.analysis.context import marker_regex
+    from keyport_lint.kinds.base import literal_trigger
+
+    if markers is None or markers.pattern != marker_regex(settings).pattern:
+        return None
+    tokens = []
+    for name in ("context-markers", "key-names", "secret-names"):
+        for pattern in settings.get(name, []) or []:
+            token = literal_trigger(pattern)
+            if token is None:
+                return None
+            tokens.append(token)
+    return tuple(tokens)
 
 
 def _imported_modules(text: str) -> list[str]:

@@ -76,9 +76,9 @@ def default_jobs() -> int:
 class _Worker:
     """Per-process state: built once, then every file in that process reuses it."""
 
-    def __init__(self, cfg: Config) -> None:
+    def __init__(self, cfg: Config, cwd: Path) -> None:
         self.cfg = cfg
-        self.project = ProjectIndex(cfg.root, cfg.settings, marker_regex(cfg.settings))
+        self.project = ProjectIndex(cfg.root, cfg.settings, marker_regex(cfg.settings), cwd)
         self.prefilter: PreFilter = build_prefilter(cfg.enabled_rules(), cfg.settings)
         self.redact = redactor_for(cfg)
 
@@ -106,9 +106,9 @@ class _Worker:
 _STATE: _Worker | None = None
 
 
-def _init_worker(cfg: Config) -> None:
+def _init_worker(cfg: Config, cwd: Path) -> None:
     global _STATE
-    _STATE = _Worker(cfg)
+    _STATE = _Worker(cfg, cwd)
 
 
 def _process_items(items: list[tuple[int, Target]]) -> list[tuple[int, FileOutcome]]:
@@ -134,7 +134,7 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
         else:
             todo.append(target)
     if todo:
-        fresh = _process_all(todo, cfg, jobs, result)
+        fresh = _process_all(todo, cfg, jobs, result, cwd)
         for target, outcome in zip(todo, fresh):
             outcomes[target.display] = outcome
             # only parsed files are worth an entry: for the rest, reading and pre-filtering
@@ -159,15 +159,15 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
     return result
 
 
-def _process_all(todo: list[Target], cfg: Config, jobs: int, result: RunResult
+def _process_all(todo: list[Target], cfg: Config, jobs: int, result: RunResult, cwd: Path
                  ) -> list[FileOutcome]:
     """Files that need parsing go to worker processes once there are enough of them; the
     rest (most files of a real repository) are settled here by the pre-filter alone, while
     the workers parse."""
-    worker = _Worker(cfg)
+    worker = _Worker(cfg, cwd)
     out: dict[int, FileOutcome] = {}
     heavy: list[int] = []
-    parallel = _Pool(cfg, jobs) if jobs > 1 else None
+    parallel = _Pool(cfg, jobs, cwd) if jobs > 1 else None
     for i, target in enumerate(todo):
         source = load(target, cfg)
         if parallel is not None and worker.needs_parsing(target, source):
@@ -197,8 +197,8 @@ def _process_all(todo: list[Target], cfg: Config, jobs: int, result: RunResult
 class _Pool:
     """Worker processes, started on first use (fork where available: no re-import cost)."""
 
-    def __init__(self, cfg: Config, jobs: int) -> None:
-        self.cfg, self.jobs = cfg, jobs
+    def __init__(self, cfg: Config, jobs: int, cwd: Path) -> None:
+        self.cfg, self.jobs, self.cwd = cfg, jobs, cwd
         self.executor: object | None = None
         self.futures: list[object] = []
         self.started = False
@@ -214,7 +214,7 @@ class _Pool:
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
             self.executor = ProcessPoolExecutor(
                 max_workers=self.jobs, mp_context=context, initializer=_init_worker,
-                initargs=(self.cfg,))
+                initargs=(self.cfg, self.cwd))
             self.started = True
         # one file per task: parse cost varies a hundredfold between files
         for item in items:

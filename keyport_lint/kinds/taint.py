@@ -1,0 +1,144 @@
+"""Kind `taint`: a secret (the KeyPort key, the webhook secret) reaching a sink unmasked.
+
+The rule's parameters name shared settings for sources, sinks and sanitisers (so users extend
+them once under `settings:`), plus optional inline additions. The analysis itself is
+`analysis/taint.py`, shared with other kinds (KP501 asks it about response sinks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from keyport_lint.errors import UserError
+from keyport_lint.kinds.base import Kind, literal_trigger
+
+if TYPE_CHECKING:
+    from keyport_lint.analysis.taint import SinkSpec, TaintConfig
+    from keyport_lint.catalog import Rule
+    from keyport_lint.context import PythonContext
+    from keyport_lint.settings import Settings
+    from keyport_lint.yamlio import LDict
+
+SETTING_PARAMS = ("names-from", "generic-names-from", "literals-from", "sinks-from",
+                  "sanitizers-from")
+
+
+class Taint(Kind):
+    name = "taint"
+    params: ClassVar[dict[str, tuple[str, Any]]] = {
+        # sources: settings holding name patterns and literal shapes
+        "names-from": ("list[str]", ["key-names"]),  # KeyPort-specific names: anywhere
+        "generic-names-from": ("list[str]", ["generic-key-names"]),  # in KeyPort code only
+        "literals-from": ("list[str]", ["key-patterns"]),  # literal shapes (KP101's)
+        "config-fields": ("list[str]", []),  # fields of keyport.json that hold it
+        # sinks and sanitisers: settings plus inline additions (same entry syntax)
+        "sinks-from": ("list[str]", ["log-sinks"]),
+        "sinks": ("list[str]", []),
+        "sanitizers-from": ("list[str]", ["sanitizers"]),
+        "sanitizers": ("list[str]", []),
+        # the variable named in the fix when the sink's value has no better name
+        "fix-name": ("str", "key"),
+    }
+    # source: what the value came from; line: its line (or file and line); origin: both;
+    # sink: the sink call; name: the variable to slice in the fix; prefix: settings.prefix-max
+    placeholders = frozenset({"source", "line", "origin", "sink", "name", "prefix"})
+    follows_imports = True
+
+    def validate(self, rule: Rule, raw: LDict) -> None:
+        from keyport_lint.catalog import settings_schema
+
+        known = settings_schema()
+        for param in SETTING_PARAMS:
+            for name in rule.params[param]:
+                if name not in known:
+                    raise UserError(f"rule {rule.id}: {param} names unknown setting {name!r}",
+                                    raw.file or None, raw.line_of(param) or raw.line)
+
+    def triggers(self, rule: Rule, settings: Settings) -> set[str] | None:
+        # generic names count only in KeyPort-related code, which holds a marker itself or
+        # imports a project module that does (follows_imports covers the latter)
+        tokens = {"keyport"}
+        for param in ("names-from", "literals-from"):
+            for setting in rule.params[param]:
+                for pattern in settings.get(setting, []):
+                    token = literal_trigger(pattern)
+                    if token is None:
+                        return None
+                    tokens.add(token)
+        return tokens
+
+    def check_python(self, rule: Rule, ctx: PythonContext) -> Iterable[None]:
+        from keyport_lint.analysis.context import is_keyport_related
+        from keyport_lint.analysis.taint import origin_text, taint_analysis
+        from keyport_lint.context import NodeLine
+
+        if not ctx.analysis(is_keyport_related) and not (
+                ctx.project is not None and ctx.path is not None
+                and ctx.project.reaches_keyport(ctx.path, ctx.text)):
+            return ()  # no source can exist here: not KeyPort code, imports nothing of it
+        config, sinks = build_config(rule, ctx.settings)
+        result = taint_analysis(ctx, config)
+        for flow in result.flows(sinks):
+            source = flow.source
+            remote = origin_text(source)
+            if remote is not None:
+                line: Any = f"{source.module} line {source.line}" if source.line else (
+                    source.module)
+                origin: Any = remote
+            else:
+                line = NodeLine(source.node)  # type: ignore[arg-type]
+                origin = NodeLine(source.node, _escape(source.desc) + ", line {line}")  # type: ignore[arg-type]
+            ctx.report(rule, flow.node, source=source.desc, line=line, origin=origin,
+                       sink=flow.sink, name=flow.label.via or rule.params["fix-name"],
+                       prefix=ctx.settings["prefix-max"])
+        return ()
+
+
+def _escape(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _settings_list(settings: Settings, names: Iterable[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for name in names:
+        for value in settings.get(name, []) or []:
+            if value not in out:
+                out.append(value)
+    return tuple(out)
+
+
+def build_config(rule: Rule, settings: Settings) -> tuple[TaintConfig, SinkSpec]:
+    """The analysis configuration and sink spec of a rule (equal for rules that share them,
+    so they share one computation per file)."""
+    from keyport_lint.analysis.taint import Family, SinkSpec, TaintConfig
+
+    p = rule.params
+    family = Family(
+        name="+".join(p["names-from"]) or rule.id,  # rules with the same sources share
+        names=_settings_list(settings, p["names-from"]),
+        generic_names=_settings_list(settings, p["generic-names-from"]),
+        literals=_settings_list(settings, p["literals-from"]),
+        config_fields=tuple(p["config-fields"]),
+    )
+    config = TaintConfig(
+        families=(family,),
+        env_reads=tuple(settings.get("env-reads", [])),
+        propagators=tuple(settings.get("taint-propagators", [])),
+        sanitizers=_settings_list(settings, p["sanitizers-from"]) + tuple(p["sanitizers"]),
+        sanitizer_names=tuple(settings.get("sanitizer-names", [])),
+        config_files=tuple(settings.get("config-files", [])),
+        config_loaders=tuple(settings.get("config-loaders", [])),
+        prefix_max=settings["prefix-max"],
+        placeholder_words=tuple(settings["placeholder-words"]),
+        min_entropy=settings["min-entropy"],
+    )
+    sinks = SinkSpec(
+        patterns=_settings_list(settings, p["sinks-from"]) + tuple(p["sinks"]),
+        logger_names=tuple(settings.get("logger-names", [])),
+        logger_factories=tuple(settings.get("logger-factories", [])),
+    )
+    return config, sinks
+
+
+KIND = Taint()
