@@ -47,7 +47,7 @@ def test_users_extend_sinks_and_sanitisers_in_settings(project) -> None:
 
 def test_a_rule_naming_an_unknown_setting_is_a_config_error(project) -> None:
     project.write(".keyport-lint.yaml", "rules:\n  - id: ACME201\n    kind: taint\n"
-                  "    message: leak\n    sinks-from: [log-sinkz]\n")
+                  "    message: leak\n    names-from: [key-names]\n    sinks-from: [log-sinkz]\n")
     project.write("a.py", "")
     result = project.run("check", "a.py")
     assert result.returncode == 2

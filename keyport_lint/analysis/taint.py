@@ -70,6 +70,7 @@ class Family:
     generic_names: tuple[str, ...] = ()  # generic names: sources only in KeyPort-related code
     literals: tuple[str, ...] = ()  # literal shapes (kp_live_…): a matching literal is a source
     config_fields: tuple[str, ...] = ()  # fields of a KeyPort config file (keyport.json) holding it
+    calls: tuple[str, ...] = ()  # callees (fnmatch, resolved through imports) that return it
 
 
 @dataclass(frozen=True)
@@ -445,6 +446,7 @@ class _Module:
                   else ctx.settings.names_regex([]),
                   [re.compile(p) for p in f.literals]) for f in config.families]
         self.families = names
+        self.source_calls = [(f, _fn(f.calls)) for f in config.families if f.calls]
         self.env_reads = _fn(config.env_reads)
         self.props_dotted = _fn(p for p in config.propagators if not p.startswith("."))
         self.props_methods = {p[1:] for p in config.propagators if p.startswith(".")}
@@ -1235,6 +1237,9 @@ class _Module:
         everything = _cap(set().union(*(v for _, v in args)) | star) if args else EMPTY
         last = (callee or method).rsplit(".", 1)[-1]
 
+        for family, pattern in self.source_calls:
+            if callee and pattern.match(callee):
+                return frozenset({Atom(Source(family.name, f"{callee}()", "call", node))})
         source = self._env_read(node, callee, method, scope)
         if source is not None:  # `cfg.get("api_key")` is also an item of `cfg`
             if method and receiver and method in self.props_methods:

@@ -28,10 +28,16 @@ class Taint(Kind):
     name = "taint"
     params: ClassVar[dict[str, tuple[str, Any]]] = {
         # sources: settings holding name patterns and literal shapes
-        "names-from": ("list[str]", ["key-names"]),  # KeyPort-specific names: anywhere
-        "generic-names-from": ("list[str]", ["generic-key-names"]),  # in KeyPort code only
-        "literals-from": ("list[str]", ["key-patterns"]),  # literal shapes (KP101's)
+        "names-from": ("list[str]", []),  # e.g. [key-names]: KeyPort-specific names, anywhere
+        "generic-names-from": ("list[str]", []),  # e.g. [generic-key-names]: KeyPort code only
+        "literals-from": ("list[str]", []),  # e.g. [key-patterns]: literal shapes (KP101's)
         "config-fields": ("list[str]", []),  # fields of keyport.json that hold it
+        # inline sources, for rules about other secrets (user rules): name patterns (variables,
+        # attributes, dict keys, env vars; matched whole, case-insensitively), literal shapes,
+        # and callees whose result is the secret
+        "names": ("list[regex]", []),
+        "literals": ("list[regex]", []),
+        "calls": ("list[str]", []),
         # sinks and sanitisers: settings plus inline additions (same entry syntax)
         "sinks-from": ("list[str]", ["log-sinks"]),
         "sinks": ("list[str]", []),
@@ -49,6 +55,12 @@ class Taint(Kind):
         from keyport_lint.catalog import settings_schema
 
         known = settings_schema()
+        p = rule.params
+        if not any(p[k] for k in ("names-from", "generic-names-from", "literals-from",
+                                  "config-fields", "names", "literals", "calls")):
+            raise UserError(f"rule {rule.id}: a taint rule needs a source: names, literals, "
+                            "calls (or names-from / literals-from naming shared settings)",
+                            raw.file or None, raw.line)
         for param in SETTING_PARAMS:
             for name in rule.params[param]:
                 if name not in known:
@@ -59,13 +71,19 @@ class Taint(Kind):
         # generic names count only in KeyPort-related code, which holds a marker itself or
         # imports a project module that does (follows_imports covers the latter)
         tokens = {"keyport"}
-        for param in ("names-from", "literals-from"):
-            for setting in rule.params[param]:
-                for pattern in settings.get(setting, []):
-                    token = literal_trigger(pattern)
-                    if token is None:
-                        return None
-                    tokens.add(token)
+        patterns = [p for param in ("names-from", "literals-from")
+                    for setting in rule.params[param] for p in settings.get(setting, [])]
+        patterns += rule.params["names"] + rule.params["literals"]
+        for pattern in patterns:
+            token = literal_trigger(pattern)
+            if token is None:
+                return None
+            tokens.add(token)
+        for call in rule.params["calls"]:
+            last = call.rsplit(".", 1)[-1].lower()
+            if len(last) < 3 or any(ch in last for ch in "*?["):
+                return None
+            tokens.add(last)
         return tokens
 
     def check_python(self, rule: Rule, ctx: PythonContext) -> Iterable[None]:
@@ -73,7 +91,8 @@ class Taint(Kind):
         from keyport_lint.analysis.taint import origin_text, taint_analysis
         from keyport_lint.context import NodeLine
 
-        if not ctx.analysis(is_keyport_related) and not (
+        own_sources = rule.params["names"] or rule.params["literals"] or rule.params["calls"]
+        if not own_sources and not ctx.analysis(is_keyport_related) and not (
                 ctx.project is not None and ctx.path is not None
                 and ctx.project.reaches_keyport(ctx.path, ctx.text)):
             return ()  # no source can exist here: not KeyPort code, imports nothing of it
@@ -115,11 +134,14 @@ def build_config(rule: Rule, settings: Settings) -> tuple[TaintConfig, SinkSpec]
 
     p = rule.params
     family = Family(
-        name="+".join(p["names-from"]) or rule.id,  # rules with the same sources share
-        names=_settings_list(settings, p["names-from"]),
+        # rules with the same sources share one computation per file
+        name="+".join(p["names-from"]) + ("+" + rule.id if p["names"] or p["literals"]
+                                           or p["calls"] else "") or rule.id,
+        names=_settings_list(settings, p["names-from"]) + tuple(p["names"]),
         generic_names=_settings_list(settings, p["generic-names-from"]),
-        literals=_settings_list(settings, p["literals-from"]),
+        literals=_settings_list(settings, p["literals-from"]) + tuple(p["literals"]),
         config_fields=tuple(p["config-fields"]),
+        calls=tuple(p["calls"]),
     )
     config = TaintConfig(
         families=(family,),
