@@ -35,6 +35,7 @@ class KeySlot(Kind):
         "min-length": ("int", 8),
     }
     placeholders = frozenset({"slot"})
+    user_facing = False  # KP103 only: its slots are KeyPort-specific
     uses_settings = ("api-hosts", "key-patterns", "secret-patterns", "placeholder-words",
                      "min-entropy")
 
