@@ -23,11 +23,11 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from http import HTTPStatus
 from typing import Any, Union
 
 import libcst as cst
-import libcst.matchers as m
 
 from keyport_lint.analysis.facts import ModuleFacts, dotted_name, module_facts
 from keyport_lint.context import PythonContext
@@ -90,7 +90,7 @@ class Value:
     conditional: bool = False  # the URL depends on a parameter: a generic request helper
     site: cst.CSTNode | None = None  # the call where a result entered this function
     items: tuple = ()  # TUPLE elements
-    keys: frozenset = frozenset()  # DICT string keys
+    keys: frozenset = frozenset()  # DICT string keys; STATUS: the code's own fallback strings
     number: int | None = None  # INT value
     param: tuple | None = None  # (unit id, index, "" | "status" | "valid") when from a parameter
     ref: Any = None  # the unit or class behind FUNCTION, CLASS, INSTANCE
@@ -134,6 +134,7 @@ class Gate:
     value: Value  # the valid flag, status or result it tests
     success_regions: list = field(default_factory=list)  # event index ranges only success reaches
     bool_return: bool = False  # only turns the flag into `return True/False`
+    keyword: str = ""  # "if", "elif", "match"; "" for a conditional expression
 
 
 @dataclass
@@ -236,6 +237,7 @@ class _Unit:
     if_parent: dict = field(default_factory=dict)  # id(If) -> enclosing block node
     case_ranges: dict = field(default_factory=dict)  # id(MatchCase) -> (start, end)
     block_end: dict = field(default_factory=dict)  # id(block) -> event index at its end
+    elifs: set = field(default_factory=set)  # id(If) of `elif` branches
     tries: list = field(default_factory=list)
 
 
@@ -247,8 +249,12 @@ def _decorator_names(node: cst.FunctionDef) -> set:
     return names
 
 
-class _Collector(m.MatcherDecoratableVisitor):
-    """Splits the module into units and records their events in source order."""
+class _Collector(cst.CSTVisitor):
+    """Splits the module into units and records their events in source order.
+
+    A plain CSTVisitor: it uses no matcher decorators, and the decorator machinery of
+    MatcherDecoratableVisitor costs several times a bare traversal on every node.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -335,6 +341,8 @@ class _Collector(m.MatcherDecoratableVisitor):
 
     def visit_If_orelse(self, node: cst.If) -> None:
         self.unit.if_ranges[id(node)][2] = len(self.unit.events)
+        if isinstance(node.orelse, cst.If):
+            self.unit.elifs.add(id(node.orelse))
 
     def leave_If_orelse(self, node: cst.If) -> None:
         self.unit.if_ranges[id(node)][3] = len(self.unit.events)
@@ -532,7 +540,7 @@ class _Interpreter:
         self.validate_paths = list(settings["validate-paths"])
         self.api_marks = list(settings["api-paths"]) + list(settings["api-hosts"])
         self.http_names = set(settings["http-call-names"])
-        self.quiet_calls = list(settings["non-handling-calls"])
+        self.quiet = _patterns(tuple(settings["non-handling-calls"]))
         self._success = success_statuses(settings)
         self.known = frozenset(s for group in settings["status-categories"].values()
                                for s in group)
@@ -556,7 +564,7 @@ class _Interpreter:
     # -- driver --------------------------------------------------------------------------------
     def run(self) -> ResultsAnalysis:
         previous: Any = None
-        for _ in range(MAX_ROUNDS):
+        for _round in range(MAX_ROUNDS):
             self.values = {}
             for unit in self.units:
                 self._run_unit(unit)
@@ -566,6 +574,7 @@ class _Interpreter:
             if state == previous:
                 break
             previous = state
+        self.rounds = _round + 1
         return self._analysis()
 
     def _analysis(self) -> ResultsAnalysis:
@@ -734,7 +743,9 @@ class _Interpreter:
         if isinstance(node, cst.BooleanOperation):
             left = self.ev(node.left)
             if isinstance(node.operator, cst.Or):
-                return left if left is not None and left.kind != NONE else self.ev(node.right)
+                if left is None or left.kind == NONE:
+                    return self.ev(node.right)
+                return _with_default(left, self.ev(node.right))
             return self.ev(node.right)
         if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
             return Value(TUPLE, items=tuple(
@@ -909,7 +920,9 @@ class _Interpreter:
             return receiver
         if kind in RESULT_KINDS or (kind == PARAM and receiver.param and receiver.param[2] == ""):
             if method == "get" and args:
-                return self._field(receiver, self._key(args[0].value))
+                found = self._field(receiver, self._key(args[0].value))
+                fallback = self.ev(args[1].value) if len(args) > 1 else None
+                return _with_default(found, fallback)
             if method == "copy" and kind in RESULT_KINDS:
                 return receiver
             return None
@@ -1166,7 +1179,8 @@ class _Interpreter:
             if statements and _is_exit(statements[-1]) and orelse is None:
                 parent = self.unit.if_parent.get(id(node))
                 regions.append((end, self.unit.block_end.get(id(parent), end)))
-        self.f.gates.append(Gate(node, value, regions, self._bool_shape(node)))
+        keyword = "elif" if id(node) in self.unit.elifs else "if"
+        self.f.gates.append(Gate(node, value, regions, self._bool_shape(node), keyword))
 
     def _bool_shape(self, node: cst.If) -> bool:
         """`if valid: return True / return False`: a helper that only returns the flag."""
@@ -1276,7 +1290,7 @@ class _Interpreter:
                 seen_success = True
                 regions.append(self.unit.case_ranges.get(id(case), (0, 0)))
         if success_only and seen_success and subject.is_validation:
-            self.f.gates.append(Gate(node, subject, regions, False))
+            self.f.gates.append(Gate(node, subject, regions, False, "match"))
 
     # -- comparisons, reads, calls ----------------------------------------------------------------
     def _record_statuses(self, node: cst.CSTNode, status: Value, strings: frozenset,
@@ -1380,9 +1394,8 @@ class _Interpreter:
         resolved = self.facts.resolve(node.func) or dotted_name(node.func)
         if not resolved:
             return False
-        last = resolved.rsplit(".", 1)[-1]
-        return any(fnmatch.fnmatchcase(resolved, p) or fnmatch.fnmatchcase(last, p)
-                   for p in self.quiet_calls)
+        return bool(self.quiet.fullmatch(resolved)
+                    or self.quiet.fullmatch(resolved.rsplit(".", 1)[-1]))
 
     def _on_call(self, node: cst.Call, tries: tuple) -> None:
         value = self.ev(node)
@@ -1451,11 +1464,13 @@ class _Interpreter:
 
     def _pass_arguments(self, node: cst.Call, callee: _Unit | None) -> None:
         """Statuses and results handed to another function: handled if it may branch on them."""
-        if self._quiet(node):
-            return
         produced = self.memo.get(id(node))
         if produced is not None and produced.is_validation:
             return  # a transformation (json.loads, dict(result)): the value stays here
+        if not any(_interesting(v) for arg in node.args for v in self._contained(arg.value)):
+            return
+        if self._quiet(node):
+            return
         if isinstance(node.func, cst.Attribute):
             receiver = self.memo.get(id(node.func.value))
             if receiver is not None and receiver.kind in (SDK_RESULT, BODY, STATUS, RESPONSE,
@@ -1508,6 +1523,23 @@ class _Interpreter:
             codes |= c
             everything = everything or e
         return frozenset(statuses), frozenset(codes), everything
+
+
+@lru_cache(maxsize=16)
+def _patterns(patterns: tuple) -> re.Pattern[str]:
+    """fnmatch patterns as one regex: checked on every call of a function."""
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns) or r"(?!x)x")
+
+
+def _interesting(value: Value) -> bool:
+    return value.param is not None or value.is_validation
+
+
+def _with_default(value: Value | None, fallback: Value | None) -> Value | None:
+    """`result.get("status", "unknown")`: the code's own fallback is no unknown status."""
+    if value is None or value.kind != STATUS or fallback is None or fallback.literal is None:
+        return value
+    return replace(value, keys=value.keys | {fallback.literal})
 
 
 def _is_text(value: Value | None) -> bool:
@@ -1632,6 +1664,8 @@ def _join(a: Value, b: Value) -> Value | None:
 def validation_results(ctx: PythonContext) -> ResultsAnalysis:
     """Memoised per file through `ctx.analysis(validation_results)`."""
     facts = ctx.analysis(module_facts)
+    if not _may_hold_results(ctx, facts):
+        return ResultsAnalysis()
     collector = _Collector()
     try:
         ctx.module.visit(collector)
@@ -1640,6 +1674,16 @@ def validation_results(ctx: PythonContext) -> ResultsAnalysis:
         return ResultsAnalysis()
     analysis.exception_refs = frozenset(collector.exception_refs)
     return analysis
+
+
+def _may_hold_results(ctx: PythonContext, facts: ModuleFacts) -> bool:
+    """Without the SDK imported or a KeyPort URL in the text there is nothing to follow."""
+    settings = ctx.settings
+    marks = [*settings["validate-paths"], *settings["api-paths"], *settings["api-hosts"]]
+    if any(mark in ctx.text for mark in marks):
+        return True
+    roots = {c.split(".")[0] for c in settings["sdk-clients"]}
+    return any(origin.lstrip(".").split(".")[0] in roots for origin in facts.imports.values())
 
 
 def success_statuses(settings: Any) -> frozenset:

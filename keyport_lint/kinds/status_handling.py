@@ -93,7 +93,8 @@ class StatusHandling(Kind):
             handled |= by_exception
             missing = [c for c in settings["required-categories"] if c not in handled]
             if missing:
-                ctx.report(rule, gates[0].node, length=_keyword_length(gates[0].node),
+                gate = gates[0]
+                ctx.report(rule, gate.node, length=len(gate.keyword) or None,
                            categories=_and([names.get(c, c) for c in missing]))
 
     # -- KP402 ---------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ class StatusHandling(Kind):
         for f in analysis.functions:
             reported: set[int] = set()
             for compare in f.status_compares:
-                unknown = sorted(compare.strings - known)
+                unknown = sorted(s for s in compare.strings - known - compare.value.keys if s)
                 if unknown and id(compare.node) not in reported:
                     reported.add(id(compare.node))
                     ctx.report(rule, compare.node, detail=(
@@ -192,17 +193,6 @@ def _distinguishes(handler: cst.CSTNode) -> bool:
     return bool(m.findall(handler.body, m.Attribute(
         value=m.Name(name),
         attr=m.OneOf(*[m.Name(a) for a in sorted(DISTINGUISHING_ATTRIBUTES)]))))
-
-
-def _keyword_length(node: cst.CSTNode) -> int | None:
-    """Report an `if`/`match` statement on its keyword, not over its whole block."""
-    import libcst as cst
-
-    if isinstance(node, cst.If):
-        return 2
-    if isinstance(node, cst.Match):
-        return 5
-    return None
 
 
 def _and(names: list[str]) -> str:
