@@ -241,3 +241,19 @@ def test_odd_code_never_crashes(source: str) -> None:
 def test_client_value_is_tracked() -> None:
     analysis, _ = analyse(HEADER, "c = KeyPort('x')\n")
     assert function(analysis, "<module>").values["c"] == Value(CLIENT)
+
+
+def test_names_by_kind_and_function_lookup() -> None:
+    analysis, module = analyse(HEADER, """
+        client = KeyPort("x")
+        def f(k):
+            result = client.validate(k)
+            resp = requests.post(URL)
+            data = resp.json()
+            status = data["status"]
+            other = requests.get("https://example.com").json()
+    """)
+    found = analysis.function(m.findall(module, m.FunctionDef())[0])
+    assert found is function(analysis, "f")
+    assert found.names(SDK_RESULT, BODY) == ["result", "data"]
+    assert found.names(RESPONSE) == ["resp"] and found.names(STATUS) == ["status"]

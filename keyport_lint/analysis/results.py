@@ -173,6 +173,12 @@ class FunctionResults:
     checked_names: set = field(default_factory=set)  # variables whose valid/status is read
     keyport_calls: list = field(default_factory=list)  # (Call, innermost enclosing Try | None)
 
+    def names(self, *kinds: str) -> list[str]:
+        """Variables that hold a validation value of these kinds at the end of the function,
+        e.g. `names(SDK_RESULT, BODY)` for the result dicts, `names(RESPONSE)`."""
+        return [n for n, v in self.values.items()
+                if v is not None and v.kind in kinds and v.is_validation]
+
     @property
     def status_access(self) -> bool:
         """Does this function hold a validation result or status (not only a valid flag)?"""
@@ -203,6 +209,10 @@ class ResultsAnalysis:
     def value_of(self, node: cst.CSTNode) -> Value | None:
         """What an expression the analysis evaluated holds (None: nothing of interest)."""
         return self._values.get(id(node))
+
+    def function(self, node: cst.CSTNode) -> FunctionResults | None:
+        """The results of one FunctionDef (or of the Module body)."""
+        return next((f for f in self.functions if f.node is node), None)
 
     @property
     def has_results(self) -> bool:
@@ -1663,11 +1673,11 @@ def _join(a: Value, b: Value) -> Value | None:
 
 def validation_results(ctx: PythonContext) -> ResultsAnalysis:
     """Memoised per file through `ctx.analysis(validation_results)`."""
-    facts = ctx.analysis(module_facts)
-    if not _may_hold_results(ctx, facts):
-        return ResultsAnalysis()
     collector = _Collector()
     try:
+        facts = ctx.analysis(module_facts)
+        if not _may_hold_results(ctx, facts):
+            return ResultsAnalysis()
         ctx.module.visit(collector)
         analysis = _Interpreter(ctx, facts, collector).run()
     except RecursionError:  # code nested too deeply to follow: nothing to say about it

@@ -66,10 +66,13 @@ class StatusHandling(Kind):
 
         analysis = ctx.analysis(validation_results)
         check = rule.params["check"]
-        if check == "exceptions":
-            self._exceptions(rule, ctx, analysis)
-        elif analysis.has_results:
-            getattr(self, "_" + check.replace("-", "_"))(rule, ctx, analysis)
+        try:
+            if check == "exceptions":
+                self._exceptions(rule, ctx, analysis)
+            elif analysis.has_results:
+                getattr(self, "_" + check.replace("-", "_"))(rule, ctx, analysis)
+        except RecursionError:  # code nested too deeply to inspect: say nothing about it
+            pass
         return ()
 
     # -- KP401 ---------------------------------------------------------------------------------
@@ -148,6 +151,8 @@ class StatusHandling(Kind):
     def _exceptions(self, rule: Rule, ctx: PythonContext, analysis: ResultsAnalysis) -> None:
         from keyport_lint.analysis.facts import module_facts
 
+        if not analysis.guarded_calls:
+            return
         facts = ctx.analysis(module_facts)
         catch_all = set(rule.params["catch-all"])
         for try_node, _calls in analysis.guarded_calls:
