@@ -257,3 +257,19 @@ def test_names_by_kind_and_function_lookup() -> None:
     assert found is function(analysis, "f")
     assert found.names(SDK_RESULT, BODY) == ["result", "data"]
     assert found.names(RESPONSE) == ["resp"] and found.names(STATUS) == ["status"]
+
+
+def test_relative_paths_need_a_client_with_a_base_url() -> None:
+    analysis, _ = analyse(HEADER, """
+        def kp(k):
+            with httpx.Client(base_url="https://api.keyport.sbs") as http:
+                return http.post("/api/v1/validate").json()
+        def own(test_client, k):
+            return test_client.post("/api/v1/validate").json()
+        @app.post("/api/v1/validate")
+        def route(k):
+            return None
+    """)
+    assert returned(analysis, "kp").is_result
+    assert returned(analysis, "own") is None
+    assert not function(analysis, "route").results

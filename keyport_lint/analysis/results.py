@@ -55,6 +55,7 @@ FUNCTION = "function"
 CLASS = "class"
 INSTANCE = "instance"
 SDK_CALL = "sdk-call"  # marks an SDK call a helper lets escape (KP405)
+HTTP_CLIENT = "http-client"  # an HTTP client made with a base_url (url: that base)
 
 RESULT_KINDS = frozenset({SDK_RESULT, BODY})
 VALIDATION_KINDS = frozenset({SDK_RESULT, RESPONSE, RAW, BODY, STATUS, VALID, HTTP_STATUS,
@@ -273,6 +274,7 @@ class _Collector(cst.CSTVisitor):
         self.try_stack: list[tuple] = [()]
         self.blocks: list[cst.CSTNode] = []
         self.exception_refs: set[str] = set()
+        self.decorators: set[int] = set()  # id() of decorator expressions
 
     @property
     def unit(self) -> _Unit:
@@ -411,6 +413,9 @@ class _Collector(cst.CSTVisitor):
                 self.exception_refs.add(name)
 
     # -- events --------------------------------------------------------------------------------
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        self.decorators.add(id(node.decorator))
+
     def visit_While(self, node: cst.While) -> None:
         self._event("test", node.test)
 
@@ -555,6 +560,7 @@ class _Interpreter:
         self.known = frozenset(s for group in settings["status-categories"].values()
                                for s in group)
         self.unit_of = {id(u.node): u for u in self.units}
+        self.decorators = collector.decorators
         self.summaries: dict[int, Value | None] = {}
         self.escapes: dict[int, tuple] = {}
         self.bound: dict[tuple, Value] = {}
@@ -882,7 +888,7 @@ class _Interpreter:
                 if found is not None:
                     return found
                 if receiver.kind in (CLIENT, SDK_RESULT, BODY, STATUS, RESPONSE, RAW, INSTANCE,
-                                     CLASS, LOOKUP):
+                                     CLASS, LOOKUP, HTTP_CLIENT):
                     return None
         else:
             callee = self.ev(func)
@@ -907,12 +913,19 @@ class _Interpreter:
             for arg in args:
                 url += _text(self.ev(arg.value))
             return self._http(Value(STR, url=url))
+        base_url = next((a.value for a in args
+                         if a.keyword is not None and a.keyword.value == "base_url"), None)
+        if base_url is not None:  # httpx.Client(base_url=…), aiohttp.ClientSession(base_url=…)
+            return self._http(Value(HTTP_CLIENT, url=_text(self.ev(base_url))))
+        if id(node) in self.decorators:
+            return None  # @app.post("/api/v1/validate") declares a route, it sends nothing
         if last in REQUEST_CLASSES or last in self.http_names:
             target = self._url_argument(node)
-            if target is not None:
-                if last in REQUEST_CLASSES:
-                    return replace(target, kind=REQUEST)
-                return self._http(Value(RESPONSE, origin="http", url=target.url, site=node))
+            if target is None or (target.kind == STR and _relative(target.url)):
+                return None  # a path without a host goes to the app itself (test clients)
+            if last in REQUEST_CLASSES:
+                return replace(target, kind=REQUEST)
+            return self._http(Value(RESPONSE, origin="http", url=target.url, site=node))
         return None
 
     def _method(self, node: cst.Call, receiver: Value, method: str,
@@ -944,6 +957,12 @@ class _Interpreter:
             if method == "getcode":
                 return replace(receiver, kind=HTTP_STATUS)
             return None
+        if kind == HTTP_CLIENT and method in self.http_names:
+            target = self._url_argument(node)
+            if target is None:
+                return None
+            url = receiver.url + target.url if _relative(target.url) else target.url
+            return self._http(Value(RESPONSE, origin="http", url=url, site=node))
         if kind == STR:
             if method in ("format", "rstrip", "lstrip", "strip", "replace"):
                 return receiver
@@ -1550,6 +1569,12 @@ def _with_default(value: Value | None, fallback: Value | None) -> Value | None:
     if value is None or value.kind != STATUS or fallback is None or fallback.literal is None:
         return value
     return replace(value, keys=value.keys | {fallback.literal})
+
+
+def _relative(url: tuple) -> bool:
+    """A URL that starts with a literal path: relative to a client's base or to the app."""
+    return bool(url) and isinstance(url[0], str) and url[0].startswith("/") \
+        and not url[0].startswith("//")
 
 
 def _is_text(value: Value | None) -> bool:
