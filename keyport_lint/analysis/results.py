@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from http import HTTPStatus
-from typing import Any, Union
+from typing import Any
 
 import libcst as cst
 
@@ -76,9 +76,6 @@ COLLECTION_CALLS = frozenset({"tuple", "list", "set", "frozenset"})
 MAX_ROUNDS = 4
 MAX_ESCAPES = 8
 
-# A string is a tuple of segments: literal text, None (unknown), or (unit id, parameter index)
-Segment = Union[str, None, tuple]
-
 
 @dataclass(frozen=True)
 class Value:
@@ -86,7 +83,9 @@ class Value:
 
     kind: str
     origin: str = ""  # "sdk" or "http" for results and what is read from them
-    url: tuple = ()  # segments: the text of a STR; the request URL of HTTP values
+    # string segments: literal text, None (unknown) or (unit id, parameter index); the text
+    # of a STR, the request URL of HTTP values, the base URL of an HTTP_CLIENT
+    url: tuple = ()
     endpoint: str = ""  # HTTP values: "validate", "api" (another KeyPort API call) or ""
     conditional: bool = False  # the URL depends on a parameter: a generic request helper
     site: cst.CSTNode | None = None  # the call where a result entered this function
@@ -640,7 +639,7 @@ class _Interpreter:
     # -- driver --------------------------------------------------------------------------------
     def run(self) -> ResultsAnalysis:
         previous: Any = None
-        for _round in range(MAX_ROUNDS):
+        for _ in range(MAX_ROUNDS):
             self.values = {}
             for unit in self.units:
                 self._run_unit(unit)
@@ -650,7 +649,6 @@ class _Interpreter:
             if state == previous:
                 break
             previous = state
-        self.rounds = _round + 1
         return self._analysis()
 
     def _analysis(self) -> ResultsAnalysis:
@@ -835,15 +833,13 @@ class _Interpreter:
 
     def _segments(self, node: cst.CSTNode) -> tuple:
         if isinstance(node, cst.SimpleString):
-            text = _string_of(node)
-            if text is None:
+            try:
+                value = node.evaluated_value
+            except Exception:  # malformed escapes in odd code
                 value = None
-                try:
-                    value = node.evaluated_value
-                except Exception:  # malformed escapes in odd code
-                    value = None
-                text = value.decode("latin-1") if isinstance(value, bytes) else None
-            return (text,)
+            if isinstance(value, bytes):
+                value = value.decode("latin-1")
+            return (value if isinstance(value, str) else None,)
         if isinstance(node, cst.ConcatenatedString):
             return self._segments(node.left) + self._segments(node.right)
         if isinstance(node, cst.FormattedString):
@@ -1372,12 +1368,11 @@ class _Interpreter:
                     self._record_statuses(case.pattern, status, frozenset(strings), unknown)
             if irrefutable:
                 continue
-            failure = (strings - self._success) or unknown or valid is False
-            if failure:
-                success_only = False
-            else:
+            if valid is True or (strings and strings <= self._success and not unknown):
                 seen_success = True
                 regions.append(self.unit.case_ranges.get(id(case), (0, 0)))
+            else:  # a failure status, or a pattern that says nothing we can read
+                success_only = False
         if success_only and seen_success and subject.is_validation:
             self.f.gates.append(Gate(node, subject, regions, False, "match"))
 
