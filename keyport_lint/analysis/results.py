@@ -545,7 +545,6 @@ _LEAVES, _FIELD_LEAVES = _dispatch_table("leave_")
 @dataclass
 class _ParamHandling:
     statuses: set = field(default_factory=set)
-    codes: set = field(default_factory=set)
     everything: bool = False
     forwards: set = field(default_factory=set)  # (callee uid, index, sub)
 
@@ -1580,33 +1579,30 @@ class _Interpreter:
         if value.kind in (STATUS, SDK_RESULT, BODY):
             subs = [""] if value.kind == STATUS else ["", STATUS]
             for sub in subs:
-                statuses, codes, everything = self.resolve_param((callee.uid, index, sub))
+                statuses, everything = self.resolve_param((callee.uid, index, sub))
                 if value.kind != STATUS and sub == "":
                     statuses = frozenset()  # the dict itself compared: not a status
-                self.f.handling.append(Handled(self.index, statuses=statuses, codes=codes,
+                self.f.handling.append(Handled(self.index, statuses=statuses,
                                                everything=everything))
             if value.site is not None:
                 self.f.checked_sites.add(id(value.site))
         elif value.kind in (RESPONSE, RAW) and value.site is not None:
             self.f.checked_sites.add(id(value.site))
 
-    def resolve_param(self, tag: tuple, seen: set | None = None) -> tuple:
-        """What a function does with one of its parameters, following it into other helpers."""
+    def resolve_param(self, tag: tuple, seen: set | None = None) -> tuple[frozenset, bool]:
+        """(statuses told apart, handed on) for one parameter of a function of the module,
+        following it into the helpers it is passed to."""
         seen = set() if seen is None else seen
-        if tag in seen:
-            return frozenset(), frozenset(), False
-        seen.add(tag)
         handling = self.param_handling.get(tag)
-        if handling is None:
-            return frozenset(), frozenset(), False
-        statuses, codes, everything = set(handling.statuses), set(handling.codes), \
-            handling.everything
+        if tag in seen or handling is None:
+            return frozenset(), False
+        seen.add(tag)
+        statuses, everything = set(handling.statuses), handling.everything
         for forward in handling.forwards:
-            s, c, e = self.resolve_param(forward, seen)
-            statuses |= s
-            codes |= c
-            everything = everything or e
-        return frozenset(statuses), frozenset(codes), everything
+            more, handed = self.resolve_param(forward, seen)
+            statuses |= more
+            everything = everything or handed
+        return frozenset(statuses), everything
 
 
 @lru_cache(maxsize=16)
