@@ -1,7 +1,8 @@
 """A small type checker for YAML values, shared by the config loader and the rule catalogue.
 
 Types are short strings so that YAML files can declare them: `str`, `int`, `float`, `bool`,
-`regex`, `list[str]`, `list[regex]`, `dict[str,list[str]]`, `mapping`, `list[mapping]`, `any`.
+`regex`, `list[str]`, `list[regex]`, `dict[str,str]`, `dict[str,list[str]]`, `mapping`,
+`list[mapping]`, `any`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from keyport_lint.yamlio import where
 
 TYPES = {
     "str", "int", "float", "bool", "regex", "list[str]", "list[regex]",
-    "dict[str,list[str]]", "mapping", "list[mapping]", "any",
+    "dict[str,str]", "dict[str,list[str]]", "mapping", "list[mapping]", "any",
 }
 
 
@@ -62,6 +63,12 @@ def check_type(value: Any, type_name: str, container: Any, key: Any, what: str) 
                 compile_regex(item, value, i, f"{what}[{i}]")
             elif not isinstance(item, str):
                 raise _fail(f"{what}[{i}] must be a string", value, i)
+    elif type_name == "dict[str,str]":
+        if not isinstance(value, dict):
+            raise bad("a mapping")
+        for k, v in value.items():
+            if not isinstance(v, str):
+                raise _fail(f"{what}.{k} must be a string", value, k)
     elif type_name == "dict[str,list[str]]":
         if not isinstance(value, dict):
             raise bad("a mapping")
