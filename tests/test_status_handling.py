@@ -91,7 +91,8 @@ def test_kp405_points_at_the_except_keyword_and_is_a_warning(project) -> None:
     assert finding["message"].startswith("except Exception around KeyPort calls")
 
 
-def test_a_user_rule_with_an_unknown_check_is_a_config_error(project) -> None:
+def test_status_handling_is_a_built_in_kind(project) -> None:
+    """KP4's kind is tuned through settings (statuses, categories), not new rules."""
     project.write(".keyport-lint.yaml", textwrap.dedent("""\
         rules:
           - id: ACME401
@@ -102,4 +103,4 @@ def test_a_user_rule_with_an_unknown_check_is_a_config_error(project) -> None:
     project.write("app.py", "x = 1\n")
     proc = project.run("check", "app.py")
     assert proc.returncode == 2
-    assert "check must be one of collapsed" in proc.stderr and ".keyport-lint.yaml" in proc.stderr
+    assert "reserved for built-in rules" in proc.stderr and ".keyport-lint.yaml:3" in proc.stderr

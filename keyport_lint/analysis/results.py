@@ -30,6 +30,7 @@ from typing import Any
 import libcst as cst
 
 from keyport_lint.analysis.facts import ModuleFacts, dotted_name, module_facts
+from keyport_lint.analysis.fastvisit import TOKENS, FastVisitor, opaque_types
 from keyport_lint.context import PythonContext
 
 # -- what a value holds -------------------------------------------------------------------------
@@ -258,15 +259,17 @@ def _decorator_names(node: cst.FunctionDef) -> set:
     return names
 
 
-class _Collector(cst.CSTVisitor):
+class _Collector(FastVisitor):
     """Splits the module into units and records their events in source order.
 
-    A CSTVisitor whose `visit_<Node>[_<field>]` methods are dispatched through dicts (see the
-    end of the class), and which does not descend into tokens, whitespace, names and literals:
-    libcst's own dispatch looks up a method by name for every node and every field, which
-    costs three times this traversal. No matcher decorators are used, so
-    MatcherDecoratableVisitor's machinery would only add to that.
+    Does not descend into tokens, whitespace, names and literals (see fastvisit.py for why the
+    dispatch matters).
     """
+
+    OPAQUE = TOKENS | opaque_types(
+        cst.EmptyLine, cst.TrailingWhitespace, cst.Comment, cst.Import, cst.ImportFrom,
+        cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Name, cst.Param,
+        cst.Annotation)
 
     def __init__(self) -> None:
         super().__init__()
@@ -475,69 +478,6 @@ class _Collector(cst.CSTVisitor):
     def leave_Return(self, original_node: cst.Return) -> None:
         self._event("return", original_node)
 
-    # -- dispatch ------------------------------------------------------------------------------
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        kind = type(node)
-        if kind in _OPAQUE:
-            return False
-        handler = _VISITS.get(kind)
-        if handler is not None:
-            handler(self, node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        handler = _LEAVES.get(type(original_node))
-        if handler is not None:
-            handler(self, original_node)
-
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        handler = _FIELD_VISITS.get((type(node), attribute))
-        if handler is not None:
-            handler(self, node)
-
-    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        handler = _FIELD_LEAVES.get((type(original_node), attribute))
-        if handler is not None:
-            handler(self, original_node)
-
-
-def _subclasses(base: type) -> set:
-    found = {base}
-    for sub in base.__subclasses__():
-        found |= _subclasses(sub)
-    return found
-
-
-# nodes that hold no event: tokens, whitespace, names, literals, imports, parameters
-_OPAQUE = frozenset(t for base in (
-    cst.BaseParenthesizableWhitespace, cst.Comma, cst.Dot, cst.Colon, cst.AssignEqual,
-    cst.Semicolon, cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseUnaryOp, cst.BaseCompOp,
-    cst.BaseAugOp, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline, cst.Comment,
-    cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
-    cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.Import, cst.ImportFrom, cst.SimpleString,
-    cst.Integer, cst.Float, cst.Imaginary, cst.Name, cst.Param, cst.Annotation,
-) for t in _subclasses(base))
-
-
-def _dispatch_table(prefix: str) -> tuple[dict, dict]:
-    """`visit_If` -> {cst.If: method}; `visit_If_body` -> {(cst.If, "body"): method}."""
-    nodes: dict = {}
-    fields: dict = {}
-    for name, method in vars(_Collector).items():
-        if not name.startswith(prefix):
-            continue
-        node_name, _, attribute = name[len(prefix):].partition("_")
-        node_type = getattr(cst, node_name, None)
-        if isinstance(node_type, type):
-            if attribute:
-                fields[(node_type, attribute)] = method
-            else:
-                nodes[node_type] = method
-    return nodes, fields
-
-
-_VISITS, _FIELD_VISITS = _dispatch_table("visit_")
-_LEAVES, _FIELD_LEAVES = _dispatch_table("leave_")
 
 
 # -- interpretation -----------------------------------------------------------------------------
