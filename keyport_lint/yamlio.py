@@ -38,7 +38,12 @@ class LList(list):
         return self.lines[index] if 0 <= index < len(self.lines) else self.line
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser, where PyYAML was built with it, is 15x faster on the rule catalogue, which
+# every run loads; both give nodes with marks, so line numbers are the same
+_BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BASE):  # type: ignore[misc, valid-type]
     source_name = ""
 
 
