@@ -218,6 +218,7 @@ class _FlowVisitor(m.MatcherDecoratableVisitor):
         self.uses: dict[int, Use] = {}
         self.skip: set[int] = set()
         self.targets: list[str] = []
+        self.spines: list[set[int]] = []
         self.hmac_depth = 0
         self.hmac_ids: set[int] = set()
         self.hmac_vars: dict[str, HmacRecord] = {}
@@ -316,6 +317,7 @@ class _FlowVisitor(m.MatcherDecoratableVisitor):
 
     def leave_Assign(self, original_node: cst.Assign) -> None:
         self.targets.pop()
+        self.spines.pop()
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         names = _target_names(node.target)
@@ -323,6 +325,7 @@ class _FlowVisitor(m.MatcherDecoratableVisitor):
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
         self.targets.pop()
+        self.spines.pop()
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):
@@ -345,6 +348,7 @@ class _FlowVisitor(m.MatcherDecoratableVisitor):
                 block.assigns.add(name.value)
         target = names[0].value if single and names else ""
         self.targets.append(target)
+        self.spines.append(_spine(value) if value is not None else set())
         if value is not None:
             inner = _unwrap(value)
             self.uses.setdefault(id(inner), Use("assign", target) if target else Use("other"))
@@ -526,8 +530,15 @@ class _FlowVisitor(m.MatcherDecoratableVisitor):
         base = dotted_name(node.value)
         if base and not base.endswith("()") and base.count(".") <= 1:
             self.flow.attr_reads.append(AttrRead(
-                base, node.attr.value, node, self.seq, self.hmac_depth > 0,
-                self.targets[-1] if self.targets else ""))
+                base, node.attr.value, node, self.seq, self.hmac_depth > 0, self._target(node)))
+
+    def _target(self, node: cst.CSTNode) -> str:
+        """The name an assignment binds `node`'s value to, when `node` is on the value's spine
+        (`x = json.loads(request.body)["event"]`); "" when the value is handed to something
+        else on the way (`row = find(request.get_json()["key"])` uses the payload there)."""
+        if self.targets and self.spines and id(node) in self.spines[-1]:
+            return self.targets[-1]
+        return ""
 
     def visit_Name(self, node: cst.Name) -> None:
         if id(node) in self.skip:
@@ -544,7 +555,7 @@ class _FlowVisitor(m.MatcherDecoratableVisitor):
         resolved = self.facts.resolve(node.func).lstrip(".") if written else ""
         use = self.uses.get(id(node), Use("other"))
         flow.calls.append(CallRecord(node, written, resolved, use, self.seq, tuple(flow.tries),
-                                     self.targets[-1] if self.targets else ""))
+                                     self._target(node)))
         if resolved and fnmatch_any(resolved, self.stop_calls):
             for block in flow.blocks:
                 block.raises = True
@@ -569,6 +580,34 @@ class _FlowVisitor(m.MatcherDecoratableVisitor):
     def leave_Call(self, original_node: cst.Call) -> None:
         if id(original_node) in self.hmac_ids:
             self.hmac_depth -= 1
+
+
+def _spine(expr: cst.BaseExpression, depth: int = 0) -> set[int]:
+    """Nodes whose value flows unchanged (or just extracted, decoded, parsed) into `expr`."""
+    out: set[int] = set()
+    while depth < 20:
+        depth += 1
+        out.add(id(expr))
+        if isinstance(expr, cst.Await):
+            expr = expr.expression
+        elif isinstance(expr, (cst.Subscript, cst.Attribute)):
+            expr = expr.value
+        elif isinstance(expr, cst.Call):
+            func = expr.func
+            out.add(id(func))
+            name = dotted_name(func)
+            last = name.rsplit(".", 1)[-1]
+            if isinstance(func, cst.Attribute) and not (
+                    name in JSON_LOADS or last in ("loads", "load")):
+                expr = func.value
+            elif expr.args and (name in JSON_LOADS or last in ("loads", "load")
+                                or name in CONVERSIONS):
+                expr = expr.args[0].value
+            else:
+                break
+        else:
+            break
+    return out
 
 
 def _arg(call: cst.Call, index: int, keyword: str) -> cst.BaseExpression | None:
