@@ -641,6 +641,7 @@ class Verification:
         self._sig_words = {w.lower() for w in self.settings["signature-names"]}
         self._framework = self.web.framework
         self._constants: dict[str, str] | None = None
+        self._foreign: dict[int, Flow] | None = None
 
     # lookups ----------------------------------------------------------------------------------
     @property
@@ -1145,15 +1146,26 @@ class Verification:
                     seeds.append(flow)
         ours = self._closure(seeds)
         if self.ctx.analysis(is_keyport_related):
-            foreign_seeds = [self.flows[h.node] for h in self.web.handlers
-                             if h.node not in keyport_nodes and h.node in self.flows]
-            foreign = self._closure(foreign_seeds)
+            foreign = self.foreign_flows()
             for flow in self.flows.values():
                 if id(flow) in ours or id(flow) in foreign or not (
                         flow.hmacs or self.checks(flow)) or self._foreign_headers(flow):
                     continue
                 ours.update(self._closure([flow]))
         return list(ours.values())
+
+    def foreign_flows(self) -> dict[int, Flow]:
+        """Endpoints that are not KeyPort's (a GitHub or Stripe webhook in the same module)
+        and what they call, unless a KeyPort handler reaches it too."""
+        if self._foreign is None:
+            keyport_nodes = {h.node for h, _, _ in self.keyport_handlers()}
+            seeds = [self.flows[h.node] for h in self.web.handlers
+                     if h.node not in keyport_nodes and h.node in self.flows]
+            seeds += [f for f in self.flows.values() if self._foreign_headers(f)]
+            foreign = self._closure(seeds)
+            ours = self._closure([self.flows[n] for n in keyport_nodes if n in self.flows])
+            self._foreign = {k: v for k, v in foreign.items() if k not in ours}
+        return self._foreign
 
     def _foreign_headers(self, flow: Flow) -> bool:
         record = self.record(flow)
@@ -1451,7 +1463,10 @@ def webhook_findings(ctx: PythonContext) -> list[WebhookFinding]:
         out.extend(_swallowed(analysis, flow))
 
     if related:
+        foreign = analysis.foreign_flows()
         for flow in [analysis.module, *analysis.flows.values()]:
+            if id(flow) in foreign:
+                continue
             for node, _, _ in flow.comparisons:
                 if analysis.signature_comparison(node, flow):
                     out.append(WebhookFinding("compare", node, {"handler": _flow_name(flow)}))
