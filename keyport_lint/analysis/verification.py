@@ -932,7 +932,7 @@ class Verification:
     def _call_side(self, expr: cst.Call, flow: Flow, depth: int) -> str | None:
         written = dotted_name(expr.func)
         resolved = self.facts.resolve(expr.func).lstrip(".") if written else ""
-        last = written.rsplit(".", 1)[-1] if written else ""
+        last = _last(expr.func)
         if resolved in HMAC_CALLS or resolved == "hmac.digest":
             return "digest"
         if last in ("hexdigest", "digest"):
@@ -1076,7 +1076,7 @@ class Verification:
     def _call_parts(self, expr: cst.Call, flow: Flow, depth: int) -> list[str]:
         written = dotted_name(expr.func)
         resolved = self.facts.resolve(expr.func).lstrip(".") if written else ""
-        last = written.rsplit(".", 1)[-1] if written else ""
+        last = _last(expr.func)
         attr = isinstance(expr.func, cst.Attribute)
         if resolved in JSON_DUMPS:
             return ["parsed"]
@@ -1317,6 +1317,13 @@ class Verification:
             if exports.get("<middleware>"):
                 return True
         return False
+
+
+def _last(func: cst.BaseExpression) -> str:
+    """The called name: `encode` for `f"...".encode`, `verify` for `security.verify`."""
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
 
 
 def _dedupe(items: list[str]) -> list[str]:
