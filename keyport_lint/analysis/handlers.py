@@ -18,6 +18,8 @@ One traversal records functions, classes, app objects, route registrations and r
 attribute reads; everything else is lookups over those records. Framework knowledge (app
 classes, decorators, registration calls, view bases, request attributes) lives in
 rules/settings.yaml. Without scope metadata, names are resolved through the import alias table.
+The visitors are plain `CSTVisitor`s: no matcher decorators are needed, and the matcher
+machinery costs about four times as much per traversal.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import libcst as cst
-import libcst.matchers as m
 
 from keyport_lint.analysis.facts import ModuleFacts, dotted_name, module_facts
 from keyport_lint.context import PythonContext
@@ -353,7 +354,7 @@ def _root(node: cst.BaseExpression) -> str | None:
 
 # -- the traversal ------------------------------------------------------------------------------
 
-class _Collector(m.MatcherDecoratableVisitor):
+class _Collector(cst.CSTVisitor):
     def __init__(self, facts: ModuleFacts, settings: Settings, out: HandlerFacts) -> None:
         super().__init__()
         self.facts = facts
@@ -979,16 +980,17 @@ def keyport_signals(ctx: PythonContext, function: FunctionRecord) -> KeyPortSign
             out.headers.add(normal)
     related = ctx.analysis(is_keyport_related)
     secrets = settings.secret_names
+    constants = module_constants(ctx)
     for name in function.names:
         if secrets.fullmatch(name) or (related and settings.generic_secret_names.fullmatch(name)):
             out.secret = True
-        constant = module_constants(ctx).get(name)
+        constant = constants.get(name)
         if constant is not None:
             if headers.fullmatch(normalise_header(constant)):
                 out.headers.add(normalise_header(constant))
             if secrets.fullmatch(constant):
                 out.secret = True
-        if name in secret_aliases(ctx):
+        if constants.is_secret(name):
             out.secret = True
     if not out.secret:
         out.secret = any(secrets.fullmatch(s) for s in function.strings)
@@ -1003,63 +1005,65 @@ def _signals_memo(ctx: PythonContext) -> dict[cst.FunctionDef, KeyPortSignals]:
     return {}
 
 
-def module_constants(ctx: PythonContext) -> dict[str, str]:
-    """Module-level names bound to a string literal (`SIGNATURE_HEADER = "X-KeyPort-…"`), and
-    imported names that are such constants in a project module."""
-    return ctx.analysis(_module_constants)
+class ModuleConstants:
+    """Module-level string constants (`SIGNATURE_HEADER = "X-KeyPort-Signature"`) and names
+    holding the webhook secret under a generic name (`WEBHOOK_SECRET =
+    os.environ["KEYPORT_WEBHOOK_SECRET"]`). Local ones at once; an imported UPPER_CASE name is
+    looked up on demand, and only in a project module with KeyPort text, so asking never
+    parses modules that cannot answer."""
+
+    def __init__(self, ctx: PythonContext) -> None:
+        self.ctx = ctx
+        local = exported_constants(ctx)
+        self.strings = {k: v for k, v in local.items() if v != SECRET_MARK}
+        self.secrets = {k for k, v in local.items() if v == SECRET_MARK}
+        self._imported: dict[str, str | None] = {}
+
+    def _lookup(self, name: str) -> str | None:
+        if name in self._imported:
+            return self._imported[name]
+        self._imported[name] = None
+        project, path = self.ctx.project, self.ctx.path
+        origin = self.ctx.analysis(module_facts).imports.get(name)
+        if project is not None and path is not None and origin and name.isupper():
+            resolved = project.resolve_origin(path, origin)
+            if resolved is not None and resolved[1] and project.is_keyport_text(resolved[0]):
+                exported = project.summary(resolved[0], exported_constants) or {}
+                self._imported[name] = exported.get(resolved[1])
+        return self._imported[name]
+
+    def get(self, name: str) -> str | None:
+        if name in self.strings:
+            return self.strings[name]
+        value = self._lookup(name)
+        return value if value != SECRET_MARK else None
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def is_secret(self, name: str) -> bool:
+        return name in self.secrets or self._lookup(name) == SECRET_MARK
 
 
-def _module_constants(ctx: PythonContext) -> dict[str, str]:
-    facts = ctx.analysis(web_handlers)
-    out = {}
-    for name, value in facts.module_assigns.items():
-        text = string_value(value)
-        if text is not None and len(text) < 200:
-            out[name] = text
-    if ctx.project is not None and ctx.path is not None:
-        imports = ctx.analysis(module_facts).imports
-        for local, origin in imports.items():
-            if local.isupper() and local not in out:
-                value = ctx.project.lookup(ctx.path, origin, exported_constants)
-                if isinstance(value, str):
-                    out[local] = value
-    return out
+SECRET_MARK = "<keyport webhook secret>"
+
+
+def module_constants(ctx: PythonContext) -> ModuleConstants:
+    """Memoised per file."""
+    return ctx.analysis(ModuleConstants)
 
 
 def exported_constants(ctx: PythonContext) -> dict[str, str]:
     """Project-index summary: a module's string constants and webhook-secret aliases."""
     facts = ctx.analysis(web_handlers)
+    secrets = ctx.settings.secret_names
     out: dict[str, str] = {}
     for name, value in facts.module_assigns.items():
         text = string_value(value)
         if text is not None and len(text) < 200:
             out[name] = text
-    for name in secret_aliases(ctx):
-        out.setdefault(name, "<secret>")
-    return out
-
-
-def secret_aliases(ctx: PythonContext) -> set[str]:
-    """Module names holding the KeyPort webhook secret under a generic name
-    (`WEBHOOK_SECRET = os.environ["KEYPORT_WEBHOOK_SECRET"]`), and imported ones."""
-    return ctx.analysis(_secret_aliases)
-
-
-def _secret_aliases(ctx: PythonContext) -> set[str]:
-    facts = ctx.analysis(web_handlers)
-    secrets = ctx.settings.secret_names
-    out = set()
-    for name, value in facts.module_assigns.items():
-        for ref in _mentions(value):
-            if secrets.fullmatch(ref):
-                out.add(name)
-                break
-    if ctx.project is not None and ctx.path is not None:
-        for local, origin in ctx.analysis(module_facts).imports.items():
-            if local.isupper() and local not in out:
-                value = ctx.project.lookup(ctx.path, origin, exported_constants)
-                if value == "<secret>":
-                    out.add(local)
+        elif any(secrets.fullmatch(ref) for ref in _mentions(value)):
+            out[name] = SECRET_MARK
     return out
 
 

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import libcst as cst
-import libcst.matchers as m
 
 from keyport_lint.analysis.facts import ModuleFacts, dotted_name, module_facts
 from keyport_lint.analysis.handlers import (
@@ -32,6 +31,7 @@ from keyport_lint.analysis.handlers import (
     FunctionRecord,
     Handler,
     HandlerFacts,
+    ModuleConstants,
     classify_read,
     expression_refs,
     fnmatch_any,
@@ -65,6 +65,13 @@ SIDE_CONSTS = frozenset({"len", "bool", "int", "float", "type", "isinstance"})
 MIDDLEWARE_TOKENS = ("add_middleware", "MIDDLEWARE", "before_request", "middleware",
                      "on_request")
 MAX_NEARBY_FILES = 80
+SIGNATURE_SIDES = frozenset({"digest", "signature", "weak"})
+STRONG_SIDES = frozenset({"digest", "signature"})
+SIGNATURE_FUNCTION_WORDS = frozenset({"sig", "sigs", "signature", "signatures", "verify",
+                                      "verification", "webhook", "webhooks", "hmac", "digest",
+                                      "signed", "sign"})
+# a module without any of these cannot verify a signature: it is never parsed to ask
+VERIFY_TEXT = re.compile(r"compare_digest|hmac|verif|signature", re.IGNORECASE)
 # another service's signature header (GitHub's X-Hub-Signature-256, Stripe-Signature)
 FOREIGN_SIGNATURE_HEADER = re.compile(r"(?i)(?:x-)?[a-z0-9-]*signature[a-z0-9-]*")
 MAX_DEPTH = 8
@@ -164,6 +171,7 @@ class Flow:
     ifs: list[IfRecord] = field(default_factory=list)
     tested: dict[str, list[int]] = field(default_factory=dict)  # while/assert/ifexp tests
     returned: set[str] = field(default_factory=set)
+    returns: list[cst.BaseExpression] = field(default_factory=list)  # returned values
     loads: list[Load] = field(default_factory=list)
     attr_reads: list[AttrRead] = field(default_factory=list)
     params: dict[str, cst.Param] = field(default_factory=dict)
@@ -205,7 +213,7 @@ def _target_names(target: cst.BaseExpression) -> list[cst.Name]:
     return []
 
 
-class _FlowVisitor(m.MatcherDecoratableVisitor):
+class _FlowVisitor(cst.CSTVisitor):
     def __init__(self, facts: ModuleFacts, settings: Settings) -> None:
         super().__init__()
         self.facts = facts
@@ -359,6 +367,7 @@ class _FlowVisitor(m.MatcherDecoratableVisitor):
         if node.value is not None:
             value = _unwrap(node.value)
             self.uses[id(value)] = Use("return")
+            self.flow.returns.append(value)
             if isinstance(value, cst.Name):
                 self.flow.returned.add(value.value)
             self._mark_tested(node.value)
@@ -640,21 +649,24 @@ class Verification:
         self._checks: dict[int, list[Check]] = {}
         self._sig_words = {w.lower() for w in self.settings["signature-names"]}
         self._framework = self.web.framework
-        self._constants: dict[str, str] | None = None
         self._foreign: dict[int, Flow] | None = None
+        self._methods: dict[str, dict[str, Flow]] | None = None
 
     # lookups ----------------------------------------------------------------------------------
     @property
-    def constants(self) -> dict[str, str]:
-        if self._constants is None:
-            self._constants = module_constants(self.ctx)
-        return self._constants
+    def constants(self) -> ModuleConstants:
+        return module_constants(self.ctx)
 
     def record(self, flow: Flow) -> FunctionRecord | None:
         return self._records.get(flow.node) if flow.node is not None else None
 
     def class_methods(self, cls: str) -> dict[str, Flow]:
-        return {f.name: f for f in self.flows.values() if f.cls == cls and f.parent is None}
+        if self._methods is None:
+            self._methods = {}
+            for flow in self.flows.values():
+                if flow.cls and flow.parent is None:
+                    self._methods.setdefault(flow.cls, {}).setdefault(flow.name, flow)
+        return self._methods.get(cls, {})
 
     def configured_verifier(self, written: str, resolved: str) -> bool:
         patterns = self.settings["verifiers"]
@@ -745,8 +757,8 @@ class Verification:
                 if inner and inner != written:
                     mode = self.ref_mode(inner, self.facts.resolve(value.func).lstrip("."),
                                          None, depth + 1)
-                    if mode is not None:
-                        return mode
+                    if mode is not None:  # an instance of a verifying class is called
+                        return "unknown" if mode == "class" else mode
         head, _, rest = written.partition(".")
         origin = self.facts.imports.get(head)
         if origin is not None:
@@ -799,7 +811,7 @@ class Verification:
             if call.resolved in HMAC_CALLS or not call.written:
                 continue
             mode = self.ref_mode(call.written, call.resolved, flow)
-            if mode is not None:
+            if mode is not None and mode != "class":  # constructing a class verifies nothing
                 out.append(Check(call.node, "verifier", mode, call.use, call.seq, call.tries))
         for node, seq, use in flow.comparisons:
             if self.signature_comparison(node, flow) and self._has_digest(node, flow):
@@ -863,27 +875,37 @@ class Verification:
     # KP304 ------------------------------------------------------------------------------------
     def signature_comparison(self, node: cst.Comparison, flow: Flow) -> bool:
         """`==`, `!=`, `is`, `in` between a computed digest and a received signature (or two
-        signature values); None, literals and header-name constants are not signatures."""
+        signature values); None, literals and header-name constants are not signatures. Values
+        known only by their names (`received_sig == expected_sig`) count when the function is
+        about signatures too, so a `signature` of something else is not mistaken for one."""
         left = node.left
         for target in node.comparisons:
             if isinstance(target.operator, (cst.Equal, cst.NotEqual, cst.Is, cst.IsNot,
                                             cst.In, cst.NotIn)):
-                sides = (self.side(left, flow), self.side(target.comparator, flow))
-                if all(s in ("digest", "signature") for s in sides):
+                sides = {self.side(left, flow), self.side(target.comparator, flow)}
+                if sides <= SIGNATURE_SIDES and (sides & STRONG_SIDES or self._about_signatures(
+                        flow)):
                     return True
             left = target.comparator
         return False
 
+    def _about_signatures(self, flow: Flow) -> bool:
+        return bool(self._words(_flow_name(flow).replace(".", "_")) & SIGNATURE_FUNCTION_WORDS)
+
     def _has_digest(self, node: cst.Comparison, flow: Flow) -> bool:
         sides = [self.side(node.left, flow)] + [self.side(t.comparator, flow)
                                                 for t in node.comparisons]
-        return "digest" in sides or sides.count("signature") >= 2
+        return "digest" in sides or len([s for s in sides if s in SIGNATURE_SIDES]) >= 2
 
     def _words(self, name: str) -> set[str]:
         return {w.lower() for w in re.split(r"_|(?<=[a-z])(?=[A-Z])", name) if w}
 
+    def _named(self, name: str) -> str | None:
+        return "weak" if self._words(name) & self._sig_words else None
+
     def side(self, expr: cst.BaseExpression, flow: Flow, depth: int = 0) -> str | None:
-        """digest | signature | const | None for one side of a comparison."""
+        """One side of a comparison: digest (an HMAC or hash computed here), signature (read
+        from the signature header), weak (only its name says signature), const, or None."""
         if depth > MAX_DEPTH:
             return None
         expr = _unwrap(expr)
@@ -895,27 +917,22 @@ class Verification:
                 return "const"
             assigned = self._assigned(expr.value, flow)
             if assigned:
-                sides = [self.side(v, f, depth + 1) for v, f in assigned]
-                for wanted in ("digest", "signature", "const"):
-                    if wanted in sides:
-                        return wanted
+                found = _strongest([self.side(v, f, depth + 1) for v, f in assigned])
+                if found is not None:
+                    return found
             elif expr.value in self.constants:
                 return "const"
-            return "signature" if self._words(expr.value) & self._sig_words else None
+            return self._named(expr.value)
         if isinstance(expr, cst.FormattedString):
-            sides = [self.side(p.expression, flow, depth + 1) for p in expr.parts
-                     if isinstance(p, cst.FormattedStringExpression)]
-            return "digest" if "digest" in sides else (
-                "signature" if "signature" in sides else None)
+            return _strongest([self.side(p.expression, flow, depth + 1) for p in expr.parts
+                               if isinstance(p, cst.FormattedStringExpression)], consts=False)
         if isinstance(expr, cst.BinaryOperation):
             sides = [self.side(expr.left, flow, depth + 1), self.side(expr.right, flow, depth + 1)]
-            if "digest" in sides:
-                return "digest"
-            if "signature" in sides:
-                return "signature"
-            return "const" if sides == ["const", "const"] else None
+            if sides == ["const", "const"]:
+                return "const"
+            return _strongest(sides, consts=False)
         if isinstance(expr, cst.Attribute):
-            return "signature" if self._words(expr.attr.value) & self._sig_words else None
+            return self._named(expr.attr.value)
         if isinstance(expr, cst.Subscript):
             key = _subscript_key(expr)
             if key is not None:
@@ -933,9 +950,7 @@ class Verification:
         written = dotted_name(expr.func)
         resolved = self.facts.resolve(expr.func).lstrip(".") if written else ""
         last = _last(expr.func)
-        if resolved in HMAC_CALLS or resolved == "hmac.digest":
-            return "digest"
-        if last in ("hexdigest", "digest"):
+        if resolved in HMAC_CALLS or last in ("hexdigest", "digest"):
             return "digest"
         if resolved in SIDE_CONSTS:
             return "const"
@@ -953,9 +968,12 @@ class Verification:
         if last in ("split", "partition", "rpartition", "rsplit") and isinstance(
                 expr.func, cst.Attribute):
             return self.side(expr.func.value, flow, depth + 1)
-        words = self._words(last)
-        if words & (self._sig_words | {"sign", "signed"}):
-            return "digest"
+        local = self._local_flow(written, flow) if written else None
+        if local is not None and local is not flow and any(
+                self.side(v, local, depth + 1) == "digest" for v in local.returns):
+            return "digest"  # a helper of this module returning an HMAC digest
+        if self._words(last) & (self._sig_words | {"sign", "signed"}):
+            return "weak"
         return None
 
     def _constant(self, node: cst.BaseExpression) -> str | None:
@@ -1319,6 +1337,14 @@ class Verification:
         return False
 
 
+def _strongest(sides: list[str | None], consts: bool = True) -> str | None:
+    for wanted in ("digest", "signature", "const", "weak") if consts else (
+            "digest", "signature", "weak"):
+        if wanted in sides:
+            return wanted
+    return None
+
+
 def _last(func: cst.BaseExpression) -> str:
     """The called name: `encode` for `f"...".encode`, `verify` for `security.verify`."""
     if isinstance(func, cst.Attribute):
@@ -1414,13 +1440,23 @@ def lookup_export(project: object, importer: Path, origin: str, depth: int = 0) 
     module, name = resolved
     if not name:
         return None
-    exports = project.summary(module, verifier_exports) or {}  # type: ignore[attr-defined]
-    if name in exports:
-        return exports[name]
+    text = project.text(module) or ""  # type: ignore[attr-defined]
+    if name not in text:
+        return None
+    if VERIFY_TEXT.search(text) or _configured_token(project, text):
+        exports = project.summary(module, verifier_exports) or {}  # type: ignore[attr-defined]
+        if name in exports:
+            return exports[name]
     imports = project.summary(module, _import_table) or {}  # type: ignore[attr-defined]
-    if name in imports and imports[name] != origin:
+    if name in imports and imports[name] != origin:  # a re-export: follow it
         return lookup_export(project, module, imports[name], depth + 1)
     return None
+
+
+def _configured_token(project: object, text: str) -> bool:
+    patterns = project.settings.get("verifiers", [])  # type: ignore[attr-defined]
+    return any(t and t in text for t in (re.split(r"[*?\[]", p.rsplit(".", 1)[-1])[0]
+                                         for p in patterns))
 
 
 def verification(ctx: PythonContext) -> Verification:
