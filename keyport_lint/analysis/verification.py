@@ -760,9 +760,20 @@ class Verification:
                     if mode is not None:  # an instance of a verifying class is called
                         return "unknown" if mode == "class" else mode
         head, _, rest = written.partition(".")
+        if rest and "." not in rest and head not in self.facts.imports:
+            # verifier.verify(request) on an instance of a verifying class of this module
+            value = self.web.module_assigns.get(head)
+            if isinstance(value, cst.Call) and dotted_name(value.func) in self.web.classes:
+                method = self._method(dotted_name(value.func), rest)
+                return self.mode(method) if method is not None else None
         origin = self.facts.imports.get(head)
         if origin is not None:
-            return self._imported_export(f"{origin}.{rest}" if rest else origin)
+            found = self._imported_export(f"{origin}.{rest}" if rest else origin)
+            if found is None and rest and "." not in rest:
+                # an imported instance (or class) whose methods verify: `verifier.verify(…)`
+                owner = self._imported_export(origin)
+                found = "unknown" if owner == "class" else None
+            return found
         return None
 
     def _method(self, cls: str, name: str, depth: int = 0) -> Flow | None:
