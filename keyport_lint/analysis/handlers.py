@@ -623,6 +623,10 @@ class _Builder:
             framework = framework_of(self.settings, self.out.apps[receiver])
         framework = framework or self.framework()
         methods = _methods_from(call, name)
+        if methods is None and call.args:  # aiohttp: router.add_route("POST", "/x", handler)
+            first = string_value(call.args[0].value)
+            if first is not None and first.upper() in HTTP_VERBS:
+                methods = frozenset({first.upper()})
         methods = methods if methods is not None else frozenset()
         out: list[Registration] = []
         # tables of (path, handler) tuples: tornado Application([...]), add_handlers(host, [...])
@@ -648,10 +652,6 @@ class _Builder:
                     break
         path = _path_arg(call)
         return [Registration(call, path, methods, framework, t, receiver) for t in targets]
-
-    def _is_route_call(self, call: cst.Call) -> bool:
-        resolved = self.facts.resolve(call.func).lstrip(".")
-        return bool(resolved) and fnmatch_any(resolved, self.collector.route_dotted)
 
     def _route_target(self, reg: Registration) -> None:
         target = reg.target
@@ -719,9 +719,9 @@ class _Builder:
             if not params or name in self.collector.called_names:
                 continue
             candidates.append((function, params[0].name.value in names))
-        if not candidates:
-            return
         django = any(f in ("django", "drf") for f in self.out.frameworks)
+        if not candidates or (self.out.frameworks and not django):
+            return  # a Flask or FastAPI module's functions taking `request` are helpers
         path = self.ctx.path
         conventional = path is not None and (path.stem == "views" or path.parent.name == "views")
         routed = self._urls_routes([f.name for f, _ in candidates])
@@ -888,10 +888,14 @@ def _is_body_param(param: cst.Param, markers: dict[str, str]) -> bool:
 
 
 def _urls_candidates(module: Path, root: Path) -> list[Path]:
-    """urls.py files that may route this module's views: beside it, in its ancestors up to
-    the project root, and in the root's direct sub-packages (the Django project package)."""
+    return _urls_near(module.parent, root)
+
+
+@lru_cache(maxsize=256)
+def _urls_near(folder: Path, root: Path) -> list[Path]:
+    """urls.py files that may route a module's views: beside it, in its ancestors up to the
+    project root, and in the root's direct sub-packages (the Django project package)."""
     found: list[Path] = []
-    folder = module.parent
     seen = set()
     while True:
         for candidate in (folder / "urls.py",):
