@@ -67,6 +67,8 @@ def test_endpoints_are_found_without_any_keyport_context(tmp_path: Path) -> None
     assert (status.framework, status.methods, status.paths) == ("fastapi", {"GET"}, ["/status"])
     assert status.read_kinds == frozenset()
     assert order.methods == {"POST"} and [p.name.value for p in order.body_params] == ["order"]
+    assert order.decorators == ["router.post"]
+    assert [d.value for d in order.dependencies] == ["current_user"]
     assert "parsed" in order.read_kinds
     assert raw.methods == {"PUT"} and raw.paths == ["/raw"] and "raw" in raw.read_kinds
     assert raw.request_roots == {"request"}

@@ -157,6 +157,37 @@ class Handler:
     def receivers(self) -> set[str]:
         return {r.receiver for r in self.routes if r.receiver}
 
+    @property
+    def decorators(self) -> list[str]:
+        """Dotted names of the decorators as written (`app.post`, `csrf_exempt`)."""
+        out = []
+        for decorator in self.node.decorators:
+            expr = decorator.decorator
+            name = dotted_name(expr.func if isinstance(expr, cst.Call) else expr)
+            if name:
+                out.append(name)
+        return out
+
+    @property
+    def dependencies(self) -> list[cst.BaseExpression]:
+        """What FastAPI/Litestar run before this handler: `Depends(f)` / `Security(f)` targets
+        in parameters and in the route decorator's `dependencies=`, and `guards=` entries."""
+        out: list[cst.BaseExpression] = []
+        for param in self.function.params:
+            _depends_targets(param.default, out)
+            if param.annotation is not None:
+                _depends_targets(param.annotation.annotation, out)
+        for decorator in self.node.decorators:
+            if isinstance(decorator.decorator, cst.Call):
+                for arg in decorator.decorator.args:
+                    if arg.keyword is not None and arg.keyword.value == "dependencies":
+                        _depends_targets(arg.value, out)
+                    elif arg.keyword is not None and arg.keyword.value == "guards" and \
+                            isinstance(arg.value, (cst.List, cst.Tuple)):
+                        out.extend(e.value for e in arg.value.elements
+                                   if isinstance(e.value, (cst.Name, cst.Attribute)))
+        return out
+
 
 @dataclass
 class HookRef:
@@ -202,6 +233,25 @@ class HandlerFacts:
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+def _depends_targets(expr: cst.CSTNode | None, out: list[cst.BaseExpression],
+                     depth: int = 0) -> None:
+    """The callables inside `Depends(f)` / `Security(f)`, looking through lists and
+    `Annotated[...]`."""
+    if expr is None or depth > 6:
+        return
+    if isinstance(expr, cst.Call):
+        if dotted_name(expr.func).rsplit(".", 1)[-1] in ("Depends", "Security") and \
+                expr.args and isinstance(expr.args[0].value, (cst.Name, cst.Attribute)):
+            out.append(expr.args[0].value)
+    elif isinstance(expr, (cst.List, cst.Tuple)):
+        for element in expr.elements:
+            _depends_targets(element.value, out, depth + 1)
+    elif isinstance(expr, cst.Subscript):
+        for element in expr.slice:
+            if isinstance(element.slice, cst.Index):
+                _depends_targets(element.slice.value, out, depth + 1)
+
 
 def _is_static(node: cst.FunctionDef) -> bool:
     return any(dotted_name(d.decorator) == "staticmethod" for d in node.decorators)
