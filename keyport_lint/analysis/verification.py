@@ -651,6 +651,7 @@ class Verification:
         self._framework = self.web.framework
         self._foreign: dict[int, Flow] | None = None
         self._methods: dict[str, dict[str, Flow]] | None = None
+        self._webhook_flows: dict[bool, list[Flow]] = {}
 
     # lookups ----------------------------------------------------------------------------------
     @property
@@ -1157,31 +1158,41 @@ class Verification:
                 out.append((webhook.handler, flow, webhook.processes))
         return out
 
-    def webhook_flows(self) -> list[Flow]:
-        """Functions whose HMACs and checks are about KeyPort deliveries: the KeyPort handlers
-        and functions with KeyPort webhook signals (headers, the secret), with what they call
-        or are guarded by in this module; and, in KeyPort-related code, the other functions
-        that compute or check a signature, unless they serve another service's endpoint
-        (a GitHub or Stripe webhook beside KeyPort's) or read another service's header."""
+    def webhook_flows(self, strict: bool = False) -> list[Flow]:
+        """Functions whose HMACs and checks are about KeyPort deliveries: the KeyPort handlers,
+        functions with KeyPort webhook signals (headers, the secret) or with webhook/keyport in
+        their name, with what they call or are guarded by in this module. Unless `strict`, also
+        the other functions of KeyPort-related code that compute or check a signature, unless
+        they serve another service's endpoint (a GitHub or Stripe webhook beside KeyPort's) or
+        read another service's header."""
         from keyport_lint.analysis.context import is_keyport_related
 
+        key = strict
+        if key in self._webhook_flows:
+            return self._webhook_flows[key]
+        related = self.ctx.analysis(is_keyport_related)
+        markers = self.settings.context_markers
         keyport_nodes = {h.node for h, _, _ in self.keyport_handlers()}
+        foreign = self.foreign_flows() if related else {}
         seeds: list[Flow] = [flow for _, flow, _ in self.keyport_handlers()]
         for flow in self.flows.values():
             record = self.record(flow)
-            if record is not None and flow.node not in keyport_nodes:
-                signals = keyport_signals(self.ctx, record)
-                if signals.headers or signals.secret:
-                    seeds.append(flow)
+            if record is None or flow.node in keyport_nodes or id(flow) in foreign:
+                continue
+            signals = keyport_signals(self.ctx, record)
+            name = _flow_name(flow)
+            if signals.headers or signals.secret or markers.search(name) or (
+                    related and "webhook" in name.lower()):
+                seeds.append(flow)
         ours = self._closure(seeds)
-        if self.ctx.analysis(is_keyport_related):
-            foreign = self.foreign_flows()
+        if related and not strict:
             for flow in self.flows.values():
                 if id(flow) in ours or id(flow) in foreign or not (
                         flow.hmacs or self.checks(flow)) or self._foreign_headers(flow):
                     continue
                 ours.update(self._closure([flow]))
-        return list(ours.values())
+        self._webhook_flows[key] = list(ours.values())
+        return self._webhook_flows[key]
 
     def foreign_flows(self) -> dict[int, Flow]:
         """Endpoints that are not KeyPort's (a GitHub or Stripe webhook in the same module)
@@ -1526,7 +1537,7 @@ def webhook_findings(ctx: PythonContext) -> list[WebhookFinding]:
                     out.append(WebhookFinding("compare", node, {"handler": _flow_name(flow)}))
 
     markers = whole_regex(ctx.settings, "signed-response-markers")
-    for flow in context:
+    for flow in analysis.webhook_flows(strict=True) if context else []:
         name = _flow_name(flow)
         if markers.search(name) and "webhook" not in name.lower():
             continue
