@@ -42,8 +42,6 @@ class ProjectIndex:
         self._contexts: dict[Path, PythonContext | None] = {}
         self._summaries: dict[tuple[Path, Any], Any] = {}
         self._reach: dict[Path, bool] = {}
-        self._keyport_text: dict[Path, bool] = {}  # one marker search per module, not per importer
-        self._marker_tokens = _marker_tokens(settings)
         self._resolved: dict[tuple[Path, str], Path | None] = {}
         self.consulted: set[Path] = set()  # every module read on behalf of checked files
 
@@ -159,16 +157,8 @@ class ProjectIndex:
         return exported.get(name or "*")
 
     def is_keyport_text(self, path: Path) -> bool:
-        if path not in self._keyport_text:
-            text = self.text(path)
-            tokens = self._marker_tokens
-            if text and tokens is not None:  # the regex is slow; most modules lack every token
-                lowered = text.lower()
-                if not any(t in lowered for t in tokens):
-                    text = None
-            self._keyport_text[path] = bool(
-                text and self.markers is not None and self.markers.search(text))
-        return self._keyport_text[path]
+        text = self.text(path)
+        return bool(text and self.markers is not None and self.markers.search(text))
 
     def imports_keyport_module(self, importer: Path | None, imports: dict[str, str]) -> bool:
         """Does this module import a name from a KeyPort-related module of the project?"""
@@ -200,20 +190,6 @@ class ProjectIndex:
                 break
         self._reach[importer] = found
         return found
-
-
-def _marker_tokens(settings: Settings) -> frozenset[str] | None:
-    """Lower-case literals of which every marker match holds one (None: some marker has none)."""
-    from keyport_lint.kinds.base import literal_trigger
-
-    tokens = set()
-    for name in ("context-markers", "key-names", "secret-names"):
-        for pattern in settings.get(name, []):
-            token = literal_trigger(pattern, min_len=2)
-            if token is None:
-                return None
-            tokens.add(token)
-    return frozenset(tokens)
 
 
 def _imported_modules(text: str) -> list[str]:
