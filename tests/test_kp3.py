@@ -174,13 +174,13 @@ async def keyport_webhook():
 def test_bad_check_names_the_file_and_line() -> None:
     doc = load_yaml(textwrap.dedent("""
         rules:
-          - id: ACME301
+          - id: KP399
             kind: webhook-verification
             check: unverfied
             message: "not verified"
-    """), "acme.yaml")
+    """), "rules/kp3-extra.yaml")
     with pytest.raises(UserError) as caught:
-        load_rule_document(doc, "acme.yaml", builtin=False)
+        load_rule_document(doc, "rules/kp3-extra.yaml", builtin=True)
     assert "check must be one of" in str(caught.value)
     assert caught.value.line == 5  # type: ignore[attr-defined]
 
@@ -195,3 +195,20 @@ def test_kp3_triggers_follow_the_settings(tmp_path: Path) -> None:
     tokens = get_kind(rule.kind).triggers(rule, cfg.settings)
     assert tokens is not None
     assert {"keyport", "x-keyport-", "on_license_"} <= tokens
+
+
+@pytest.mark.parametrize("code", [f"KP30{i}" for i in range(1, 8)])
+def test_rule_examples_reproduce(tmp_path: Path, code: str) -> None:
+    """`explain` shows these examples: the bad one must give the finding, the good one none."""
+    from keyport_lint.catalog import builtin_rules
+    from keyport_lint.pipeline.run import run
+
+    rule = next(r for r in builtin_rules() if r.id == code)
+    for key, wanted in (("bad", True), ("good", False)):
+        folder = tmp_path / key
+        folder.mkdir()
+        (folder / "example.py").write_text(rule.examples[key], encoding="utf-8")
+        cfg = Config(root=folder)
+        cfg.select = [code]
+        hits = [f for f in run(["example.py"], cfg, cwd=folder).findings if f.rule == code]
+        assert bool(hits) == wanted, (key, [(f.line, f.message) for f in hits])

@@ -42,6 +42,17 @@ class WebhookVerification(Kind):
     placeholders = frozenset({"handler", "detail"})
     # a handler may read its header name or secret from a KeyPort-related project module
     follows_imports = True
+    # KP3 only: users tune it through settings (frameworks, headers, verifiers, handlers)
+    user_facing = False
+    uses_settings = (
+        "webhook-headers", "webhook-signature-headers", "webhook-timestamp-headers",
+        "webhook-event-patterns", "webhook-handlers", "verifiers", "webhook-stop-calls",
+        "webhook-verification-errors", "signature-names", "signed-body-names",
+        "signed-timestamp-names", "signed-response-markers", "secret-names",
+        "generic-secret-names", "context-markers", "web-frameworks", "web-app-classes",
+        "web-route-decorators", "web-handler-decorators", "web-route-calls", "web-view-bases",
+        "web-view-methods", "web-request-names", "web-request-reads", "web-pre-handler-hooks",
+    )
 
     def validate(self, rule: Rule, raw: LDict) -> None:
         if rule.params["check"] not in CHECKS:
