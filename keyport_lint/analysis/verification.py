@@ -150,7 +150,8 @@ class AttrRead:
     node: cst.Attribute
     seq: int
     in_hmac: bool
-    target: str
+    target: str  # the name bound to this read's value (see _FlowVisitor._target)
+    stmt_target: str = ""  # the name the enclosing assignment binds, whatever it computes
 
 
 @dataclass
@@ -539,7 +540,8 @@ class _FlowVisitor(cst.CSTVisitor):
         base = dotted_name(node.value)
         if base and not base.endswith("()") and base.count(".") <= 1:
             self.flow.attr_reads.append(AttrRead(
-                base, node.attr.value, node, self.seq, self.hmac_depth > 0, self._target(node)))
+                base, node.attr.value, node, self.seq, self.hmac_depth > 0, self._target(node),
+                self.targets[-1] if self.targets else ""))
 
     def _target(self, node: cst.CSTNode) -> str:
         """The name an assignment binds `node`'s value to, when `node` is on the value's spine
@@ -1571,7 +1573,8 @@ def _parsed_use_before(analysis: Verification, handler: Handler, flow: Flow, ver
     hmac_names = _hmac_names(analysis, flow)
     parsed: list[tuple[int, str, str]] = []  # (seq, assigned name, description)
     for read in flow.attr_reads:
-        if read.root not in handler.request_roots or read.seq >= verified_at or read.in_hmac:
+        if read.root not in handler.request_roots or read.seq >= verified_at or read.in_hmac \
+                or (read.stmt_target and read.stmt_target in hmac_names):
             continue
         kind = classify_read(table, handler.framework, read.attr)
         if kind in ("parsed", "form"):
