@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,7 +61,6 @@ PASS_THROUGH = frozenset({"encode", "decode", "strip", "lstrip", "rstrip", "lowe
 CONVERSIONS = frozenset({"str", "bytes", "bytearray", "int", "float", "memoryview",
                          "bytes.fromhex"})
 HEADER_GETTERS = frozenset({"get", "getheader", "get_header", "get_all", "getlist"})
-HEADER_ROOTS = frozenset({"headers", "META", "environ"})
 SIDE_CONSTS = frozenset({"len", "bool", "int", "float", "type", "isinstance"})
 MIDDLEWARE_TOKENS = ("add_middleware", "MIDDLEWARE", "before_request", "middleware",
                      "on_request")
@@ -1418,35 +1418,66 @@ def _nearby_modules(module: Path, root: Path) -> list[Path]:
 
 # -- project index summaries --------------------------------------------------------------------
 
-def verifier_exports(ctx: PythonContext) -> dict[str, str]:
-    """Project-index summary: which names of a module verify a webhook signature.
+class VerifierExports(Mapping[str, str]):
+    """Project-index summary: which names of a module verify a webhook signature, computed
+    name by name as other modules ask (a module is often asked about one helper only).
 
     Values: raises | returns | unknown | broken (functions), class (middleware, permission
-    classes), view (a class whose pre-hooks verify, so its subclasses' handlers are verified),
-    app (an app object with verifying middleware); key `<middleware>` when the module registers
-    a verifying middleware or hook."""
-    analysis = ctx.analysis(verification)
-    out: dict[str, str] = {}
-    for name, flow in analysis.module_flows.items():
-        mode = analysis.mode(flow)
-        if mode is not None:
-            out[name] = mode
-    for name in analysis.web.classes:
-        if analysis.class_mode(name, prehooks_only=True):
-            out[name] = "view"
-        elif analysis.class_mode(name):
-            out[name] = "class"
-    for name, value in analysis.web.module_assigns.items():
-        if isinstance(value, cst.Call) and name not in out:
+    classes, instances of them), view (a class whose pre-hooks verify, so its subclasses'
+    handlers are verified), app (an app object with verifying middleware); key `<middleware>`
+    when the module registers a verifying middleware or hook."""
+
+    def __init__(self, analysis: Verification) -> None:
+        self.analysis = analysis
+        self._memo: dict[str, str | None] = {}
+
+    def _names(self) -> list[str]:
+        a = self.analysis
+        return [*a.module_flows, *a.web.classes, *a.web.module_assigns, *a.web.apps,
+                "<middleware>"]
+
+    def _compute(self, name: str) -> str | None:
+        a = self.analysis
+        if name == "<middleware>":
+            return "app" if a.module_pre_verified() else None
+        if name in a.module_flows:
+            return a.mode(a.module_flows[name])
+        if name in a.web.classes:
+            if a.class_mode(name, prehooks_only=True):
+                return "view"
+            return "class" if a.class_mode(name) else None
+        value = a.web.module_assigns.get(name)
+        if isinstance(value, cst.Call):  # verifier = KeyPortVerifier(secret)
             callee = dotted_name(value.func)
-            if callee and analysis.ref_mode(callee, analysis.facts.resolve(value.func)) \
-                    not in (None, "broken"):
-                out[name] = "class"
-    if analysis.module_pre_verified():
-        out["<middleware>"] = "app"
-        for name in analysis.web.apps:
-            out.setdefault(name, "app")
-    return out
+            if callee and a.ref_mode(callee, a.facts.resolve(value.func)) not in (
+                    None, "broken"):
+                return "class"
+        if name in a.web.apps and self.get("<middleware>"):
+            return "app"
+        return None
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._memo:
+            self._memo[name] = None  # cycle guard
+            self._memo[name] = self._compute(name)
+        value = self._memo[name]
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([n for n in dict.fromkeys(self._names()) if n in self])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:  # never compute every name just to test truth
+        return True
+
+
+def verifier_exports(ctx: PythonContext) -> VerifierExports:
+    """Memoised per module by the project index (`summary`)."""
+    return VerifierExports(ctx.analysis(verification))
 
 
 def _import_table(ctx: PythonContext) -> dict[str, str]:
