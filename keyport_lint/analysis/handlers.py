@@ -1169,6 +1169,19 @@ def configured_handler(ctx: PythonContext, function: FunctionRecord) -> bool:
     return any(fnmatch_any(n, patterns) for n in names)
 
 
+# methods of the KeyPort SDK client (SPEC section 1); an endpoint calling them is a client
+KEYPORT_CLIENT_METHODS = ("validate", "get_license")
+
+
+def _calls_keyport_api(ctx: PythonContext, function: FunctionRecord) -> bool:
+    """Does the handler itself call KeyPort (the SDK, or the API by URL)?"""
+    if any(c.rsplit(".", 1)[-1] in KEYPORT_CLIENT_METHODS and "." in c
+           for c in function.called):
+        return True
+    hosts = ctx.settings["api-hosts"]
+    return any(h in value for value in function.strings for h in hosts)
+
+
 def keyport_webhooks(ctx: PythonContext) -> list[Webhook]:
     """The endpoints that receive KeyPort deliveries. Memoised per file."""
     return ctx.analysis(_keyport_webhooks)
@@ -1223,6 +1236,8 @@ def _keyport_webhooks(ctx: PythonContext) -> list[Webhook]:
             reasons.append("configured")
         if not reasons:
             continue
+        if set(reasons) <= {"name", "path"} and _calls_keyport_api(ctx, function):
+            continue  # `/api/keyport/activate` calls KeyPort: a client, not a receiver
         kinds = handler.read_kinds
         processes = bool(kinds & {"raw", "parsed", "form", "passed"}) or bool(
             signals.headers or keyport_params) or signals.events
