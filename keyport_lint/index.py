@@ -52,6 +52,7 @@ class ProjectIndex:
         self._deps: dict[object, set[Path]] = {}
         self._hashes: dict[Path, str | None] = {}
         self._keyport_text: dict[Path, bool] = {}
+        self._resolved: dict[tuple[Path, str], Path | None] = {}
         self._marker_tokens = _marker_tokens(settings, markers)
 
     @contextlib.contextmanager
@@ -125,6 +126,12 @@ class ProjectIndex:
 
     def resolve_module(self, importer: Path, module: str) -> Path | None:
         """Path of a module named as in an import (`.config`, `app.settings`), or None."""
+        key = (importer.parent, module)  # the answer depends only on the importer's folder
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve_module(importer, module)
+        return self._resolved[key]
+
+    def _resolve_module(self, importer: Path, module: str) -> Path | None:
         level = len(module) - len(module.lstrip("."))
         dotted = module[level:]
         parts = [p for p in dotted.split(".") if p]
