@@ -45,6 +45,9 @@ class Taint(Kind):
         "sanitizers": ("list[str]", []),
         # the variable named in the fix when the sink's value has no better name
         "fix-name": ("str", "key"),
+        # `return` sinks count in any function, or only in web handlers (KP501: what a browser
+        # receives; the shared handler analysis decides what an endpoint is)
+        "returns-in": ("str", "any"),
     }
     # source: what the value came from; line: its line (or file and line); origin: both;
     # sink: the sink call; name: the variable to slice in the fix; prefix: settings.prefix-max
@@ -61,6 +64,9 @@ class Taint(Kind):
             raise UserError(f"rule {rule.id}: a taint rule needs a source: names, literals, "
                             "calls (or names-from / literals-from naming shared settings)",
                             raw.file or None, raw.line)
+        if p["returns-in"] not in ("any", "web-handlers"):
+            raise UserError(f"rule {rule.id}: returns-in is 'any' or 'web-handlers'",
+                            raw.file or None, raw.line_of("returns-in") or raw.line)
         for param in SETTING_PARAMS:
             for name in rule.params[param]:
                 if name not in known:
@@ -98,7 +104,12 @@ class Taint(Kind):
             return ()  # no source can exist here: not KeyPort code, imports nothing of it
         config, sinks = build_config(rule, ctx.settings)
         result = taint_analysis(ctx, config)
-        for flow in result.flows(sinks):
+        functions = None
+        if rule.params["returns-in"] == "web-handlers":
+            from keyport_lint.analysis.handlers import web_handlers
+
+            functions = {id(h.node) for h in ctx.analysis(web_handlers).handlers}
+        for flow in result.flows(sinks, functions):
             source = flow.source
             remote = origin_text(source)
             if remote is not None:
