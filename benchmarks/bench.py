@@ -28,7 +28,6 @@ import sys
 import sysconfig
 import tempfile
 import threading
-import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,20 +46,22 @@ MB = 1024 * 1024
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 TIMED_SAMPLE_S = 0.02  # /proc polling while timing: cheap enough not to disturb the tools
 MEMORY_SAMPLE_S = 0.005  # the memory case polls harder (and reads PSS), untimed
+_HAS_PROC = os.path.isdir("/proc/self")
 
 
 # -- measuring one process tree ---------------------------------------------------------------
 
 class TreeSampler(threading.Thread):
-    """Polls /proc for every process of the child's session and keeps the peak of their summed
-    RSS (and PSS, which counts pages shared after fork once). The kernel keeps no such figure:
-    ru_maxrss is the largest single process only, so it serves as a floor for short runs."""
+    """Polls /proc for every process of the wrapper's session (the tool and its workers) and
+    keeps the peak of their summed RSS (and PSS, which counts pages shared after fork once).
+    The kernel keeps no such figure: ru_maxrss is the largest single process only, so it serves
+    as a floor for runs too short to be sampled."""
 
     def __init__(self, sid: int, before: set[str], interval: float, pss: bool) -> None:
         super().__init__(daemon=True)
         self.sid, self.before, self.interval, self.pss = sid, before, interval, pss
-        self.members: set[str] = {str(sid)}
-        self.others: set[str] = set()
+        self.members: set[str] = set()
+        self.others: set[str] = {str(sid)}  # the wrapper itself does not count
         self.peak_rss = 0
         self.peak_pss = 0
         self.done = threading.Event()
@@ -133,33 +134,56 @@ class Sample:
     stderr: str = ""
 
 
+# A fresh, small process forks the tool and reports wait4()'s figures. Why not wait4() here:
+# Linux carries a process's peak RSS across exec, so a tool spawned straight from this process
+# would inherit this process's size as its ru_maxrss; forked from this wrapper it inherits only
+# the wrapper's few MB. Wall time runs from fork to reap, without the wrapper's own start-up.
+WRAPPER = """
+import json, os, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+with open(out, "w") as handle:
+    json.dump({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+               "maxrss_kib": usage.ru_maxrss, "code": os.waitstatus_to_exitcode(status)}, handle)
+"""
+
+
 def measure(cmd: list[str], cwd: Path, env: dict[str, str], interval: float = TIMED_SAMPLE_S,
             pss: bool = False) -> Sample:
-    """Run `cmd` once; wall from spawn to reap, CPU and the largest process from wait4()."""
-    with tempfile.TemporaryFile() as err:
-        before = {p for p in os.listdir("/proc") if p.isdigit()} if _HAS_PROC else set()
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
-        sampler = TreeSampler(proc.pid, before, interval, pss) if _HAS_PROC else None
-        if sampler is not None:
+    """Run `cmd` once under the wrapper; the tree's memory is polled from here meanwhile."""
+    fd, report = tempfile.mkstemp(prefix="kl-bench-", suffix=".json")
+    os.close(fd)
+    try:
+        with tempfile.TemporaryFile() as err:
+            before = {p for p in os.listdir("/proc") if p.isdigit()}
+            proc = subprocess.Popen([sys.executable, "-S", "-I", "-c", WRAPPER, report, *cmd],
+                                    cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=err,
+                                    start_new_session=True)
+            sampler = TreeSampler(proc.pid, before, interval, pss)
             sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if sampler is not None:
+            wrapper_code = proc.wait()
             sampler.done.set()
             sampler.join()
-        err.seek(0)
-        stderr = err.read().decode("utf-8", "replace")
-    maxrss = usage.ru_maxrss * 1024  # KiB on Linux
-    peak_rss = max(maxrss, sampler.peak_rss if sampler else 0)
-    peak_pss = sampler.peak_pss if sampler else 0
-    return Sample(wall, usage.ru_utime + usage.ru_stime, peak_rss, peak_pss,
-                  proc.returncode, stderr[-2000:])
-
-
-_HAS_PROC = os.path.isdir("/proc/self")
+            err.seek(0)
+            stderr = err.read().decode("utf-8", "replace")
+        try:
+            got = json.loads(Path(report).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            got = {"wall": 0.0, "cpu": 0.0, "maxrss_kib": 0, "code": wrapper_code or 255}
+    finally:
+        os.unlink(report)
+    peak_rss = max(got["maxrss_kib"] * 1024, sampler.peak_rss)
+    return Sample(got["wall"], got["cpu"], peak_rss, sampler.peak_pss, got["code"],
+                  stderr[-2000:])
 
 
 # -- tools --------------------------------------------------------------------------------------
