@@ -697,6 +697,10 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(runs, warmup, tools, scratch, notes)
         cases, memory_case = plan(args.smoke, cache, notes)
         wanted = _split(args.cases)
+        known = {c.id for c in cases} | ({memory_case.id} if memory_case else set())
+        if wanted - known:
+            parser.error(f"unknown case(s) {', '.join(sorted(wanted - known))}; "
+                         f"known: {', '.join(sorted(known))}")
         results = []
         for case in cases:
             if wanted and case.id not in wanted:
