@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,7 +53,9 @@ class ProjectIndex:
         self._deps: dict[object, set[Path]] = {}
         self._hashes: dict[Path, str | None] = {}
         self._keyport_text: dict[Path, bool] = {}
-        self._resolved: dict[tuple[Path, str], Path | None] = {}
+        self._resolved: dict[tuple, Path | None] = {}
+        self._roots: dict[str, tuple[str, ...]] = {}
+        self._files: dict[str, bool] = {}
         self._marker_tokens = _marker_tokens(settings, markers)
 
     @contextlib.contextmanager
@@ -115,40 +118,55 @@ class ProjectIndex:
         return display_path(path, self.cwd)
 
     # -- resolution ------------------------------------------------------------------------
-    def search_roots(self, importer: Path) -> list[Path]:
-        roots = [self.root, self.root / "src"]
-        top = importer.parent
-        while (top / "__init__.py").exists() and top.parent != top:
-            top = top.parent
-        if top not in roots:
-            roots.append(top)
+    # Resolution runs for every import of every file that rules following imports look at, so
+    # it works on plain strings with memoised stat calls: pathlib costs several times more.
+    def search_roots(self, importer: Path) -> tuple[str, ...]:
+        folder = os.path.dirname(str(importer))
+        roots = self._roots.get(folder)
+        if roots is None:
+            top = folder
+            while self._isfile(os.path.join(top, "__init__.py")) and \
+                    os.path.dirname(top) != top:
+                top = os.path.dirname(top)
+            base = str(self.root)
+            roots = tuple(dict.fromkeys((base, os.path.join(base, "src"), top)))
+            self._roots[folder] = roots
         return roots
+
+    def _isfile(self, path: str) -> bool:
+        found = self._files.get(path)
+        if found is None:
+            found = self._files[path] = os.path.isfile(path)
+        return found
 
     def resolve_module(self, importer: Path, module: str) -> Path | None:
         """Path of a module named as in an import (`.config`, `app.settings`), or None."""
-        key = (importer.parent, module)  # the answer depends only on the importer's folder
+        if module.startswith("."):
+            key: tuple = (os.path.dirname(str(importer)), module)
+        else:  # absolute imports depend only on the search roots
+            key = (self.search_roots(importer), module)
         if key not in self._resolved:
             self._resolved[key] = self._resolve_module(importer, module)
         return self._resolved[key]
 
     def _resolve_module(self, importer: Path, module: str) -> Path | None:
         level = len(module) - len(module.lstrip("."))
-        dotted = module[level:]
-        parts = [p for p in dotted.split(".") if p]
+        parts = [p for p in module[level:].split(".") if p]
         if level:
-            base = importer.parent
+            base = os.path.dirname(str(importer))
             for _ in range(level - 1):
-                base = base.parent
-            candidates = [base]
+                base = os.path.dirname(base)
+            candidates: tuple[str, ...] = (base,)
         else:
             if not parts:
                 return None
             candidates = self.search_roots(importer)
         for base in candidates:
-            target = base.joinpath(*parts) if parts else base
-            for path in (target.with_suffix(".py") if parts else None, target / "__init__.py"):
-                if path is not None and path.is_file():
-                    return path.resolve()
+            target = os.path.join(base, *parts)
+            for path in ((target + ".py") if parts else None,
+                         os.path.join(target, "__init__.py")):
+                if path is not None and self._isfile(path):
+                    return Path(os.path.normpath(path))
         return None
 
     def resolve_origin(self, importer: Path, origin: str) -> tuple[Path, str] | None:

@@ -45,8 +45,10 @@ def load(target: Target, cfg: Config) -> Source | SourceError:
 
 def check_file(target: Target, cfg: Config, prefilter: PreFilter,
                project: ProjectIndex | None = None,
-               source: Source | SourceError | None = None) -> FileResult:
-    """`source` is the already loaded file, when the caller read it for the pre-filter."""
+               source: Source | SourceError | None = None,
+               active: list[Rule] | None = None) -> FileResult:
+    """`source` is the already loaded file and `active` the pre-filter's verdict on it, when
+    the caller computed them already."""
     result = FileResult(target.display)
     rules = prefilter.enabled
     settings = cfg.settings
@@ -58,9 +60,11 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
         return result
     text = source.text
 
-    active = prefilter.rules_for(
-        text, target.kind,
-        (lambda: project.reaches_keyport(target.path, text)) if project is not None else None)
+    if active is None:
+        active = prefilter.rules_for(
+            text, target.kind,
+            (lambda: project.reaches_keyport(target.path, text)) if project is not None
+            else None)
     ctx: FileContext | None = None
     if active:
         if target.kind == "python":

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from keyport_lint.analysis.context import marker_regex
+from keyport_lint.catalog import Rule
 from keyport_lint.config import Config
 from keyport_lint.finding import Finding
 from keyport_lint.index import ProjectIndex
@@ -82,18 +83,21 @@ class _Worker:
         self.prefilter: PreFilter = build_prefilter(cfg.enabled_rules(), cfg.settings)
         self.redact = redactor_for(cfg)
 
-    def needs_parsing(self, target: Target, source: Source | SourceError) -> bool:
-        """Cheap verdict from the file's text: would any rule make us parse it?"""
-        if target.kind != "python" or isinstance(source, SourceError):
-            return False
+    def active_rules(self, target: Target, source: Source | SourceError) -> list[Rule] | None:
+        """The pre-filter's verdict: the rules that can fire in this file."""
+        if isinstance(source, SourceError):
+            return None
         text = source.text
-        return bool(self.prefilter.rules_for(
-            text, target.kind, lambda: self.project.reaches_keyport(target.path, text)))
+        return self.prefilter.rules_for(
+            text, target.kind, lambda: self.project.reaches_keyport(target.path, text))
 
-    def process(self, target: Target, source: Source | SourceError | None = None
+    def process(self, target: Target, source: Source | SourceError | None = None,
+                active: list[Rule] | None = None, consulted_before: set[Path] | None = None
                 ) -> FileOutcome:
+        """`consulted_before`: modules the caller's pre-filter verdict (`active`) read."""
         with self.project.recording() as consulted:
-            fr = check_file(target, self.cfg, self.prefilter, self.project, source)
+            fr = check_file(target, self.cfg, self.prefilter, self.project, source, active)
+        consulted |= consulted_before or set()
         outcome = redacted(fr, self.redact)
         own = target.path.resolve()
         for path in consulted:
@@ -170,13 +174,15 @@ def _process_all(todo: list[Target], cfg: Config, jobs: int, result: RunResult, 
     parallel = _Pool(cfg, jobs, cwd) if jobs > 1 else None
     for i, target in enumerate(todo):
         source = load(target, cfg)
-        if parallel is not None and worker.needs_parsing(target, source):
+        with worker.project.recording() as consulted:
+            active = worker.active_rules(target, source)
+        if parallel is not None and active and target.kind == "python":
             heavy.append(i)
             if len(heavy) >= PARALLEL_MIN_FILES:
                 parallel.submit([(j, todo[j]) for j in heavy])
                 heavy = []
             continue
-        out[i] = worker.process(target, source)
+        out[i] = worker.process(target, source, active, consulted)
     if parallel is not None:
         if parallel.started:
             parallel.submit([(j, todo[j]) for j in heavy])
