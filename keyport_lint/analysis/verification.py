@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from keyport_lint.analysis.facts import ModuleFacts, dotted_name, module_facts
+from keyport_lint.analysis.fastvisit import FastVisitor
 from keyport_lint.analysis.handlers import (
     ClassRecord,
     FunctionRecord,
@@ -214,7 +215,10 @@ def _target_names(target: cst.BaseExpression) -> list[cst.Name]:
     return []
 
 
-class _FlowVisitor(cst.CSTVisitor):
+class _FlowVisitor(FastVisitor):
+    """Dispatch-table visitor (fastvisit.py): the plain CSTVisitor's per-field lookups cost
+    as much as the parse on KeyPort-dense code."""
+
     def __init__(self, facts: ModuleFacts, settings: Settings) -> None:
         super().__init__()
         self.facts = facts
