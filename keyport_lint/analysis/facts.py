@@ -9,7 +9,10 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 import libcst as cst
 
@@ -110,10 +113,26 @@ def _simple_part(node: cst.SimpleString) -> Part:
     return Part(node, raw[prefix_len + len(quote): len(raw) - len(quote)], prefix_len + len(quote))
 
 
-def _evaluated(node: cst.SimpleString) -> str | None:
+@lru_cache(maxsize=1 << 16)
+def _evaluate_token(raw: str) -> Any:
     try:
-        value = node.evaluated_value
+        return ast.literal_eval(raw)
     except Exception:  # malformed escapes in odd code: treat as non-literal
+        return None
+
+
+def evaluated(node: cst.CSTNode) -> Any:
+    """The value of a literal token (string, bytes, number), or None.
+
+    libcst's `evaluated_value` runs `ast.literal_eval` (a compile) on every call; the value
+    depends only on the token's text, so one cache serves every analysis and every file.
+    """
+    return _evaluate_token(node.value)  # type: ignore[attr-defined]
+
+
+def _evaluated(node: cst.SimpleString) -> str | None:
+    value = evaluated(node)
+    if value is None:
         return None
     if isinstance(value, bytes):
         return value.decode("latin-1")

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from keyport_lint.analysis.facts import ModuleFacts, dotted_name, module_facts
+from keyport_lint.analysis.facts import ModuleFacts, dotted_name, evaluated, module_facts
 from keyport_lint.analysis.fastvisit import FastVisitor
 from keyport_lint.context import PythonContext
 
@@ -266,7 +266,7 @@ def string_value(node: cst.CSTNode | None) -> str | None:
     """The text of a plain (possibly concatenated) string literal, else None."""
     if isinstance(node, cst.SimpleString):
         try:
-            value = node.evaluated_value
+            value = evaluated(node)
         except Exception:  # odd escapes
             return None
         return value.decode("latin-1") if isinstance(value, bytes) else value

@@ -29,7 +29,7 @@ from typing import Any
 
 import libcst as cst
 
-from keyport_lint.analysis.facts import ModuleFacts, dotted_name, module_facts
+from keyport_lint.analysis.facts import ModuleFacts, dotted_name, evaluated, module_facts
 from keyport_lint.analysis.fastvisit import TOKENS, FastVisitor, opaque_types
 from keyport_lint.context import PythonContext
 
@@ -522,7 +522,7 @@ def _is_bool_literal(node: cst.BaseExpression | None) -> bool:
 def _string_of(node: cst.BaseExpression) -> str | None:
     if isinstance(node, cst.SimpleString):
         try:
-            value = node.evaluated_value
+            value = evaluated(node)
         except Exception:  # malformed escapes in odd code
             return None
         return value if isinstance(value, str) else None
@@ -729,7 +729,7 @@ class _Interpreter:
             return self._http(Value(STR, url=self._segments(node)))
         if isinstance(node, cst.Integer):
             try:
-                return Value(INT, number=int(node.evaluated_value))
+                return Value(INT, number=int(evaluated(node)))
             except (ValueError, TypeError):
                 return None
         if isinstance(node, cst.Await):
@@ -773,7 +773,7 @@ class _Interpreter:
     def _segments(self, node: cst.CSTNode) -> tuple:
         if isinstance(node, cst.SimpleString):
             try:
-                value = node.evaluated_value
+                value = evaluated(node)
             except Exception:  # malformed escapes in odd code
                 value = None
             if isinstance(value, bytes):

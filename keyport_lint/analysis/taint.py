@@ -37,7 +37,7 @@ from typing import Any, Callable, Union
 
 import libcst as cst
 
-from keyport_lint.analysis.facts import ModuleFacts, dotted_name, module_facts
+from keyport_lint.analysis.facts import ModuleFacts, dotted_name, evaluated, module_facts
 from keyport_lint.analysis.placeholders import is_placeholder
 from keyport_lint.context import PythonContext
 from keyport_lint.kinds.base import literal_trigger
@@ -1715,7 +1715,7 @@ def _constant(node: cst.CSTNode | None) -> Any:
     """The value of a literal (str, int), or None."""
     try:
         if isinstance(node, cst.SimpleString):
-            value = node.evaluated_value
+            value = evaluated(node)
             return value.decode("latin-1") if isinstance(value, bytes) else value
         if isinstance(node, cst.ConcatenatedString):  # iteratively: chains can be long
             pieces, stack = [], [node]
@@ -1732,10 +1732,10 @@ def _constant(node: cst.CSTNode | None) -> Any:
                     return None
             return "".join(pieces)
         if isinstance(node, cst.Integer):
-            return int(node.evaluated_value)
+            return int(evaluated(node))
         if (isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus)
                 and isinstance(node.expression, cst.Integer)):
-            return -int(node.expression.evaluated_value)
+            return -int(evaluated(node.expression))
     except Exception:  # malformed escapes or numbers in odd code
         return None
     return None

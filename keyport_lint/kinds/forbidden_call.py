@@ -118,16 +118,19 @@ def _holds(cond: dict[str, Any], call: cst.Call) -> bool:
 
 
 def _literal(node: Any, cst: Any) -> Any:
+    from keyport_lint.analysis.facts import evaluated
+
     if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
         return {"True": True, "False": False, "None": None}[node.value]
     if isinstance(node, (cst.Integer, cst.Float)):
         try:
-            return node.evaluated_value
+            value = evaluated(node)
         except Exception:
             return _UNSET
+        return _UNSET if value is None else value
     if isinstance(node, cst.SimpleString):
         try:
-            value = node.evaluated_value
+            value = evaluated(node)
         except Exception:
             return _UNSET
         return value.decode("latin-1") if isinstance(value, bytes) else value

@@ -118,12 +118,14 @@ class KeySlot(Kind):
 def _first_arg(slot: object) -> str | None:
     import libcst as cst
 
+    from keyport_lint.analysis.facts import evaluated
+
     call = slot.call_node  # type: ignore[attr-defined]
     if call is None or not call.args:
         return None
     first = call.args[0].value
     if isinstance(first, cst.SimpleString) and call.args[0].keyword is None:
-        value = first.evaluated_value
+        value = evaluated(first)
         return value if isinstance(value, str) else None
     return None
 
