@@ -269,8 +269,8 @@ def _marker_tokens(settings: Settings, markers: re.Pattern[str] | None
                    ) -> tuple[str, ...] | None:
     """Substrings one of which any match of the settings' marker regex contains (None: no
     such guarantee, or the markers are not the settings' own)."""
-    from keyport_lint.analysis.context import marker_regex
     from keyport_lint.kinds.base import literal_trigger
+    from keyport_lint.settings import marker_regex
 
     if markers is None or markers.pattern != marker_regex(settings).pattern:
         return None

@@ -42,7 +42,15 @@ def redact_match(secret: str, settings: Settings, pattern: str | None = None) ->
 class Redactor:
     def __init__(self, patterns: Iterable[str], prefix_max: int) -> None:
         self.prefix_max = prefix_max
-        self.patterns = [(_compile(p), literal_prefix(p)) for p in patterns]
+        self._sources = list(patterns)
+        self._compiled: list[tuple[object, str]] | None = None
+
+    @property
+    def patterns(self) -> list[tuple[object, str]]:
+        """Compiled on first use: a run with nothing to report never loads the regex engine."""
+        if self._compiled is None:
+            self._compiled = [(_compile(p), literal_prefix(p)) for p in self._sources]
+        return self._compiled
 
     def __call__(self, text: str, extra: Iterable[str] = ()) -> str:
         for pattern, prefix in self.patterns:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 
@@ -55,3 +55,17 @@ class Settings:
 
     def is_secret_name(self, name: str) -> bool:
         return bool(self.secret_names.fullmatch(name))
+
+
+@lru_cache(maxsize=16)
+def _marker_regex(markers: tuple[str, ...], names: tuple[str, ...]) -> re.Pattern[str]:
+    bounded = [rf"(?<![A-Za-z0-9_])(?:{n})(?![A-Za-z0-9_])" for n in names]
+    return re.compile("|".join([f"(?:{m})" for m in markers] + bounded) or r"(?!x)x",
+                      re.IGNORECASE)
+
+
+def marker_regex(settings: Settings) -> re.Pattern[str]:
+    """What makes code KeyPort-related (SPEC section 2): the context markers plus the
+    KeyPort-specific key and secret names, which count anywhere."""
+    return _marker_regex(tuple(settings["context-markers"]),
+                         tuple(settings["key-names"]) + tuple(settings["secret-names"]))

@@ -7,24 +7,10 @@ when it appears only in comments.
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 from keyport_lint.context import FileContext, PythonContext
-from keyport_lint.settings import Settings
+from keyport_lint.settings import marker_regex
 
-
-@lru_cache(maxsize=16)
-def _marker_regex(markers: tuple[str, ...], names: tuple[str, ...]) -> re.Pattern[str]:
-    bounded = [rf"(?<![A-Za-z0-9_])(?:{n})(?![A-Za-z0-9_])" for n in names]
-    return re.compile("|".join([f"(?:{m})" for m in markers] + bounded) or r"(?!x)x",
-                      re.IGNORECASE)
-
-
-def marker_regex(settings: Settings) -> re.Pattern[str]:
-    """Context markers plus KeyPort-specific names, which count anywhere."""
-    return _marker_regex(tuple(settings["context-markers"]),
-                         tuple(settings["key-names"]) + tuple(settings["secret-names"]))
+__all__ = ["is_keyport_related", "marker_regex", "text_is_keyport_related"]
 
 
 def text_is_keyport_related(ctx: FileContext) -> bool:

@@ -51,8 +51,10 @@ class SecretPattern(Kind):
 
     def triggers(self, rule: Rule, settings: Settings) -> set[str] | None:
         tokens = set()
-        for pattern, _ in self.patterns(rule, settings):
-            token = literal_trigger(pattern.pattern)
+        sources = ([rule.params["pattern"]] if rule.params["pattern"] else []) + [
+            p for setting in rule.params["patterns-from"] for p in settings.get(setting, [])]
+        for pattern in sources:  # plain strings: the pre-filter must not load the regex engine
+            token = literal_trigger(pattern)
             if token is None:
                 return None
             tokens.add(token)

@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keyport_lint.analysis.context import marker_regex
 from keyport_lint.catalog import Rule
 from keyport_lint.config import Config
 from keyport_lint.finding import Finding
@@ -24,6 +23,7 @@ from keyport_lint.pipeline.discover import Target, discover
 from keyport_lint.pipeline.prefilter import PreFilter, build_prefilter
 from keyport_lint.pipeline.source import Source, SourceError
 from keyport_lint.redact import Redactor
+from keyport_lint.settings import marker_regex
 
 WHITESPACE = re.compile(r"\s+")
 PARALLEL_MIN_FILES = 8  # files to parse; below this, worker start-up costs more than it saves
