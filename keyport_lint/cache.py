@@ -26,6 +26,7 @@ from keyport_lint.config import Config
 from keyport_lint.finding import Finding
 from keyport_lint.pipeline.discover import Target
 from keyport_lint.pipeline.run import FileOutcome
+from keyport_lint.pipeline.source import file_digest
 
 FORMAT = "v1"
 PRUNE_AFTER_DAYS = 30
@@ -56,10 +57,7 @@ class Cache:
 
     def content_hash(self, path: Path) -> str | None:
         if path not in self._hashes:
-            try:
-                self._hashes[path] = hashlib.sha256(path.read_bytes()).hexdigest()
-            except OSError:
-                self._hashes[path] = None
+            self._hashes[path] = file_digest(path)
         return self._hashes[path]
 
     def _entry(self, target: Target) -> Path:

@@ -13,14 +13,13 @@ above the importer's top-level package.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from keyport_lint.pipeline.source import SourceError, read_source
+from keyport_lint.pipeline.source import SourceError, file_digest, read_source
 
 if TYPE_CHECKING:
     from keyport_lint.context import PythonContext
@@ -75,10 +74,7 @@ class ProjectIndex:
     def content_hash(self, path: Path) -> str | None:
         """Hash of a module's bytes, as the cache compares them."""
         if path not in self._hashes:
-            try:
-                self._hashes[path] = hashlib.sha256(path.read_bytes()).hexdigest()
-            except OSError:
-                self._hashes[path] = None
+            self._hashes[path] = file_digest(path)
         return self._hashes[path]
 
     # -- reading ---------------------------------------------------------------------------

@@ -94,12 +94,14 @@ def mask_strings(code: str) -> str:
     return "".join(out)
 
 
-def balanced_args(text: str, open_paren: int, limit: int = 4000) -> str:
-    """The text between a call's parentheses (bounded, string-aware enough for URLs)."""
-    depth, i, quote = 0, open_paren, ""
-    end = min(len(text), open_paren + limit)
+def expression_at(code: str, start: int, paren: bool = False, limit: int = 2000) -> str:
+    """The expression starting at `start`, up to a `;`, `,` or newline at depth 0, or the
+    closing bracket of an enclosing construct; with `paren`, up to and including the bracket
+    that closes the one at `start`. Bounded, and string-aware enough for URLs."""
+    depth, i, quote = 0, start, ""
+    end = min(len(code), start + limit)
     while i < end:
-        ch = text[i]
+        ch = code[i]
         if quote:
             if ch == "\\":
                 i += 2
@@ -111,11 +113,22 @@ def balanced_args(text: str, open_paren: int, limit: int = 4000) -> str:
         elif ch in "([{":
             depth += 1
         elif ch in ")]}":
-            depth -= 1
             if depth == 0:
-                return text[open_paren + 1:i]
+                break
+            depth -= 1
+            if paren and depth == 0:
+                return code[start:i + 1]
+        elif depth == 0 and ch in ";,\n":
+            break
         i += 1
-    return text[open_paren + 1:end]
+    return code[start:i]
+
+
+def balanced_args(text: str, open_paren: int, limit: int = 4000) -> str:
+    """The text between a call's parentheses."""
+    expr = expression_at(text, open_paren, paren=True, limit=limit)
+    closed = len(expr) > 1 and expr[-1] in ")]}"
+    return expr[1:-1] if closed else expr[1:]
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:

@@ -90,6 +90,19 @@ def literal_trigger(pattern: str, min_len: int = 3) -> str | None:
     return best.lower() if len(best) >= min_len else None
 
 
+def setting_triggers(settings: Settings, names: Any) -> set[str] | None:
+    """Pre-filter tokens of every pattern in the named settings; None when one pattern has
+    no literal run (then no token can stand for it)."""
+    tokens: set[str] = set()
+    for name in names:
+        for pattern in settings.get(name, []) or []:
+            token = literal_trigger(pattern)
+            if token is None:
+                return None
+            tokens.add(token)
+    return tokens
+
+
 def literal_trigger_parsed(sub: Any) -> str | None:
     """A subpattern counts only when it is entirely literal (e.g. a non-capturing group)."""
     chars = []

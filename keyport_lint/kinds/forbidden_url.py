@@ -98,6 +98,8 @@ class ForbiddenUrl(Kind):
                      rule: Rule) -> dict[str, set[str]]:
         """Names bound to the host in this file (variables, object keys), and clients made with
         it as base URL. Followed through string building, a few rounds deep."""
+        from keyport_lint.analysis.jstext import expression_at
+
         names: set[str] = set()
         clients: set[str] = set()
         assign = re.compile(r"(?:\b(?:const|let|var)\s+|(?<![\w$.]))([A-Za-z_$][\w$]*)"
@@ -105,7 +107,7 @@ class ForbiddenUrl(Kind):
         for _ in range(MAX_ROUNDS):
             before = len(names)
             for match in assign.finditer(skeleton):
-                value = _expression_at(code, match.end())
+                value = expression_at(code, match.end())
                 if self._mentions(value, host_string, names):
                     names.add(match.group(1))
             if len(names) == before:
@@ -116,40 +118,11 @@ class ForbiddenUrl(Kind):
             creation = re.compile(rf"\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:{factories})"
                                   r"\s*\(")
             for match in creation.finditer(skeleton):
-                args = _expression_at(code, match.end() - 1, paren=True)
+                args = expression_at(code, match.end() - 1, paren=True)
                 for key in re.finditer(rf"(?:{keys})\s*:\s*", args):
-                    if self._mentions(_expression_at(args, key.end()), host_string, names):
+                    if self._mentions(expression_at(args, key.end()), host_string, names):
                         clients.add(match.group(1))
         return {"names": names - clients, "clients": clients}
-
-
-def _expression_at(code: str, start: int, paren: bool = False) -> str:
-    """The expression starting at `start`, up to a `;`, a newline at depth 0, or a closing
-    bracket of an enclosing construct; bounded."""
-    depth, i, quote = 0, start, ""
-    end = min(len(code), start + 2000)
-    while i < end:
-        ch = code[i]
-        if quote:
-            if ch == "\\":
-                i += 2
-                continue
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'`":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            if depth == 0:
-                break
-            depth -= 1
-            if paren and depth == 0:
-                return code[start:i + 1]
-        elif depth == 0 and ch in ";,\n":
-            break
-        i += 1
-    return code[start:i]
 
 
 KIND = ForbiddenUrl()

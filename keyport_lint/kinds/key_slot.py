@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from keyport_lint.kinds.base import Kind, literal_trigger
+from keyport_lint.kinds.base import Kind, literal_trigger, setting_triggers
 
 if TYPE_CHECKING:
     from keyport_lint.analysis.facts import Literal, ModuleFacts
@@ -40,14 +40,8 @@ class KeySlot(Kind):
                      "min-entropy")
 
     def triggers(self, rule: Rule, settings: Settings) -> set[str] | None:
-        tokens = {"keyport"}
-        for setting in rule.params["names-from"]:
-            for pattern in settings.get(setting, []):
-                token = literal_trigger(pattern)
-                if token is None:
-                    return None
-                tokens.add(token)
-        return tokens
+        tokens = setting_triggers(settings, rule.params["names-from"])
+        return None if tokens is None else tokens | {"keyport"}
 
     def check_python(self, rule: Rule, ctx: PythonContext) -> Iterable[None]:
         from keyport_lint.analysis.facts import module_facts

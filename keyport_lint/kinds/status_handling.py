@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from keyport_lint.errors import UserError
-from keyport_lint.kinds.base import REQUIRED, Kind, literal_trigger
+from keyport_lint.kinds.base import REQUIRED, Kind, setting_triggers
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -54,13 +54,8 @@ class StatusHandling(Kind):
         tokens = {t.lower() for t in rule.params["triggers"]}
         tokens |= {p.lower() for p in settings["validate-paths"]}
         tokens |= {h.lower() for h in settings["api-hosts"]}
-        for setting in ("context-markers", "key-names", "secret-names"):
-            for pattern in settings[setting]:
-                token = literal_trigger(pattern)
-                if token is None:
-                    return None
-                tokens.add(token)
-        return tokens
+        names = setting_triggers(settings, ("context-markers", "key-names", "secret-names"))
+        return None if names is None else tokens | names
 
     def check_python(self, rule: Rule, ctx: PythonContext) -> Iterable[None]:
         from keyport_lint.analysis.results import validation_results

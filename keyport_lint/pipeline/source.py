@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tokenize
 from dataclasses import dataclass
@@ -50,3 +51,11 @@ def decode(data: bytes, kind: str) -> str:
     if text.startswith("\ufeff"):
         text = text[1:]
     return text
+
+
+def file_digest(path: Path) -> str | None:
+    """SHA-256 of a file's bytes (what the cache compares), None if it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
