@@ -9,10 +9,12 @@ import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from keyport_lint.config import Config
+
+if TYPE_CHECKING:
+    import pathspec
 
 ALWAYS_SKIPPED_DIRS = frozenset({
     ".git", ".hg", ".svn", ".bzr", ".tox", ".nox", ".venv", "venv", ".direnv", ".eggs",
@@ -63,7 +65,7 @@ class _Ignores:
                 with contextlib.suppress(OSError):
                     lines += (directory / ".git" / "info" / "exclude").read_text(
                         encoding="utf-8", errors="replace").splitlines()
-            self.specs[directory] = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+            self.specs[directory] = _gitignore_spec(lines) if lines else None
         return self.specs[directory]
 
     def __init__(self, enabled: bool = True) -> None:
@@ -95,7 +97,7 @@ def _git_top(start: Path) -> Path:
 
 def discover(paths: list[str], cfg: Config, cwd: Path) -> tuple[list[Target], list[str]]:
     """Targets sorted by display path, and run-level errors (paths that do not exist)."""
-    exclude = pathspec.GitIgnoreSpec.from_lines(cfg.exclude) if cfg.exclude else None
+    exclude = _gitignore_spec(cfg.exclude) if cfg.exclude else None
     ignores = _Ignores(cfg.respect_gitignore)
     found: dict[Path, Target] = {}
     errors: list[str] = []
@@ -151,3 +153,10 @@ def discover(paths: list[str], cfg: Config, cwd: Path) -> tuple[list[Target], li
 
 def _under_excluded_dir(path: Path, excluded: object) -> bool:
     return any(excluded(parent, True) for parent in path.parents)
+
+
+def _gitignore_spec(lines: list[str]) -> pathspec.PathSpec:
+    """Imported on first use: a pre-commit run on a few files often needs no pattern at all."""
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
