@@ -125,3 +125,21 @@ def test_jobs_one_and_two_give_identical_findings(project):
     assert findings(one) == findings(two)
     assert stats(one)["jobs"] == 1 and stats(two)["jobs"] == 2
     assert one.stdout.count("KP900") == 1
+
+
+def test_files_the_prefilter_settles_are_served_from_the_stamps(project):
+    """A warm run neither re-reads nor re-checks unchanged files without KeyPort text, and
+    keeps their own findings (an unused suppression)."""
+    for i in range(5):
+        project.write(f"lib/m{i}.py", f"import os\nX = {i}\n")
+    project.write("lib/noisy.py", "x = 1  # keyport-lint: ignore[KP101]\n")
+    old = 1_000_000_000  # make every mtime old enough for its stamp to be trusted
+    for path in (project.root / "lib").iterdir():
+        os.utime(path, ns=(old, old))
+    cold = project.run("check", "--output-format", "json", ".")
+    warm = project.run("check", "--output-format", "json", ".")
+    assert findings(cold) == findings(warm)
+    assert [f["rule"] for f in findings(warm)] == ["KP901"]
+    assert stats(cold)["cached"] == 0 and stats(warm)["cached"] == 6
+    project.write("lib/noisy.py", "x = 1\n")  # new mtime: re-read, and the finding goes
+    assert findings(project.run("check", "--output-format", "json", ".")) == []

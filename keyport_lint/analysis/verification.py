@@ -67,7 +67,6 @@ MIDDLEWARE_TOKENS = ("add_middleware", "MIDDLEWARE", "before_request", "middlewa
                      "on_request")
 MAX_NEARBY_FILES = 80
 SIGNATURE_SIDES = frozenset({"digest", "signature", "weak"})
-STRONG_SIDES = frozenset({"digest", "signature"})
 SIGNATURE_FUNCTION_WORDS = frozenset({"sig", "sigs", "signature", "signatures", "verify",
                                       "verification", "webhook", "webhooks", "hmac", "digest",
                                       "signed", "sign"})
@@ -901,8 +900,11 @@ class Verification:
             if isinstance(target.operator, (cst.Equal, cst.NotEqual, cst.Is, cst.IsNot,
                                             cst.In, cst.NotIn)):
                 sides = {self.side(left, flow), self.side(target.comparator, flow)}
-                if sides <= SIGNATURE_SIDES and (sides & STRONG_SIDES or self._about_signatures(
-                        flow)):
+                # a signature read from the request is evidence enough; otherwise (a computed
+                # digest, values known by their names) only where the function is about
+                # signatures: a cache comparing content digests is not
+                if sides <= SIGNATURE_SIDES and (
+                        "signature" in sides or self._about_signatures(flow)):
                     return True
             left = target.comparator
         return False

@@ -141,9 +141,7 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
         fresh = _process_all(todo, cfg, jobs, result, cwd)
         for target, outcome in zip(todo, fresh):
             outcomes[target.display] = outcome
-            # only parsed files are worth an entry: for the rest, reading and pre-filtering
-            # the file is what a cache lookup would cost anyway
-            if cache is not None and outcome.error is None and outcome.parsed:
+            if cache is not None and outcome.error is None:
                 cache.put(target, outcome)  # type: ignore[attr-defined]
     for target in targets:
         outcome = outcomes[target.display]
