@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ class Kind:
         return ()
 
 
+@lru_cache(maxsize=1024)
 def literal_trigger(pattern: str, min_len: int = 3) -> str | None:
     """The longest run of literal characters every match of `pattern` must contain.
 
@@ -113,6 +115,7 @@ def literal_trigger_parsed(sub: Any) -> str | None:
     return "".join(chars)
 
 
+@lru_cache(maxsize=1024)
 def literal_prefix(pattern: str) -> str:
     """The literal characters every match starts with (`acme_sk_` for `acme_sk_[0-9a-f]{32}`):
     what redaction may show of a secret, since it carries no secret information."""

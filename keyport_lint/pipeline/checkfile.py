@@ -16,7 +16,7 @@ from keyport_lint.context import LINE_BREAK, FileContext, PythonContext, TextCon
 from keyport_lint.errors import PatternTimeout
 from keyport_lint.finding import Finding
 from keyport_lint.kinds import get_kind
-from keyport_lint.pipeline.discover import Target
+from keyport_lint.pipeline.discover import Target, gitignore_spec
 from keyport_lint.pipeline.prefilter import PreFilter
 from keyport_lint.pipeline.source import Source, SourceError, read_source
 from keyport_lint.suppress import Suppression, apply_suppressions, find_suppressions
@@ -154,15 +154,13 @@ def _file_ignores(target: Target, cfg: Config) -> list[str]:
     """Codes and prefixes that config `per-file-ignores` switches off for this file."""
     if not cfg.per_file_ignores:
         return []
-    import pathspec
-
     try:
         rel = target.path.relative_to(cfg.root).as_posix()
     except ValueError:
         rel = target.display
     ignored: list[str] = []
     for pattern, codes in cfg.per_file_ignores.items():
-        if pathspec.GitIgnoreSpec.from_lines([pattern]).match_file(rel):
+        if gitignore_spec((pattern,)).match_file(rel):
             ignored.extend(codes)
     return ignored
 

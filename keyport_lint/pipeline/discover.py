@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -156,7 +157,14 @@ def _under_excluded_dir(path: Path, excluded: object) -> bool:
 
 
 def _gitignore_spec(lines: list[str]) -> pathspec.PathSpec:
-    """Imported on first use: a pre-commit run on a few files often needs no pattern at all."""
+    return gitignore_spec(tuple(lines))
+
+
+@lru_cache(maxsize=256)
+def gitignore_spec(lines: tuple[str, ...]) -> pathspec.PathSpec:
+    """Gitignore-style patterns (discovery, config exclude, per-file-ignores), compiled once
+    per process; pathspec is imported on first use, as a hook run on a few files often needs
+    no pattern at all."""
     import pathspec
 
     return pathspec.GitIgnoreSpec.from_lines(lines)
