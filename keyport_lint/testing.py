@@ -11,12 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keyport_lint.catalog import Rule
 from keyport_lint.config import Config, load_config
 from keyport_lint.context import LINE_BREAK
 from keyport_lint.errors import UserError
 from keyport_lint.yamlio import load_yaml
+
+if TYPE_CHECKING:
+    from keyport_lint.pipeline.run import RunResult
 
 MARKER = re.compile(r"(?:#|//|<!--|/\*)\s*expect:\s*(?P<ids>[A-Z][A-Z0-9]*[0-9]{3}"
                     r"(?:\s*,\s*[A-Z][A-Z0-9]*[0-9]{3})*)")
@@ -62,15 +66,35 @@ def case_files(case: Path) -> list[Path]:
     return sorted(p for p in case.rglob("*") if p.is_file() and not p.name.endswith(SIDECAR))
 
 
+def case_config(case: Path, codes: set[str]) -> Config:
+    """The config a case runs under: its own `.keyport-lint.yaml` if it has one, every rule
+    in `codes` selected, and nothing excluded or ignored (the files given are the test)."""
+    root = case if case.is_dir() else case.parent
+    local = root / ".keyport-lint.yaml"
+    cfg = load_config(local, cwd=root) if local.is_file() else Config(root=root)
+    cfg.select = sorted({*cfg.select, *codes})
+    cfg.ignore = []
+    cfg.exclude = []
+    cfg.per_file_ignores = {}
+    return cfg
+
+
+def run_case(case: Path, cfg: Config) -> RunResult:
+    """Run the linter on one case (a file, or a folder as a small project)."""
+    from keyport_lint.pipeline.run import run
+
+    root = case if case.is_dir() else case.parent
+    targets = [str(p.relative_to(root)) for p in case_files(case)]
+    return run(targets, cfg, cwd=root)
+
+
 def check_case(case: Path, under_test: set[str] | None = None,
                base_config: Config | None = None) -> list[Mismatch]:
-    """Run the linter on one case (a file, or a folder as a small project) and compare.
+    """Run the linter on one case and compare with its markers.
 
     Only the rules under test are compared: those named in markers, plus `under_test`.
     Config exclude, per-file-ignores and .gitignore do not apply to the files given.
     """
-    from keyport_lint.pipeline.run import run
-
     root = case if case.is_dir() else case.parent
     expected: dict[tuple[str, int], set[str]] = {}
     codes = set(under_test or ())
@@ -83,17 +107,12 @@ def check_case(case: Path, under_test: set[str] | None = None,
         raise UserError(f"{case}: no rule under test (mark findings with 'expect: ID')")
     if base_config is not None:
         cfg = base_config
+        # every rule runs (KP900 and KP901 depend on the others), only those under test compare
+        cfg.select = sorted({*cfg.select, *codes})
+        cfg.ignore, cfg.exclude, cfg.per_file_ignores = [], [], {}
     else:
-        local = root / ".keyport-lint.yaml"
-        cfg = load_config(local if local.is_file() else None, cwd=root) if local.is_file() \
-            else Config(root=root)
-    # every rule runs (KP900 and KP901 depend on the others), only those under test compare
-    cfg.select = sorted({*cfg.select, *codes})
-    cfg.ignore = []
-    cfg.exclude = []
-    cfg.per_file_ignores = {}
-    targets = [str(p.relative_to(root)) for p in case_files(case)]
-    result = run(targets, cfg, cwd=root)
+        cfg = case_config(case, codes)
+    result = run_case(case, cfg)
     actual: dict[tuple[str, int], set[str]] = {}
     for finding in result.findings:
         if finding.rule in codes:
