@@ -1,0 +1,428 @@
+"""The per-run module table: module name → path, what each module imports, and whether its
+text holds KeyPort markers — built lazily, shared by every file of the run.
+
+Import-following before parsing ("does this file reach a KeyPort-related module?") is answered
+here from each module's text, read at most once per run (the pipeline hands over the text it
+already read; a module read here first is kept until the pipeline takes it, within a memory
+budget). Folders are listed once, not probed with one `stat` per candidate path, and every
+answer records what it consulted — module texts and folder listings, including the listings
+that showed a module *absent* — so the cache sees a module created later.
+
+Reachability is the transitive closure of the import graph (no depth limit, so the answer never
+depends on which file asked first): strongly connected components share one answer, and the
+search stops at the first KeyPort-related module it meets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from keyport_lint.pipeline.source import Source, SourceError, file_digest, read_source
+
+FROM_IMPORT = re.compile(
+    r"^[ \t]*from[ \t]+(?P<dots>\.*)(?P<module>[\w.]*)[ \t]+import[ \t]+"
+    r"(?P<names>\([^)]*\)|[^\n#;]+)", re.MULTILINE)
+PLAIN_IMPORT = re.compile(r"^[ \t]*import[ \t]+(?P<modules>[\w., \t]+)", re.MULTILINE)
+NAMES_NOISE = re.compile(r"[()\\\n]")
+READ_AHEAD_BUDGET = 16 * 1024 * 1024  # characters of text kept for the pipeline to take
+
+
+class Listing(str):
+    """A dependency on a folder's listing (which `.py` files it holds), as opposed to a file."""
+
+
+class ClosureDeps:
+    """What a reachability answer for one strongly connected component depends on: its own
+    modules' texts and listings, plus the answers of the components it imports. Kept as a
+    graph (shared by every file that imports the component), never flattened per file: a
+    negative answer depends on a whole import closure."""
+
+    __slots__ = ("children", "own")
+
+    def __init__(self, own: frozenset[object], children: tuple[ClosureDeps, ...]) -> None:
+        self.own = own
+        self.children = children
+
+    def flatten(self) -> set[object]:
+        out: set[object] = set()
+        seen: set[int] = set()
+        todo = [self]
+        while todo:
+            group = todo.pop()
+            if id(group) in seen:
+                continue
+            seen.add(id(group))
+            out |= group.own
+            todo.extend(group.children)
+        return out
+
+
+@dataclass
+class Module:
+    path: str
+    digest: str | None
+    keyport: bool
+    imports: tuple[str, ...]
+
+
+def listing_digest(folder: str) -> str:
+    """What resolution sees of a folder: the sorted names of its `.py` files ("-": none)."""
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if e.name.endswith(".py") and _is_file(e))
+    except OSError:
+        return "-"
+    if not names:
+        return "-"
+    return hashlib.sha256("\0".join(names).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True, eq=False)
+class DepTree:
+    """`ClosureDeps` with digests: (dependency, digest) pairs — a file path ("-": absent) or
+    "dir:" + folder — and the trees below. Plain data: the cache stores it as a graph."""
+
+    pairs: tuple[tuple[str, str], ...]
+    children: tuple[DepTree, ...]
+
+    def flatten(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        seen: set[int] = set()
+        todo = [self]
+        while todo:
+            tree = todo.pop()
+            if id(tree) in seen:
+                continue
+            seen.add(id(tree))
+            out.update(tree.pairs)
+            todo.extend(tree.children)
+        return out
+
+
+class ModuleTable:
+    def __init__(self, root: Path, markers: re.Pattern[str] | None,
+                 marker_tokens: tuple[str, ...] | None, max_size: int,
+                 touch: Callable[[Iterable[object]], None]) -> None:
+        self.root = str(root)
+        self.markers = markers
+        self.marker_tokens = marker_tokens
+        self.max_size = max_size
+        self.touch = touch
+        self._modules: dict[str, Module] = {}
+        self._ahead: dict[str, Source] = {}
+        self._ahead_size = 0
+        self._listings: dict[str, frozenset[str]] = {}
+        self._roots: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+        self._resolved: dict[tuple, tuple[str | None, frozenset[str]]] = {}
+        self._succ: dict[str, tuple[tuple[str, ...], frozenset[object]]] = {}
+        self._closure: dict[str, bool] = {}  # path -> a KeyPort module in its closure (itself too)
+        self._closure_deps: dict[str, ClosureDeps] = {}
+        self._trees: dict[int, DepTree] = {}
+
+    # -- texts -----------------------------------------------------------------------------
+    def learn(self, path: str, source: Source) -> Module:
+        """Record a module from text the caller already read (no second read)."""
+        module = self._modules.get(path)
+        if module is None:
+            module = self._modules[path] = Module(
+                path, source.digest, self._is_keyport(source), imported_modules(source.text))
+        return module
+
+    def take(self, path: str) -> Source | None:
+        """The text read here ahead of the pipeline, handed over once."""
+        source = self._ahead.pop(path, None)
+        if source is not None:
+            self._ahead_size -= len(source.text)
+        return source
+
+    def module(self, path: str) -> Module:
+        module = self._modules.get(path)
+        if module is None:
+            try:
+                source = read_source(Path(path), os.path.basename(path), "python",
+                                     self.max_size)
+            except SourceError:  # still a dependency: its bytes may be fixed later
+                module = self._modules[path] = Module(path, file_digest(path), False, ())
+                return module
+            module = self.learn(path, source)
+            if self._ahead_size + len(source.text) <= READ_AHEAD_BUDGET:
+                self._ahead[path] = source
+                self._ahead_size += len(source.text)
+        return module
+
+    def _is_keyport(self, source: Source) -> bool:
+        if self.markers is None or not source.text:
+            return False
+        tokens = self.marker_tokens
+        if tokens is not None:
+            lower = source.lower
+            if not any(t in lower for t in tokens):
+                return False
+        return bool(self.markers.search(source.text))
+
+    def text_is_keyport(self, source: Source) -> bool:
+        """Markers in a file that is not a module (JS, HTML …)."""
+        return self._is_keyport(source)
+
+    def is_keyport_text(self, path: str) -> bool:
+        self.touch([Path(path)])
+        return self.module(path).keyport
+
+    # -- resolution ------------------------------------------------------------------------
+    def listing(self, folder: str) -> frozenset[str]:
+        """Names of the `.py` files in a folder (empty when it does not exist), listed once."""
+        names = self._listings.get(folder)
+        if names is None:
+            try:
+                with os.scandir(folder) as entries:
+                    names = frozenset(e.name for e in entries
+                                      if e.name.endswith(".py") and _is_file(e))
+            except OSError:
+                names = frozenset()
+            self._listings[folder] = names
+        return names
+
+    def pair(self, item: object) -> tuple[str, str]:
+        """A recorded dependency with its digest as this run saw it."""
+        if isinstance(item, Listing):
+            return "dir:" + str(item), self.listing_key(str(item))
+        path = str(item)
+        return path, self.module(path).digest or "-"
+
+    def tree(self, group: ClosureDeps) -> DepTree:
+        """`group` with digests, built once per component (children first, no recursion)."""
+        trees = self._trees
+        todo = [group]
+        while todo:
+            top = todo[-1]
+            if id(top) in trees:
+                todo.pop()
+                continue
+            missing = [c for c in top.children if id(c) not in trees]
+            if missing:
+                todo.extend(missing)
+                continue
+            todo.pop()
+            trees[id(top)] = DepTree(tuple(sorted(self.pair(i) for i in top.own)),
+                                     tuple(trees[id(c)] for c in top.children))
+        return trees[id(group)]
+
+    def listing_key(self, folder: str) -> str:
+        """The digest of a folder's listing as this run saw it (see `listing_digest`)."""
+        names = sorted(self.listing(folder))
+        if not names:
+            return "-"
+        return hashlib.sha256("\0".join(names).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+    def search_roots(self, folder: str) -> tuple[tuple[str, ...], frozenset[str]]:
+        """Project root, `src/`, and the folder above the importer's top-level package; and
+        the listings that decided it."""
+        found = self._roots.get(folder)
+        if found is None:
+            seen = [folder]
+            top = folder
+            while "__init__.py" in self.listing(top) and os.path.dirname(top) != top:
+                top = os.path.dirname(top)
+                seen.append(top)
+            roots = tuple(dict.fromkeys((self.root, os.path.join(self.root, "src"), top)))
+            found = self._roots[folder] = (roots, frozenset(Listing(s) for s in seen))
+        return found
+
+    def resolve(self, importer: str, module: str) -> str | None:
+        """Path of a module named as in an import (`.config`, `app.settings`), or None."""
+        folder = os.path.dirname(importer)
+        if module.startswith("."):
+            key: tuple = (folder, module)
+            roots_deps: frozenset[str] = frozenset()
+        else:  # absolute imports depend only on the search roots
+            roots, roots_deps = self.search_roots(folder)
+            key = (roots, module)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = self._resolve(folder, module)
+        self.touch(roots_deps | found[1])
+        return found[0]
+
+    def _resolve(self, folder: str, module: str) -> tuple[str | None, frozenset[str]]:
+        level = len(module) - len(module.lstrip("."))
+        parts = [p for p in module[level:].split(".") if p]
+        if level:
+            base = folder
+            for _ in range(level - 1):
+                base = os.path.dirname(base)
+            candidates: tuple[str, ...] = (base,)
+        else:
+            if not parts:
+                return None, frozenset()
+            candidates = self.search_roots(folder)[0]
+        consulted: list[str] = []
+        for base in candidates:
+            target = os.path.join(base, *parts)
+            if parts:
+                parent, name = os.path.dirname(target), os.path.basename(target) + ".py"
+                consulted.append(Listing(parent))
+                if name in self.listing(parent):
+                    return os.path.normpath(os.path.join(parent, name)), frozenset(consulted)
+            consulted.append(Listing(target))
+            if "__init__.py" in self.listing(target):
+                return (os.path.normpath(os.path.join(target, "__init__.py")),
+                        frozenset(consulted))
+        return None, frozenset(consulted)
+
+    # -- reachability ----------------------------------------------------------------------
+    def successors(self, path: str) -> tuple[str, ...]:
+        found = self._succ.get(path)
+        if found is None:
+            deps: set[object] = set()
+            out: list[str] = []
+            saved = self.touch
+            self.touch = deps.update
+            try:
+                for name in self.module(path).imports:
+                    target = self.resolve(path, name)
+                    if target is not None and target != path and target not in out:
+                        out.append(target)
+            finally:
+                self.touch = saved
+            found = self._succ[path] = (tuple(out), frozenset(deps))
+        self.touch(found[1])
+        return found[0]
+
+    def reaches_keyport(self, path: str, source: Source | None = None) -> bool:
+        """Does this module import, directly or not, a module whose text holds KeyPort
+        markers? Its own text does not count (the pre-filter asks that separately)."""
+        if source is not None:
+            self.learn(path, source)
+        found = False
+        for succ in self.successors(path):
+            if self._closure_has_keyport(succ):
+                found = True
+                break
+        return found
+
+    def _closure_has_keyport(self, start: str) -> bool:
+        """Tarjan's strongly connected components, iteratively, stopping at the first
+        KeyPort module: every node still on the stack then reaches it."""
+        if start in self._closure:
+            self.touch([self._closure_deps[start]])
+            return self._closure[start]
+        index: dict[str, int] = {}
+        low: dict[str, int] = {}
+        stack: list[str] = []
+        on_stack: set[str] = set()
+        deps: dict[str, set[object]] = {}
+        children: dict[str, set[ClosureDeps]] = {}
+        work: list[tuple[str, int]] = [(start, 0)]
+        result = False
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                if node in self._closure:
+                    continue
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+                mine = deps[node] = {Path(node)}
+                saved = self.touch
+                self.touch = mine.update
+                try:
+                    keyport = self.module(node).keyport
+                    succ = self.successors(node)
+                finally:
+                    self.touch = saved
+                if keyport:
+                    result = True
+                    break
+            else:
+                succ = self._succ[node][0]
+            recurse = False
+            for j in range(i, len(succ)):
+                nxt = succ[j]
+                if nxt in self._closure:
+                    if self._closure[nxt]:
+                        result = True
+                        break
+                    children.setdefault(node, set()).add(self._closure_deps[nxt])
+                    continue
+                if nxt not in index:
+                    work.append((node, j + 1))
+                    work.append((nxt, 0))
+                    recurse = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if result:
+                break
+            if recurse:
+                continue
+            # every successor done: close the component if this node is its root
+            if low[node] == index[node]:
+                members = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    members.append(member)
+                    if member == node:
+                        break
+                shared: set[object] = set()
+                below: set[ClosureDeps] = set()
+                for member in members:
+                    shared |= deps[member]
+                    below |= children.get(member, set())
+                    for nxt in self._succ[member][0]:
+                        if nxt in self._closure_deps and nxt not in members:
+                            below.add(self._closure_deps[nxt])
+                frozen = ClosureDeps(frozenset(shared), tuple(below))
+                for member in members:
+                    self._closure[member] = False
+                    self._closure_deps[member] = frozen
+            if work:
+                parent = work[-1][0]
+                if parent in low and node in low:
+                    low[parent] = min(low[parent], low[node])
+        if result:
+            # every node still on the stack reaches the KeyPort module just found
+            everything: set[object] = set()
+            for member in stack:
+                everything |= deps.get(member, set())
+            frozen = ClosureDeps(frozenset(everything), ())
+            for member in stack:
+                self._closure[member] = True
+                self._closure_deps[member] = frozen
+        self.touch([self._closure_deps[start]])
+        return self._closure[start]
+
+
+def imported_modules(text: str) -> tuple[str, ...]:
+    """Module names a file imports, read from its text (submodule candidates included)."""
+    if "import" not in text:
+        return ()
+    modules: list[str] = []
+    for match in FROM_IMPORT.finditer(text):
+        base = match.group("dots") + match.group("module")
+        if base:
+            modules.append(base)
+        names = NAMES_NOISE.sub(" ", match.group("names"))
+        for name in names.split(","):
+            name = name.strip().split(" as ")[0].strip()
+            if name and name != "*" and name.isidentifier():
+                sep = "" if base.endswith(".") or not base else "."
+                modules.append(f"{base}{sep}{name}")
+    for match in PLAIN_IMPORT.finditer(text):
+        for name in match.group("modules").split(","):
+            name = name.strip().split(" as ")[0].strip()
+            if name:
+                modules.append(name)
+    return tuple(dict.fromkeys(modules))
