@@ -176,19 +176,19 @@ class ProjectIndex:
 
 
 def _marker_tokens(settings: Settings, markers: re.Pattern[str] | None
-                   ) -> tuple[str, ...] | None:
-    """Substrings one of which any match of the settings' marker regex contains (None: no
-    such guarantee, or the markers are not the settings' own)."""
-    from keyport_lint.kinds.base import literal_trigger
+                   ) -> tuple[tuple[str, ...], ...] | None:
+    """For each pattern of the settings' marker regex, the literal runs every match of it
+    contains (None: no such guarantee, or the markers are not the settings' own)."""
+    from keyport_lint.modules import literal_runs
     from keyport_lint.settings import marker_regex
 
     if markers is None or markers.pattern != marker_regex(settings).pattern:
         return None
-    tokens = []
+    requirements = []
     for name in ("context-markers", "key-names", "secret-names"):
         for pattern in settings.get(name, []) or []:
-            token = literal_trigger(pattern)
-            if token is None:
+            runs = literal_runs(pattern)
+            if not runs:
                 return None
-            tokens.append(token)
-    return tuple(tokens)
+            requirements.append(runs)
+    return tuple(requirements)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from keyport_lint.pipeline.source import Source, SourceError, file_digest, read_source
+from keyport_lint.pipeline.source import Source, SourceError, decode, file_digest, read_bytes
 
 FROM_IMPORT = re.compile(
     r"^[ \t]*from[ \t]+(?P<dots>\.*)(?P<module>[\w.]*)[ \t]+import[ \t]+"
@@ -70,21 +70,47 @@ class Module:
     imports: tuple[str, ...]
 
 
-def listing_digest(folder: str) -> str:
-    """What resolution sees of a folder: the sorted names of its `.py` files ("-": none)."""
+def scan_folder(folder: str) -> tuple[frozenset[str], frozenset[str]]:
+    """What import resolution sees of a folder: its importable `.py` files and its
+    subfolders that could be packages (both empty when it does not exist)."""
+    files: set[str] = set()
+    dirs: set[str] = set()
     try:
         with os.scandir(folder) as entries:
-            names = sorted(e.name for e in entries if e.name.endswith(".py") and _is_file(e))
+            for entry in entries:
+                name = entry.name
+                if name.endswith(".py"):
+                    if name[:-3].isidentifier() and _is_file(entry):
+                        files.add(name)
+                elif name.isidentifier() and name != "__pycache__" and _is_dir(entry):
+                    dirs.add(name)
     except OSError:
+        pass
+    return frozenset(files), frozenset(dirs)
+
+
+def folder_digest(files: frozenset[str], dirs: frozenset[str]) -> str:
+    if not files and not dirs:
         return "-"
-    if not names:
-        return "-"
+    names = sorted(files) + sorted(d + "/" for d in dirs)
     return hashlib.sha256("\0".join(names).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def listing_digest(folder: str) -> str:
+    """A folder's listing as import resolution sees it, digested ("-": nothing there)."""
+    return folder_digest(*scan_folder(folder))
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_file()
+    except OSError:
+        return False
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
     except OSError:
         return False
 
@@ -113,7 +139,7 @@ class DepTree:
 
 class ModuleTable:
     def __init__(self, root: Path, markers: re.Pattern[str] | None,
-                 marker_tokens: tuple[str, ...] | None, max_size: int,
+                 marker_tokens: tuple[tuple[str, ...], ...] | None, max_size: int,
                  touch: Callable[[Iterable[object]], None]) -> None:
         self.root = str(root)
         self.markers = markers
@@ -121,11 +147,18 @@ class ModuleTable:
         self.max_size = max_size
         self.touch = touch
         self._modules: dict[str, Module] = {}
-        self._ahead: dict[str, Source] = {}
+        self._ahead: dict[str, tuple[bytes, str, tuple[int, int]]] = {}
+        self._byte_needs = None if marker_tokens is None else tuple(
+            tuple(run.encode("utf-8") for run in runs) for runs in marker_tokens)
+        self._byte_runs = frozenset(run for runs in self._byte_needs or () for run in runs)
+        self._byte_gate = gate_tokens(self._byte_needs or ())
         self._ahead_size = 0
-        self._listings: dict[str, frozenset[str]] = {}
+        self._listings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self._listing_keys: dict[str, str] = {}
+        self._joined: dict[tuple[str, str], str] = {}
         self._roots: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
         self._resolved: dict[tuple, tuple[str | None, frozenset[str]]] = {}
+        self._by_folder: dict[tuple[str, str], tuple[str | None, frozenset[str]]] = {}
         self._succ: dict[str, tuple[tuple[str, ...], frozenset[object]]] = {}
         self._closure: dict[str, bool] = {}  # path -> a KeyPort module in its closure (itself too)
         self._closure_deps: dict[str, ClosureDeps] = {}
@@ -140,35 +173,61 @@ class ModuleTable:
                 path, source.digest, self._is_keyport(source), imported_modules(source.text))
         return module
 
-    def take(self, path: str) -> Source | None:
-        """The text read here ahead of the pipeline, handed over once."""
-        source = self._ahead.pop(path, None)
-        if source is not None:
-            self._ahead_size -= len(source.text)
-        return source
+    def take(self, path: str, display: str, kind: str) -> Source | SourceError | None:
+        """The bytes read here ahead of the pipeline, decoded and handed over once."""
+        ahead = self._ahead.pop(path, None)
+        if ahead is None:
+            return None
+        data, digest, seen = ahead
+        self._ahead_size -= len(data)
+        try:
+            return Source(Path(path), display, kind, decode(data, kind), digest, seen)
+        except SourceError as exc:
+            return exc
 
     def module(self, path: str) -> Module:
+        """A module's imports and KeyPort verdict, from its bytes: a file met only while
+        following imports is decoded just when a marker's literal runs are all there."""
         module = self._modules.get(path)
         if module is None:
             try:
-                source = read_source(Path(path), os.path.basename(path), "python",
-                                     self.max_size)
+                data, digest, seen = read_bytes(path, self.max_size)
             except SourceError:  # still a dependency: its bytes may be fixed later
                 module = self._modules[path] = Module(path, file_digest(path), False, ())
                 return module
-            module = self.learn(path, source)
-            if self._ahead_size + len(source.text) <= READ_AHEAD_BUDGET:
-                self._ahead[path] = source
-                self._ahead_size += len(source.text)
+            module = self._modules[path] = Module(
+                path, digest, self._bytes_keyport(data),
+                imported_modules(data.decode("utf-8", "replace")) if b"import" in data
+                else ())
+            if self._ahead_size + len(data) <= READ_AHEAD_BUDGET:
+                self._ahead[path] = (data, digest, seen)
+                self._ahead_size += len(data)
         return module
+
+    def _bytes_keyport(self, data: bytes) -> bool:
+        if self.markers is None or not data:
+            return False
+        needs = self._byte_needs
+        if needs is not None:
+            lower = data.lower()
+            if not any(gate in lower for gate in self._byte_gate):
+                return False
+            present = {run for run in self._byte_runs if run in lower}
+            if not any(present.issuperset(runs) for runs in needs):
+                return False
+        try:
+            text = decode(data, "python")
+        except SourceError:
+            return False
+        return bool(self.markers.search(text))
 
     def _is_keyport(self, source: Source) -> bool:
         if self.markers is None or not source.text:
             return False
-        tokens = self.marker_tokens
-        if tokens is not None:
+        needs = self.marker_tokens
+        if needs is not None:  # some marker pattern must find all of its literal runs
             lower = source.lower
-            if not any(t in lower for t in tokens):
+            if not any(all(run in lower for run in runs) for runs in needs):
                 return False
         return bool(self.markers.search(source.text))
 
@@ -181,18 +240,22 @@ class ModuleTable:
         return self.module(path).keyport
 
     # -- resolution ------------------------------------------------------------------------
+    def _scan(self, folder: str) -> tuple[frozenset[str], frozenset[str]]:
+        found = self._listings.get(folder)
+        if found is None:
+            found = self._listings[folder] = scan_folder(folder)
+        return found
+
+    def _join(self, folder: str, part: str) -> str:
+        key = (folder, part)
+        found = self._joined.get(key)
+        if found is None:
+            found = self._joined[key] = os.path.join(folder, part)
+        return found
+
     def listing(self, folder: str) -> frozenset[str]:
         """Names of the `.py` files in a folder (empty when it does not exist), listed once."""
-        names = self._listings.get(folder)
-        if names is None:
-            try:
-                with os.scandir(folder) as entries:
-                    names = frozenset(e.name for e in entries
-                                      if e.name.endswith(".py") and _is_file(e))
-            except OSError:
-                names = frozenset()
-            self._listings[folder] = names
-        return names
+        return self._scan(folder)[0]
 
     def pair(self, item: object) -> tuple[str, str]:
         """A recorded dependency with its digest as this run saw it."""
@@ -221,10 +284,10 @@ class ModuleTable:
 
     def listing_key(self, folder: str) -> str:
         """The digest of a folder's listing as this run saw it (see `listing_digest`)."""
-        names = sorted(self.listing(folder))
-        if not names:
-            return "-"
-        return hashlib.sha256("\0".join(names).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        key = self._listing_keys.get(folder)
+        if key is None:
+            key = self._listing_keys[folder] = folder_digest(*self._scan(folder))
+        return key
 
     def search_roots(self, folder: str) -> tuple[tuple[str, ...], frozenset[str]]:
         """Project root, `src/`, and the folder above the importer's top-level package; and
@@ -243,17 +306,20 @@ class ModuleTable:
     def resolve(self, importer: str, module: str) -> str | None:
         """Path of a module named as in an import (`.config`, `app.settings`), or None."""
         folder = os.path.dirname(importer)
-        if module.startswith("."):
-            key: tuple = (folder, module)
-            roots_deps: frozenset[str] = frozenset()
-        else:  # absolute imports depend only on the search roots
-            roots, roots_deps = self.search_roots(folder)
-            key = (roots, module)
-        found = self._resolved.get(key)
-        if found is None:
-            found = self._resolved[key] = self._resolve(folder, module)
-        self.touch(roots_deps | found[1])
-        return found[0]
+        hit = self._by_folder.get((folder, module))
+        if hit is None:
+            if module.startswith("."):
+                key: tuple = (folder, module)
+                roots_deps: frozenset[str] = frozenset()
+            else:  # absolute imports depend only on the search roots
+                roots, roots_deps = self.search_roots(folder)
+                key = (roots, module)
+            found = self._resolved.get(key)
+            if found is None:
+                found = self._resolved[key] = self._resolve(folder, module)
+            hit = self._by_folder[(folder, module)] = (found[0], roots_deps | found[1])
+        self.touch(hit[1])
+        return hit[0]
 
     def _resolve(self, folder: str, module: str) -> tuple[str | None, frozenset[str]]:
         level = len(module) - len(module.lstrip("."))
@@ -268,17 +334,32 @@ class ModuleTable:
                 return None, frozenset()
             candidates = self.search_roots(folder)[0]
         consulted: list[str] = []
+        join = self._join
         for base in candidates:
-            target = os.path.join(base, *parts)
-            if parts:
-                parent, name = os.path.dirname(target), os.path.basename(target) + ".py"
-                consulted.append(Listing(parent))
-                if name in self.listing(parent):
-                    return os.path.normpath(os.path.join(parent, name)), frozenset(consulted)
-            consulted.append(Listing(target))
-            if "__init__.py" in self.listing(target):
-                return (os.path.normpath(os.path.join(target, "__init__.py")),
-                        frozenset(consulted))
+            folder_now = base
+            for part in parts[:-1]:  # packages on the way: listed, never probed one by one
+                consulted.append(Listing(folder_now))
+                if part not in self._scan(folder_now)[1]:
+                    break
+                folder_now = join(folder_now, part)
+            else:
+                consulted.append(Listing(folder_now))
+                files, dirs = self._scan(folder_now)
+                if not parts:
+                    if "__init__.py" in files:
+                        return (os.path.normpath(os.path.join(folder_now, "__init__.py")),
+                                frozenset(consulted))
+                    continue
+                last = parts[-1]
+                if last + ".py" in files:
+                    return (os.path.normpath(os.path.join(folder_now, last + ".py")),
+                            frozenset(consulted))
+                if last in dirs:
+                    package = join(folder_now, last)
+                    consulted.append(Listing(package))
+                    if "__init__.py" in self._scan(package)[0]:
+                        return (os.path.normpath(os.path.join(package, "__init__.py")),
+                                frozenset(consulted))
         return None, frozenset(consulted)
 
     # -- reachability ----------------------------------------------------------------------
@@ -286,14 +367,20 @@ class ModuleTable:
         found = self._succ.get(path)
         if found is None:
             deps: set[object] = set()
-            out: list[str] = []
+            out: dict[str, None] = {}
+            plain: set[str] = set()  # names that resolved to a module that is no package
             saved = self.touch
             self.touch = deps.update
             try:
                 for name in self.module(path).imports:
+                    if name.rpartition(".")[0] in plain:
+                        continue  # `from m import X` with m a plain module: X is no submodule
                     target = self.resolve(path, name)
-                    if target is not None and target != path and target not in out:
-                        out.append(target)
+                    if target is not None:
+                        if not target.endswith("__init__.py"):
+                            plain.add(name)
+                        if target != path:
+                            out[target] = None
             finally:
                 self.touch = saved
             found = self._succ[path] = (tuple(out), frozenset(deps))
@@ -410,7 +497,17 @@ def imported_modules(text: str) -> tuple[str, ...]:
     if "import" not in text:
         return ()
     modules: list[str] = []
-    for match in FROM_IMPORT.finditer(text):
+    # only lines holding the word can hold an import: find those, then match at their start
+    starts: list[int] = []
+    pos = text.find("import")
+    while pos >= 0:
+        start = text.rfind("\n", 0, pos) + 1
+        if not starts or starts[-1] != start:
+            starts.append(start)
+        pos = text.find("import", pos + 6)
+    froms = [m for m in (FROM_IMPORT.match(text, s) for s in starts) if m is not None]
+    plains = [m for m in (PLAIN_IMPORT.match(text, s) for s in starts) if m is not None]
+    for match in froms:
         base = match.group("dots") + match.group("module")
         if base:
             modules.append(base)
@@ -420,9 +517,52 @@ def imported_modules(text: str) -> tuple[str, ...]:
             if name and name != "*" and name.isidentifier():
                 sep = "" if base.endswith(".") or not base else "."
                 modules.append(f"{base}{sep}{name}")
-    for match in PLAIN_IMPORT.finditer(text):
+    for match in plains:
         for name in match.group("modules").split(","):
             name = name.strip().split(" as ")[0].strip()
             if name:
                 modules.append(name)
     return tuple(dict.fromkeys(modules))
+
+
+def literal_runs(pattern: str, min_len: int = 3) -> tuple[str, ...]:
+    """The lower-case literal runs (of `min_len` or more) that every match of `pattern`
+    contains: `kp_(?:product_)?api_key` needs both `kp_` and `api_key`. Empty when none."""
+    try:
+        from re import _parser as sre_parse  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - Python < 3.11
+        import sre_parse  # type: ignore[no-redef]
+    try:
+        parsed = sre_parse.parse(pattern)
+    except re.error:
+        return ()
+    runs: list[str] = []
+    run: list[str] = []
+    for op, arg in parsed:
+        if op is sre_parse.LITERAL:
+            run.append(chr(arg))
+            continue
+        if op is sre_parse.SUBPATTERN and arg[-1] is not None and all(
+                sub_op is sre_parse.LITERAL for sub_op, _ in arg[-1]):
+            run.extend(chr(a) for _, a in arg[-1])
+            continue
+        runs.append("".join(run))
+        run = []
+    runs.append("".join(run))
+    return tuple(r.lower() for r in runs if len(r) >= min_len)
+
+
+def gate_tokens(needs: tuple[tuple[bytes, ...], ...]) -> tuple[bytes, ...]:
+    """A few substrings one of which any text satisfying one of `needs` holds (each entry:
+    runs that must all be there), chosen greedily by patterns covered × length (capped: past
+    seven characters a token is rare enough), so the common case — none of them — costs a
+    scan or two per file."""
+    uncovered = [set(runs) for runs in needs]
+    candidates = {run for runs in needs for run in runs}
+    gate: list[bytes] = []
+    while uncovered:
+        best = max(sorted(candidates), key=lambda c: sum(
+            any(c in run for run in runs) for runs in uncovered) * min(len(c), 7))
+        gate.append(best)
+        uncovered = [runs for runs in uncovered if not any(best in run for run in runs)]
+    return tuple(gate)

@@ -29,6 +29,7 @@ from keyport_lint.pipeline.prefilter import PreFilter, build_prefilter
 from keyport_lint.pipeline.source import Source, SourceError
 from keyport_lint.redact import Redactor
 from keyport_lint.settings import marker_regex
+from keyport_lint.suppress import MARKER
 
 WHITESPACE = re.compile(r"\s+")
 PARALLEL_MIN_FILES = 8  # files to parse; below this, worker start-up costs more than it saves
@@ -89,13 +90,14 @@ class _Worker:
         self.project = ProjectIndex(cfg.root, cfg.settings, marker_regex(cfg.settings), cwd)
         self.prefilter: PreFilter = build_prefilter(cfg.enabled_rules(), cfg.settings)
         self.redact = redactor_for(cfg)
+        self.want_deps = True  # dependencies matter only to the cache
 
     def source(self, target: Target) -> Source | SourceError:
         """The file's text, read once per run: the module table may have read it already
         while following another file's imports."""
-        ahead = self.project.table.take(str(target.path))
+        ahead = self.project.table.take(str(target.path), target.display, target.kind)
         if ahead is not None:
-            return replace(ahead, path=target.path, display=target.display, kind=target.kind)
+            return ahead
         return load(target, self.cfg)
 
     def active_rules(self, target: Target, source: Source | SourceError) -> list[Rule] | None:
@@ -123,6 +125,12 @@ class _Worker:
             with self.project.recording() as before:
                 active = self.active_rules(target, source)
             consulted_before = (consulted_before or set()) | before
+        if active == [] and isinstance(source, Source) and MARKER not in source.lower:
+            # no rule can fire and no suppression is there to judge: nothing to run
+            outcome = FileOutcome(target.display)
+            outcome.deps, outcome.closures = self.dependencies(consulted_before or set(),
+                                                               str(target.path))
+            return outcome
         with self.project.recording() as consulted:
             fr = check_file(target, self.cfg, self.prefilter, self.project, source, active)
         consulted |= consulted_before or set()
@@ -143,6 +151,8 @@ class _Worker:
         table = self.project.table
         deps: dict[str, str] = {}
         closures: list[DepTree] = []
+        if not self.want_deps:
+            return deps, closures
         for item in consulted:
             if isinstance(item, ClosureDeps):
                 closures.append(table.tree(item))
@@ -231,6 +241,7 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
     to worker processes once there are enough of them, with their text and verdict, while the
     rest (most files of a real repository) are settled here."""
     worker = _Worker(cfg, cwd)
+    worker.want_deps = cache is not None
     out: dict[int, FileOutcome] = {}
     digests: dict[int, Source] = {}
     heavy: list[Task] = []
