@@ -67,7 +67,7 @@ class Module:
     path: str
     digest: str | None
     keyport: bool
-    imports: tuple[str, ...]
+    imports: tuple[tuple[str, str], ...]  # (module, raw names of a `from` import)
 
 
 def scan_folder(folder: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -170,7 +170,7 @@ class ModuleTable:
         module = self._modules.get(path)
         if module is None:
             module = self._modules[path] = Module(
-                path, source.digest, self._is_keyport(source), imported_modules(source.text))
+                path, source.digest, self._is_keyport(source), import_statements(source.text))
         return module
 
     def take(self, path: str, display: str, kind: str) -> Source | SourceError | None:
@@ -197,7 +197,7 @@ class ModuleTable:
                 return module
             module = self._modules[path] = Module(
                 path, digest, self._bytes_keyport(data),
-                imported_modules(data.decode("utf-8", "replace")) if b"import" in data
+                import_statements(data.decode("utf-8", "replace")) if b"import" in data
                 else ())
             if self._ahead_size + len(data) <= READ_AHEAD_BUDGET:
                 self._ahead[path] = (data, digest, seen)
@@ -368,18 +368,22 @@ class ModuleTable:
         if found is None:
             deps: set[object] = set()
             out: dict[str, None] = {}
-            plain: set[str] = set()  # names that resolved to a module that is no package
             saved = self.touch
             self.touch = deps.update
             try:
-                for name in self.module(path).imports:
-                    if name.rpartition(".")[0] in plain:
-                        continue  # `from m import X` with m a plain module: X is no submodule
-                    target = self.resolve(path, name)
-                    if target is not None:
-                        if not target.endswith("__init__.py"):
-                            plain.add(name)
-                        if target != path:
+                for base, names in self.module(path).imports:
+                    if base:
+                        target = self.resolve(path, base)
+                        if target is not None:
+                            if target != path:
+                                out[target] = None
+                            if not target.endswith("__init__.py"):
+                                continue  # `from m import X`, m no package: X no submodule
+                    if not names:
+                        continue
+                    for name in submodule_candidates(base, names):
+                        target = self.resolve(path, name)
+                        if target is not None and target != path:
                             out[target] = None
             finally:
                 self.touch = saved
@@ -421,7 +425,7 @@ class ModuleTable:
                 index[node] = low[node] = len(index)
                 stack.append(node)
                 on_stack.add(node)
-                mine = deps[node] = {Path(node)}
+                mine = deps[node] = {node}
                 saved = self.touch
                 self.touch = mine.update
                 try:
@@ -492,11 +496,11 @@ class ModuleTable:
         return self._closure[start]
 
 
-def imported_modules(text: str) -> tuple[str, ...]:
-    """Module names a file imports, read from its text (submodule candidates included)."""
+def import_statements(text: str) -> tuple[tuple[str, str], ...]:
+    """(module, names) per import statement read from the text: `names` is the raw list of a
+    `from` import (split only when needed), "" for a plain `import`."""
     if "import" not in text:
         return ()
-    modules: list[str] = []
     # only lines holding the word can hold an import: find those, then match at their start
     starts: list[int] = []
     pos = text.find("import")
@@ -505,23 +509,40 @@ def imported_modules(text: str) -> tuple[str, ...]:
         if not starts or starts[-1] != start:
             starts.append(start)
         pos = text.find("import", pos + 6)
-    froms = [m for m in (FROM_IMPORT.match(text, s) for s in starts) if m is not None]
-    plains = [m for m in (PLAIN_IMPORT.match(text, s) for s in starts) if m is not None]
-    for match in froms:
-        base = match.group("dots") + match.group("module")
+    out: list[tuple[str, str]] = []
+    for start in starts:
+        match = FROM_IMPORT.match(text, start)
+        if match is not None:
+            out.append((match.group("dots") + match.group("module"), match.group("names")))
+    for start in starts:
+        match = PLAIN_IMPORT.match(text, start)
+        if match is not None:
+            for name in match.group("modules").split(","):
+                name = name.strip().split(" as ")[0].strip()
+                if name:
+                    out.append((name, ""))
+    return tuple(out)
+
+
+def submodule_candidates(base: str, names: str) -> list[str]:
+    """`from base import a, b`: `base.a` and `base.b` may be modules too."""
+    out = []
+    for name in NAMES_NOISE.sub(" ", names).split(","):
+        name = name.strip().split(" as ")[0].strip()
+        if name and name != "*" and name.isidentifier():
+            sep = "" if base.endswith(".") or not base else "."
+            out.append(f"{base}{sep}{name}")
+    return out
+
+
+def imported_modules(text: str) -> tuple[str, ...]:
+    """Module names a file imports, read from its text (submodule candidates included)."""
+    modules: list[str] = []
+    for base, names in import_statements(text):
         if base:
             modules.append(base)
-        names = NAMES_NOISE.sub(" ", match.group("names"))
-        for name in names.split(","):
-            name = name.strip().split(" as ")[0].strip()
-            if name and name != "*" and name.isidentifier():
-                sep = "" if base.endswith(".") or not base else "."
-                modules.append(f"{base}{sep}{name}")
-    for match in plains:
-        for name in match.group("modules").split(","):
-            name = name.strip().split(" as ")[0].strip()
-            if name:
-                modules.append(name)
+        if names:
+            modules += submodule_candidates(base, names)
     return tuple(dict.fromkeys(modules))
 
 
