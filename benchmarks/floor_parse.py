@@ -4,7 +4,6 @@ parses those files must do. `--jobs N` spreads the files over N forked processes
     python benchmarks/floor_parse.py [--jobs N] FILES…
 """
 
-import os
 import sys
 
 import libcst
