@@ -23,9 +23,7 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -78,7 +76,7 @@ def load_key() -> bytes | None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_bytes(32))
+            handle.write(os.urandom(32))
     except FileExistsError:
         pass  # another run made it meanwhile
     except OSError:
@@ -380,8 +378,9 @@ class Cache:
                 return
             light = _encode(outcome)
             light["group"] = self._group_of(outcome.deps, outcome.closures)
-            rec[4] = light
-            self._dirty = True
+            if rec[4] != light:  # an unchanged outcome needs no write
+                rec[4] = light
+                self._dirty = True
             return
         data = {"salt": self.salt, "hash": digest, "deps": dict(sorted(outcome.deps.items())),
                 **_encode(outcome)}
@@ -548,6 +547,8 @@ class _SecretCheck:
 def _write_atomic(path: Path, data: bytes, temp_dir: Path) -> None:
     """Temporary file (named with this process's id), then rename: parallel runs never see a
     half-written file, and a run that dies mid-write leaves a name the next run can clean."""
+    import tempfile  # only runs that write pay for it
+
     fd, tmp = tempfile.mkstemp(dir=temp_dir, prefix=f"{TEMP_PREFIX}{os.getpid()}-",
                                suffix=".part")
     try:

@@ -172,7 +172,7 @@ def load_rule_file(path: Path, *, builtin: bool, display: str | None = None) -> 
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UserError(f"cannot read rule file: {exc.strerror}", name) from None
-    return load_rule_document(load_yaml(text, name), name, builtin=builtin)
+    return load_rule_document(load_yaml(text, name, compiled=builtin), name, builtin=builtin)
 
 
 @lru_cache(maxsize=1)
@@ -202,7 +202,7 @@ class SettingSpec:
 @lru_cache(maxsize=1)
 def settings_schema() -> dict[str, SettingSpec]:
     path = rules_dir() / "settings.yaml"
-    doc = load_yaml(path.read_text(encoding="utf-8"), "rules/settings.yaml")
+    doc = load_yaml(path.read_text(encoding="utf-8"), "rules/settings.yaml", compiled=True)
     specs = {}
     for name, spec in doc["settings"].items():
         specs[name] = SettingSpec(name, spec["type"], spec["default"], spec.get("doc", ""))

@@ -19,7 +19,6 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from keyport_lint.pipeline.source import Source, SourceError, decode, file_digest, read_bytes
@@ -62,12 +61,17 @@ class ClosureDeps:
         return out
 
 
-@dataclass
 class Module:
-    path: str
-    digest: str | None
-    keyport: bool
-    imports: tuple[tuple[str, str], ...]  # (module, raw names of a `from` import)
+    """One module as import-following sees it."""
+
+    __slots__ = ("digest", "imports", "keyport", "path")
+
+    def __init__(self, path: str, digest: str | None, keyport: bool,
+                 imports: tuple[tuple[str, str], ...]) -> None:
+        self.path = path
+        self.digest = digest
+        self.keyport = keyport
+        self.imports = imports  # (module, raw names of a `from` import)
 
 
 def scan_folder(folder: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -115,13 +119,16 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-@dataclass(frozen=True, eq=False)
 class DepTree:
     """`ClosureDeps` with digests: (dependency, digest) pairs — a file path ("-": absent) or
     "dir:" + folder — and the trees below. Plain data: the cache stores it as a graph."""
 
-    pairs: tuple[tuple[str, str], ...]
-    children: tuple[DepTree, ...]
+    __slots__ = ("children", "pairs")
+
+    def __init__(self, pairs: tuple[tuple[str, str], ...],
+                 children: tuple[DepTree, ...]) -> None:
+        self.pairs = pairs
+        self.children = children
 
     def flatten(self) -> dict[str, str]:
         out: dict[str, str] = {}

@@ -313,3 +313,28 @@ def test_a_file_edited_during_the_run_and_reverted_is_checked_again(tmp_path, mo
     monkeypatch.setattr(checkfile, "read_source", real)
     again = run(["."], cfg, tmp_path, cache=Cache(tmp_path / ".keyport-lint-cache", cfg))
     assert [f.rule for f in again.findings] == ["KP101"]
+
+
+# -- start-up ----------------------------------------------------------------------------------
+
+def test_the_compiled_catalogue_spares_pyyaml_and_an_unchanged_run_writes_nothing(tmp_path):
+    home, folder = tmp_path / "home", tmp_path / "project"
+    folder.mkdir()
+    (folder / "plain.py").write_text("import os\nprint(os.getcwd())\n")
+    code = ("import sys\nfrom keyport_lint.cli import main\n"
+            "try:\n    main(['check', '.'])\nexcept SystemExit as e:\n    code = e.code\n"
+            "print('YAML' if 'yaml' in sys.modules else 'NO-YAML', code)\n")
+    env = {"PYTHONPATH": str(ROOT), "NO_COLOR": "1", "XDG_CACHE_HOME": str(home)}
+
+    def once() -> str:
+        done = subprocess.run([sys.executable, "-c", code], cwd=folder, capture_output=True,
+                              text=True, env=env)
+        return done.stdout.strip().splitlines()[-1]
+
+    assert once() == "YAML 0"  # the first run parses the catalogue and compiles it
+    assert once() == "NO-YAML 0"
+    stamps = next((folder / ".keyport-lint-cache").rglob("stamps-*.json"))
+    before = stamps.stat().st_mtime_ns
+    time.sleep(0.05)
+    assert once() == "NO-YAML 0"
+    assert stamps.stat().st_mtime_ns == before  # nothing changed: nothing written

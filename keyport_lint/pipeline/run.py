@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import os
 import re
-import signal
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -180,6 +179,8 @@ def _die_with_parent() -> None:
     no orphaned worker keeps running, or holds files open, after the run is gone."""
     if not sys.platform.startswith("linux"):
         return
+    import signal
+
     parent = os.getppid()
     try:
         import ctypes
