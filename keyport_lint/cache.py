@@ -268,16 +268,23 @@ class Cache:
             self._current[dep] = found
         return found
 
-    def _content_hash(self, path: str) -> str | None:
+    def _content_hash(self, path: str, seen: tuple[int, int] | None = None) -> str | None:
+        """`seen`: (size, mtime) discovery took this run, which spares a second `stat`."""
         key = path_key(path)
+        if seen is None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return None
+            seen = (st.st_size, st.st_mtime_ns)
+        size, mtime_ns = seen
+        rec = self._stamps.get(key)
+        if rec and rec[0] == size and rec[1] == mtime_ns and mtime_ns < rec[3] - STAMP_SLACK_NS:
+            return str(rec[2])
         try:
-            st = os.stat(path)
+            st = os.stat(path)  # hash only with a stat taken before the read
         except OSError:
             return None
-        rec = self._stamps.get(key)
-        if rec and rec[0] == st.st_size and rec[1] == st.st_mtime_ns and \
-                st.st_mtime_ns < rec[3] - STAMP_SLACK_NS:
-            return str(rec[2])
         digest = file_digest(path)
         if digest is not None:
             self._stamp(key, st.st_size, st.st_mtime_ns, digest)
@@ -317,7 +324,9 @@ class Cache:
         rec = self._stamps.get(path_key(path))
         if not rec or not isinstance(rec[4], dict):
             return None
-        digest = self.current(path)
+        digest = self._current.get(path)
+        if digest is None:
+            digest = self._current[path] = self._content_hash(path, target.stat) or "-"
         if digest != rec[2]:
             return None
         try:

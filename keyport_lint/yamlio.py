@@ -19,6 +19,7 @@ class LDict(dict):
 
     file: str = ""
     line: int = 0
+    compiled: bool = False  # served from the compiled catalogue
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -33,6 +34,7 @@ class LList(list):
 
     file: str = ""
     line: int = 0
+    compiled: bool = False
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -90,15 +92,22 @@ def load_yaml(text: str, source_name: str, compiled: bool = False) -> Any:
     """Parse YAML text; syntax errors become a UserError at the offending line.
 
     `compiled` (the built-in catalogue only): serve the tree from a compiled form in the
-    user's cache home, keyed on the text's hash, so a run need not import PyYAML at all."""
+    user's cache home, keyed on the text's hash, so a run need not import PyYAML at all; the
+    root then has `compiled = True`. The caller calls `remember` once it has validated a
+    freshly parsed tree, so only valid trees are ever served compiled."""
     if compiled:
         found = _compiled_get(text, source_name)
         if found is not None:
+            if isinstance(found[0], (LDict, LList)):
+                found[0].compiled = True
             return found[0]
-    value = _parse(text, source_name)
-    if compiled:
+    return _parse(text, source_name)
+
+
+def remember(text: str, source_name: str, value: Any) -> None:
+    """Keep the compiled form of a validated tree (see `load_yaml(..., compiled=True)`)."""
+    if not getattr(value, "compiled", False):
         _compiled_put(text, source_name, value)
-    return value
 
 
 def _parse(text: str, source_name: str) -> Any:

@@ -38,6 +38,7 @@ class Target:
     display: str
     kind: str  # "python" or "text"
     explicit: bool
+    stat: tuple[int, int] | None = None  # size and mtime when discovery already took them
 
 
 def file_kind(path: Path | str, cfg: Config) -> str | None:
@@ -210,9 +211,10 @@ def discover(paths: list[str], cfg: Config, cwd: Path,
             continue
         if stat.S_ISREG(st.st_mode):
             kind = _kind_of(os.path.basename(path), python_ext, text_ext)
-            if kind and not excluded(path, False) and not _under_excluded_dir(path, excluded):
+            if kind and not excluded(path, False) and (
+                    exclude is None or not _under_excluded_dir(path, excluded)):
                 found[path] = Target(Path(path), safe_display(display_path(path, cwd_s)), kind,
-                                     True)
+                                     True, (st.st_size, st.st_mtime_ns))
             continue
         top = _git_top(path)
         chain = ignores.chain_above(path, top)

@@ -14,6 +14,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -86,10 +87,22 @@ class _Worker:
 
     def __init__(self, cfg: Config, cwd: Path) -> None:
         self.cfg = cfg
-        self.project = ProjectIndex(cfg.root, cfg.settings, marker_regex(cfg.settings), cwd)
-        self.prefilter: PreFilter = build_prefilter(cfg.enabled_rules(), cfg.settings)
-        self.redact = redactor_for(cfg)
+        self.cwd = cwd
         self.want_deps = True  # dependencies matter only to the cache
+
+    # built on first use: a warm run served wholly by the cache needs none of them
+    @cached_property
+    def project(self) -> ProjectIndex:
+        return ProjectIndex(self.cfg.root, self.cfg.settings, marker_regex(self.cfg.settings),
+                            self.cwd)
+
+    @cached_property
+    def prefilter(self) -> PreFilter:
+        return build_prefilter(self.cfg.enabled_rules(), self.cfg.settings)
+
+    @cached_property
+    def redact(self) -> Redactor:
+        return redactor_for(self.cfg)
 
     def source(self, target: Target) -> Source | SourceError:
         """The file's text, read once per run: the module table may have read it already
