@@ -338,3 +338,33 @@ def test_the_compiled_catalogue_spares_pyyaml_and_an_unchanged_run_writes_nothin
     time.sleep(0.05)
     assert once() == "NO-YAML 0"
     assert stamps.stat().st_mtime_ns == before  # nothing changed: nothing written
+
+
+def test_a_folder_past_path_max_is_a_warning_and_the_run_goes_on(project):
+    project.write("b.py", LEAK)
+    here = os.getcwd()
+    os.chdir(project.root)
+    try:
+        for _ in range(24):  # 24 × 201 characters: past PATH_MAX (4096)
+            name = "d" * 200
+            os.mkdir(name)
+            os.chdir(name)
+        with open("deep.py", "w") as handle:
+            handle.write(LEAK)
+    finally:
+        os.chdir(here)
+    result = project.run("check", "--no-cache", "--output-format", "json", ".")
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert "cannot be listed" in result.stderr
+    assert ("KP101", "b.py") in rules_and_paths(result)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
+def test_a_device_node_named_like_a_module_is_never_opened(project):
+    import stat as stat_module
+
+    project.write("b.py", LEAK)
+    os.mknod(project.root / "zero.py", 0o644 | stat_module.S_IFCHR, os.makedev(1, 5))
+    result = project.run("check", "--no-cache", "--output-format", "json", ".")
+    assert "zero.py: not a regular file" in result.stderr
+    assert rules_and_paths(result) == [("KP101", "b.py")]
