@@ -257,7 +257,7 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
     worker = _Worker(cfg, cwd)
     worker.want_deps = cache is not None
     out: dict[int, FileOutcome] = {}
-    digests: dict[int, Source] = {}
+    digests: dict[int, tuple[str, tuple[int, int]]] = {}  # what the cache files results under
     heavy: list[Task] = []
     parallel = _Pool(cfg, jobs, cwd, worker) if jobs > 1 else None
     for i, target in enumerate(targets):
@@ -268,7 +268,7 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
             continue
         source = worker.source(target)
         if isinstance(source, Source):
-            digests[i] = source
+            digests[i] = (source.digest, source.stat)
             hit = cache.get(target, source.digest) if cache is not None else None
             if hit is not None:
                 out[i] = hit
@@ -316,10 +316,11 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
     return [out[i] for i in range(len(targets))]
 
 
-def _store(cache: Any, target: Target, source: Source | None, outcome: FileOutcome) -> None:
+def _store(cache: Any, target: Target, read: tuple[str, tuple[int, int]] | None,
+           outcome: FileOutcome) -> None:
     """Filed under the hash of the bytes analysed, with the stat taken before reading them."""
-    if cache is not None and source is not None and outcome.error is None:
-        cache.put(target, source.digest, outcome, source.stat)
+    if cache is not None and read is not None and outcome.error is None:
+        cache.put(target, read[0], outcome, read[1])
 
 
 #: analyses and kinds the workers need: imported once in the parent, before forking
