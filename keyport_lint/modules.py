@@ -82,15 +82,24 @@ def scan_folder(folder: str) -> tuple[frozenset[str], frozenset[str]]:
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
-                name = entry.name
-                if name.endswith(".py"):
-                    if name[:-3].isidentifier() and _is_file(entry):
-                        files.add(name)
-                elif name.isidentifier() and name != "__pycache__" and _is_dir(entry):
-                    dirs.add(name)
+                kind = entry_kind(entry)
+                if kind == "file":
+                    files.add(entry.name)
+                elif kind == "dir":
+                    dirs.add(entry.name)
     except OSError:
         pass
     return frozenset(files), frozenset(dirs)
+
+
+def entry_kind(entry: os.DirEntry[str]) -> str | None:
+    """"file" for an importable `.py` file, "dir" for a possible package, else None."""
+    name = entry.name
+    if name.endswith(".py"):
+        return "file" if name[:-3].isidentifier() and _is_file(entry) else None
+    if name.isidentifier() and name != "__pycache__" and _is_dir(entry):
+        return "dir"
+    return None
 
 
 def folder_digest(files: frozenset[str], dirs: frozenset[str]) -> str:
@@ -247,6 +256,11 @@ class ModuleTable:
         return self.module(path).keyport
 
     # -- resolution ------------------------------------------------------------------------
+    def seed(self, listings: dict[str, tuple[frozenset[str], frozenset[str]]]) -> None:
+        """Listings discovery already made this run."""
+        for folder, found in listings.items():
+            self._listings.setdefault(folder, found)
+
     def _scan(self, folder: str) -> tuple[frozenset[str], frozenset[str]]:
         found = self._listings.get(folder)
         if found is None:

@@ -164,10 +164,16 @@ def _git_top(start: str) -> str:
         directory = parent
 
 
+Listings = dict[str, tuple[frozenset[str], frozenset[str]]]
+
+
 def discover(paths: list[str], cfg: Config, cwd: Path,
-             warnings: list[str] | None = None) -> tuple[list[Target], list[str]]:
+             warnings: list[str] | None = None, listings: Listings | None = None
+             ) -> tuple[list[Target], list[str]]:
     """Targets sorted by display path, and run-level errors (paths that do not exist).
-    Problems that skip part of the tree (folders that cannot be listed) go to `warnings`."""
+    Problems that skip part of the tree (folders that cannot be listed) go to `warnings`;
+    `listings` receives what import resolution needs of each folder listed (its `.py` files
+    and possible packages), so the module table never lists it again."""
     exclude = _gitignore_spec(cfg.exclude) if cfg.exclude else None
     ignores = _Ignores(cfg.respect_gitignore)
     found: dict[str, Target] = {}
@@ -232,6 +238,8 @@ def discover(paths: list[str], cfg: Config, cwd: Path,
                               "not checked")
                 continue
             names = {e.name for e in entries}
+            if listings is not None:
+                listings[directory] = _importable(entries)
             if directory != path and "CACHEDIR.TAG" in names and \
                     is_cachedir_tag(os.path.join(directory, "CACHEDIR.TAG")):
                 continue  # a cache folder, tagged the standard way
@@ -272,6 +280,20 @@ def discover(paths: list[str], cfg: Config, cwd: Path,
             for name, full in sorted(subdirs, reverse=True):
                 stack.append((full, shown + name + "/", here))
     return sorted(found.values(), key=lambda t: t.display), errors
+
+
+def _importable(entries: list[os.DirEntry[str]]) -> tuple[frozenset[str], frozenset[str]]:
+    """The module table's view of a listing (see `modules.scan_folder`)."""
+    from keyport_lint.modules import entry_kind
+
+    files, dirs = set(), set()
+    for entry in entries:
+        kind = entry_kind(entry)
+        if kind == "file":
+            files.add(entry.name)
+        elif kind == "dir":
+            dirs.add(entry.name)
+    return frozenset(files), frozenset(dirs)
 
 
 def _missing(exc: OSError) -> bool:

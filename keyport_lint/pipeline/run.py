@@ -89,12 +89,15 @@ class _Worker:
         self.cfg = cfg
         self.cwd = cwd
         self.want_deps = True  # dependencies matter only to the cache
+        self.listings: dict[str, Any] = {}  # folder listings discovery made
 
     # built on first use: a warm run served wholly by the cache needs none of them
     @cached_property
     def project(self) -> ProjectIndex:
-        return ProjectIndex(self.cfg.root, self.cfg.settings, marker_regex(self.cfg.settings),
-                            self.cwd)
+        project = ProjectIndex(self.cfg.root, self.cfg.settings,
+                               marker_regex(self.cfg.settings), self.cwd)
+        project.table.seed(self.listings)  # each folder listed once per run
+        return project
 
     @cached_property
     def prefilter(self) -> PreFilter:
@@ -228,10 +231,11 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
     started = time.perf_counter()
     cwd = cwd or Path.cwd()
     warnings: list[str] = []
-    targets, errors = discover(paths, cfg, cwd, warnings)
+    listings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+    targets, errors = discover(paths, cfg, cwd, warnings, listings)
     result = RunResult(errors=list(errors), warnings=warnings, files=len(targets))
     jobs = max(1, min(jobs, default_jobs()))
-    outcomes = _process_all(targets, cfg, jobs, result, cwd, cache)
+    outcomes = _process_all(targets, cfg, jobs, result, cwd, cache, listings)
     for outcome in outcomes:
         result.parsed += outcome.parsed
         if outcome.error:
@@ -250,12 +254,13 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
 
 
 def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResult, cwd: Path,
-                 cache: Any) -> list[FileOutcome]:
+                 cache: Any, listings: dict[str, Any] | None = None) -> list[FileOutcome]:
     """Every file is read once here and judged by the pre-filter; files that need parsing go
     to worker processes once there are enough of them, with their text and verdict, while the
     rest (most files of a real repository) are settled here."""
     worker = _Worker(cfg, cwd)
     worker.want_deps = cache is not None
+    worker.listings = listings or {}
     out: dict[int, FileOutcome] = {}
     digests: dict[int, tuple[str, tuple[int, int]]] = {}  # what the cache files results under
     heavy: list[Task] = []
