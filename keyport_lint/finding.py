@@ -15,8 +15,9 @@ class Finding:
     column: int
     end_line: int
     end_column: int
-    message: str
+    message: str  # the diagnosis: what is wrong, short
     fingerprint: str = ""
+    help: str = ""  # the fix, shown after the excerpt (text) or after the message (elsewhere)
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.rule)
@@ -29,5 +30,9 @@ class Finding:
             "rule": self.rule, "name": self.name, "severity": self.severity, "path": self.path,
             "line": self.line, "column": self.column, "end_line": self.end_line,
             "end_column": self.end_column, "message": self.message,
-            "fingerprint": self.fingerprint,
+            "help": self.help, "fingerprint": self.fingerprint,
         }
+
+    def full_message(self) -> str:
+        """Diagnosis and fix in one sentence, for formats with one message field."""
+        return f"{self.message}; {self.help}" if self.help else self.message
