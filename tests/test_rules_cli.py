@@ -239,9 +239,23 @@ def test_init_next_to_a_pyproject_config_extends_it(fixture_project) -> None:
     assert _findings(fixture_project.root) == before
 
 
+def test_init_writes_a_short_starter_and_full_the_reference(project) -> None:
+    assert project.run("init").returncode == 0
+    short = (project.root / ".keyport-lint.yaml").read_text(encoding="utf-8")
+    assert len(short.splitlines()) <= 40 and "init --full" in short
+    cfg = load_config(cwd=project.root)
+    assert cfg.fingerprint() == Config(root=project.root).fingerprint()  # changes nothing
+    (project.root / ".keyport-lint.yaml").write_text(uncommented(short), encoding="utf-8")
+    on = load_config(cwd=project.root)  # every example, switched on, is valid
+    assert on.exclude and on.per_file_ignores and "acme_licensing_key" in on.settings["key-names"]
+    assert project.run("init", "--full", "--force").returncode == 0
+    full = (project.root / ".keyport-lint.yaml").read_text(encoding="utf-8")
+    assert full == starter_text(full=True) and len(full.splitlines()) > 100
+
+
 def test_every_example_in_the_starter_config_is_valid(tmp_path: Path) -> None:
     """Switching on every commented example gives a config that loads."""
-    text = uncommented(starter_text())
+    text = uncommented(starter_text(full=True))
     assert "\nsettings:\n" in text and "\nselect: [KP1, KP9]\n" in text
     path = tmp_path / ".keyport-lint.yaml"
     path.write_text(text, encoding="utf-8")
@@ -252,7 +266,7 @@ def test_every_example_in_the_starter_config_is_valid(tmp_path: Path) -> None:
 
 
 def test_starter_config_documents_every_setting() -> None:
-    text = starter_text()
+    text = starter_text(full=True)
     for name in settings_schema():
         assert re.search(rf"^#   {re.escape(name)}: ", text, re.M), name
 
