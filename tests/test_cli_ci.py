@@ -137,3 +137,14 @@ def test_no_progress_bar_in_pipes(project):
         project.write(f"m{i}.py", BAD)
     result = project.run("check", "-q", ".", process=True)
     assert "Checking" not in result.stderr and result.stderr == ""
+
+
+def test_a_broken_sub_project_config_is_an_error_and_the_rest_is_checked(project):
+    repo = monorepo(project)
+    repo.write("svc-b/pyproject.toml", "[tool.keyport-lint]\nselect = 'KP1\n")
+    result = repo.run("check", "--output-format", "concise", ".")
+    assert result.returncode == 2
+    assert "error: svc-b/pyproject.toml" in result.stderr and "invalid TOML" in result.stderr
+    assert "(2 files under it not checked)" in result.stderr  # app.py and pyproject.toml
+    assert "top.py:4:8: KP101" in result.stdout and "svc-a/app.py:5:1: KP201" in result.stdout
+    assert "All checks passed" not in result.stdout

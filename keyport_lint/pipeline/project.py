@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from keyport_lint.errors import UserError
 from keyport_lint.finding import Finding
-from keyport_lint.pipeline.discover import Target, discover
+from keyport_lint.pipeline.discover import Target, discover, display_path
 from keyport_lint.pipeline.run import RunResult, default_jobs, run
 
 if TYPE_CHECKING:
@@ -37,9 +39,19 @@ def _groups(paths: list[str], tree: ConfigTree
     if tree.explicit:
         return [(tree.base, targets)], errors
     grouped: dict[int, tuple[Config, list[Target]]] = {}
+    broken: dict[str, int] = {}
     for target in targets:
-        cfg = tree.for_file(target.path)
+        try:
+            cfg = tree.for_file(target.path)
+        except UserError as exc:  # that sub-project's files go unchecked: an error, exit 2
+            if exc.path and Path(exc.path).is_absolute():
+                exc.path = display_path(Path(exc.path), tree.cwd)
+            broken[exc.render()] = broken.get(exc.render(), 0) + 1
+            continue
         grouped.setdefault(id(cfg), (cfg, []))[1].append(target)
+    for message, count in broken.items():
+        errors.append(f"{message} ({count} file{'s' if count != 1 else ''} under it not "
+                      "checked)")
     out = []
     for cfg, group in grouped.values():
         if cfg is not tree.base:  # its own exclude applies to its files
