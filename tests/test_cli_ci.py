@@ -130,6 +130,7 @@ def test_progress_bar_only_on_a_terminal_after_a_second(monkeypatch):
         bar.tick(3)
         bar.close()
         assert ("Checking" in stream.getvalue()) is expect
+        assert not expect or stream.getvalue().endswith("\r\033[2K\033[?25h")  # erased
 
 
 def test_no_progress_bar_in_pipes(project):

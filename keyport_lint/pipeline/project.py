@@ -126,6 +126,8 @@ class _Progress:
         self.bar.update(n)  # type: ignore[attr-defined]
 
     def close(self) -> None:
+        """Erase the bar (and show the cursor again) so the report starts on a clean line."""
         if self.bar is not None:
-            self.bar.__exit__(None, None, None)  # type: ignore[attr-defined]
+            sys.stderr.write("\r\033[2K\033[?25h")
+            sys.stderr.flush()
             self.bar = None
