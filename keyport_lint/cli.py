@@ -187,8 +187,10 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
           respect_gitignore: bool | None) -> None:
     """Check PATHS (files and folders; default: the current folder).
 
-    Each file is checked under the nearest config above it (.keyport-lint.yaml or
-    [tool.keyport-lint] in pyproject.toml), unless --config names one.
+    \b
+    Each file is checked under the nearest config above it
+    (.keyport-lint.yaml, or [tool.keyport-lint] in pyproject.toml),
+    unless --config names one for every file.
     """
     from keyport_lint import baseline
     from keyport_lint.report import ReportOptions, render

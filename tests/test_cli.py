@@ -351,6 +351,20 @@ def test_ctrl_c_exits_130(project, monkeypatch):
     assert result.returncode == 130 and "interrupted" in result.stderr
 
 
+def test_an_internal_error_is_one_line_and_exit_two(project, monkeypatch):
+    import keyport_lint.pipeline.project as project_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"boom {KEY}")
+
+    monkeypatch.setattr(project_module, "run_project", broken)
+    project.write("app.py", CLEAN)
+    result = project.run("check", ".")
+    assert result.returncode == 2
+    assert result.stderr == ("keyport-lint: internal error: RuntimeError "
+                             "(set KEYPORT_LINT_DEBUG=1 for details)\n")
+
+
 def test_help_lists_exit_codes_and_keeps_summaries_whole(project):
     check_help = project.run("check", "--help").stdout
     assert "Exit codes:" in check_help and "130" in check_help and "--allow-empty" in check_help

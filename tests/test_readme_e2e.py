@@ -50,6 +50,21 @@ def block(marker: str) -> str:
     return match.group(1)
 
 
+def test_ci_runs_exactly_the_contributor_command_the_readme_shows():
+    section = README.split("## Developing keyport-lint", 1)[1]
+    command = re.search(r"```sh\n(.*?)\n```", section, re.S).group(1).strip()
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert script[-1] == command
+
+
+def test_one_version_source_and_a_changelog_entry():
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'dynamic = ["version"]' in pyproject and "\nversion =" not in pyproject
+    assert 'path = "keyport_lint/__init__.py"' in pyproject
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"\n## {__version__}\n" in changelog
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     base = tmp_path_factory.mktemp("readme")
