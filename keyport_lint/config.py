@@ -414,9 +414,12 @@ class ConfigTree:
         self.base, self.cwd, self.explicit = base, cwd, explicit
         self.adjust = adjust or (lambda cfg: cfg)  # command-line overrides for other configs
         self._nearest: dict[Path, Path | None] = {}
-        self._loaded: dict[Path | None, Config] = {}
+        self._loaded: dict[Path, Config] = {}  # by config file
+        self._defaults: dict[Path, Config] = {}  # files under no config, by project root
         if base.path is not None:
             self._loaded[base.path] = base
+        else:
+            self._defaults[base.root] = base
 
     def nearest(self, directory: Path) -> Path | None:
         chain: list[Path] = []
@@ -443,18 +446,18 @@ class ConfigTree:
             return self.base
         directory = path.parent if path.is_absolute() else (self.cwd / path).parent
         found = self.nearest(Path(os.path.normpath(directory)))
+        if found is None:  # the built-in defaults, rooted at the repository (or the cwd)
+            root = _git_root(directory) or self.cwd
+            if root not in self._defaults:
+                self._defaults[root] = self.adjust(Config(root=root))
+            return self._defaults[root]
         if found not in self._loaded:
-            if found is None:
-                root = _git_root(directory) or self.cwd
-                self._loaded[None] = self.base if self.base.path is None and \
-                    self.base.root == root else self.adjust(Config(root=root))
-            else:
-                layers = _load_layers(found, self.cwd, seen=[])
-                self._loaded[found] = self.adjust(_build(layers, root=found.parent, path=found))
+            layers = _load_layers(found, self.cwd, seen=[])
+            self._loaded[found] = self.adjust(_build(layers, root=found.parent, path=found))
         return self._loaded[found]
 
     def configs(self) -> list[Config]:
-        return list(self._loaded.values())
+        return [*self._loaded.values(), *self._defaults.values()]
 
 
 def _config_in(directory: Path) -> Path | None:
