@@ -50,6 +50,13 @@ BODY = """\
 # per-file-ignores:
 #   "tests/**": [KP101, KP103]
 
+## Where per-file results are cached (relative to this file; the KEYPORT_LINT_CACHE_DIR
+## environment variable wins; `check --no-cache` skips it). Keep it out of git.
+# cache-dir: .keyport-lint-cache
+
+## Walk folders honouring .gitignore (`check --no-respect-gitignore` for one run).
+# respect-gitignore: true
+
 ## More rules of the built-in kinds, inline or from files (same schema as rules/*.yaml):
 ##   rules:
 ##     - {id: ACME001, kind: secret-pattern, name: acme-key-hardcoded, pattern: "acme_[0-9a-f]{32}",
