@@ -26,6 +26,8 @@ def _value(value: Any) -> str:
 
 def settings_text(tree: ConfigTree, path: Path) -> str:
     target = path if path.is_absolute() else tree.cwd / path
+    if target.is_dir():  # a folder: the config its files would get
+        target = target / "__any_file__.py"
     cfg = tree.for_file(target)
     cwd = tree.cwd
     out = [f"Settings for {path.as_posix()}"]
