@@ -355,7 +355,7 @@ def test_an_internal_error_is_one_line_and_exit_two(project, monkeypatch):
     import keyport_lint.pipeline.project as project_module
 
     def broken(*args, **kwargs):
-        raise RuntimeError(f"boom {KEY}")
+        raise RuntimeError("def f(: source text that must not be shown")
 
     monkeypatch.setattr(project_module, "run_project", broken)
     project.write("app.py", CLEAN)
