@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -408,3 +409,28 @@ def test_kp900_names_the_line_cpython_names(project, source):
     except SyntaxError as exc:
         expected = f"at line {exc.lineno}, column {exc.offset}"
     assert finding["rule"] == "KP900" and expected in finding["message"], finding["message"]
+
+
+def test_ctrl_c_in_a_real_process_exits_130(tmp_path):
+    """SIGINT to the process group, as a terminal sends it, while the run is under way."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import ROOT
+
+    code = ("import sys, time\nimport keyport_lint.pipeline.project as p\n"
+            "p.run_project = lambda *a, **k: time.sleep(60)\n"
+            "sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
+            "from keyport_lint.cli import main\nmain(['check', '.'])\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={"PYTHONPATH": str(ROOT), "NO_COLOR": "1"},
+                            start_new_session=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err == "keyport-lint: interrupted\n"
