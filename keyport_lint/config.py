@@ -416,6 +416,7 @@ class ConfigTree:
         self._nearest: dict[Path, Path | None] = {}
         self._loaded: dict[Path, Config] = {}  # by config file
         self._defaults: dict[Path, Config] = {}  # files under no config, by project root
+        self._git_roots: dict[Path, Path] = {}
         if base.path is not None:
             self._loaded[base.path] = base
         else:
@@ -445,9 +446,12 @@ class ConfigTree:
         if self.explicit:
             return self.base
         directory = path.parent if path.is_absolute() else (self.cwd / path).parent
-        found = self.nearest(Path(os.path.normpath(directory)))
+        directory = Path(os.path.normpath(directory))
+        found = self.nearest(directory)
         if found is None:  # the built-in defaults, rooted at the repository (or the cwd)
-            root = _git_root(directory) or self.cwd
+            if directory not in self._git_roots:
+                self._git_roots[directory] = _git_root(directory) or self.cwd
+            root = self._git_roots[directory]
             if root not in self._defaults:
                 self._defaults[root] = self.adjust(Config(root=root))
             return self._defaults[root]

@@ -254,12 +254,14 @@ class _Pool:
 def anchored_path(path: Path, root: Path) -> str:
     """The file's path relative to its config's folder: what fingerprints and baselines use,
     so they match whichever subfolder the run starts from."""
-    for candidate, base in ((path, root), (path.resolve(), root.resolve())):
-        try:
-            return candidate.relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return path.resolve().as_posix()
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        pass
+    try:  # symlinks between them
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
 
 
 def redacted(fr: FileResult, redact: Redactor, anchor: str | None = None) -> FileOutcome:
