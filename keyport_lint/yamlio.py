@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -198,7 +199,7 @@ def _thaw(data: Any, source_name: str) -> Any:
     raise ValueError("bad compiled catalogue")
 
 
-def suggest(word: str, choices: list[str] | set[str]) -> str:
+def suggest(word: str, choices: Iterable[str]) -> str:
     """A ruff-style hint for a misspelt key."""
     import difflib
 

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -61,6 +62,9 @@ class RunResult:
     jobs: int = 1
     seconds: float = 0.0
     excerpts: dict[tuple[str, int], str] = field(default_factory=dict)  # redacted lines
+    # display path -> path relative to its config's folder (baselines), for every file checked
+    anchors: dict[str, str] = field(default_factory=dict)
+    roots: dict[str, Path] = field(default_factory=dict)  # display path -> its config's folder
     carets: dict[tuple[str, int, int], tuple[int, int]] = field(default_factory=dict)
 
 
@@ -149,7 +153,7 @@ class _Worker:
         with self.project.recording() as consulted:
             fr = check_file(target, self.cfg, self.prefilter, self.project, source, active)
         consulted |= consulted_before or set()
-        outcome = redacted(fr, self.redact)
+        outcome = redacted(fr, self.redact, anchored_path(target.path, self.cfg.anchor_root))
         outcome.deps, outcome.closures = self.dependencies(consulted, str(target.path))
         if outcome.parsed:  # one entry file per parsed file: its dependencies listed flat
             for tree in outcome.closures:
@@ -224,18 +228,25 @@ def _process_items(items: list[Task]) -> list[tuple[int, FileOutcome]]:
 
 
 def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
-        cache: object | None = None) -> RunResult:
+        cache: object | None = None, targets: list[Target] | None = None,
+        tick: Callable[[int], None] | None = None) -> RunResult:
     """Check `paths`. `jobs` > 1 spreads files over worker processes when there are enough
     (never more than the usable cores); `cache` (a keyport_lint.cache.Cache) skips files whose
-    result cannot have changed."""
+    result cannot have changed. `targets`: files already discovered (one config's share of a
+    monorepo run); `tick(n)`: n more files done (the progress bar)."""
     started = time.perf_counter()
     cwd = cwd or Path.cwd()
     warnings: list[str] = []
+    errors: list[str] = []
     listings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
-    targets, errors = discover(paths, cfg, cwd, warnings, listings)
+    if targets is None:
+        targets, errors = discover(paths, cfg, cwd, warnings, listings)
     result = RunResult(errors=list(errors), warnings=warnings, files=len(targets))
+    result.anchors = {t.display: anchored_path(t.path, cfg.anchor_root) for t in targets}
+    result.roots = dict.fromkeys(result.anchors, cfg.root)
     jobs = max(1, min(jobs, default_jobs()))
-    outcomes = _process_all(targets, cfg, jobs, result, cwd, cache, listings)
+    outcomes = _process_all(targets, cfg, jobs, result, cwd, cache, listings,
+                            tick or (lambda n: None))
     for outcome in outcomes:
         result.parsed += outcome.parsed
         if outcome.error:
@@ -254,7 +265,8 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
 
 
 def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResult, cwd: Path,
-                 cache: Any, listings: dict[str, Any] | None = None) -> list[FileOutcome]:
+                 cache: Any, listings: dict[str, Any] | None = None,
+                 tick: Callable[[int], None] = lambda n: None) -> list[FileOutcome]:
     """Every file is read once here and judged by the pre-filter; files that need parsing go
     to worker processes once there are enough of them, with their text and verdict, while the
     rest (most files of a real repository) are settled here."""
@@ -270,6 +282,7 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
         if hit is not None:
             out[i] = hit
             result.cached += 1
+            tick(1)
             continue
         source = worker.source(target)
         if isinstance(source, Source):
@@ -278,6 +291,7 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
             if hit is not None:
                 out[i] = hit
                 result.cached += 1
+                tick(1)
                 continue
         with worker.project.recording() as consulted:
             active = worker.active_rules(target, source)
@@ -296,12 +310,13 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
             continue
         out[i] = worker.process(target, source, active, consulted)
         _store(cache, target, digests.get(i), out[i])
+        tick(1)
     if parallel is not None:
         if parallel.started or len(heavy) >= PARALLEL_MIN_FILES:
             parallel.submit(heavy)
             heavy = []
         try:
-            for i, outcome in parallel.collect().items():
+            for i, outcome in parallel.collect(tick).items():
                 outcome.deps.update(parallel.verdict_deps.get(i, {}))
                 out[i] = outcome
                 _store(cache, targets[i], digests.get(i), outcome)
@@ -318,6 +333,7 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
         out[i] = worker.process(target, source, active)
         out[i].deps.update(parallel.verdict_deps.get(i, {}) if parallel is not None else {})
         _store(cache, target, digests.get(i), out[i])
+        tick(1)
     return [out[i] for i in range(len(targets))]
 
 
@@ -381,19 +397,36 @@ class _Pool:
         self.started = True
         return executor
 
-    def collect(self) -> dict[int, FileOutcome]:
+    def collect(self, tick: Callable[[int], None]) -> dict[int, FileOutcome]:
         out: dict[int, FileOutcome] = {}
         try:
             for future in self.futures:
-                out.update(future.result())
+                done = future.result()
+                out.update(done)
+                tick(len(done))
         finally:
             if self.executor is not None:
                 self.executor.shutdown()
         return out
 
 
-def redacted(fr: FileResult, redact: Redactor) -> FileOutcome:
-    """Fingerprints and redaction for one file; raw lines and secrets stop here."""
+def anchored_path(path: Path, root: Path) -> str:
+    """The file's path relative to its config's folder: what fingerprints and baselines use,
+    so they match whichever subfolder the run starts from."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        pass
+    try:  # symlinks between them
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def redacted(fr: FileResult, redact: Redactor, anchor: str | None = None) -> FileOutcome:
+    """Fingerprints and redaction for one file; raw lines and secrets stop here.
+
+    `anchor`: the path fingerprints hash (see `anchored_path`); the display path otherwise."""
     outcome = FileOutcome(fr.display, parsed=fr.parsed,
                           error=redact(fr.error, fr.secrets) if fr.error else None)
     seen: dict[tuple[str, str], int] = {}
@@ -403,10 +436,11 @@ def redacted(fr: FileResult, redact: Redactor) -> FileOutcome:
         occurrence = seen.get((finding.rule, normalised), 0)
         seen[(finding.rule, normalised)] = occurrence + 1
         digest = hashlib.sha256(
-            f"{finding.rule}\0{finding.path}\0{normalised}\0{occurrence}".encode(
+            f"{finding.rule}\0{anchor or finding.path}\0{normalised}\0{occurrence}".encode(
                 "utf-8", "surrogatepass")).hexdigest()[:20]
         outcome.findings.append(finding.with_(
-            message=redact(finding.message, fr.secrets), fingerprint=digest))
+            message=redact(finding.message, fr.secrets), help=redact(finding.help, fr.secrets),
+            fingerprint=digest))
         if raw_line:
             shown = redact(raw_line, fr.secrets)
             outcome.excerpts[finding.line] = shown
