@@ -712,8 +712,9 @@ def render_table(report: dict[str, object]) -> str:
         "tools:",
     ]
     for name, tool in tools.items():
+        files = " FILES…" if tool.get("takes_files", True) else ""
         lines.append(f"  {name} {tool['version']}: {tool['parallelism']}; "
-                     f"`{' '.join(tool['command'])} FILES…`")
+                     f"`{' '.join(tool['command'])}{files}`")
     header = f"{'case':<44} {'files':>6} {'lines':>8}  {'tool':<13} {'wall s':>8} {'cpu s':>8} " \
              f"{'peak MB':>8}  {'ratio':>7}  {'target':>7}  met"
     lines += ["", header, "-" * len(header)]
@@ -840,7 +841,8 @@ def main(argv: list[str] | None = None) -> int:
                     "python": platform.python_version()},
         "runs": runs, "warmup": warmup,
         "tools": {name: {"version": t.version, "parallelism": t.parallelism,
-                         "command": [Path(t.base[0]).name, *t.base[1:]]}
+                         "command": [Path(t.base[0]).name, *t.base[1:]],
+                         "takes_files": t.takes_files}
                   for name, t in tools.items()},
         "cases": results,
         "memory": memory,
