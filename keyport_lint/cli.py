@@ -505,6 +505,23 @@ def test_rules_cmd(paths: tuple[str, ...], select: tuple[str, ...], config_path:
     click.echo(f"All {checked} passed.", err=True)
 
 
+@cli.command("server", short_help="Run the language server for editors (LSP over stdio).")
+def server_cmd() -> None:
+    """Run the Language Server Protocol server on standard input and output, for editors:
+    findings as you type, fixes, suppressions, explanations (README: Editors).
+
+    Needs the `server` extra: pip install 'keyport-lint[server]'.
+    """
+    from keyport_lint.server import INSTALL_HINT, serve
+
+    try:
+        import pygls  # noqa: F401
+    except ImportError:
+        click.echo(INSTALL_HINT, err=True)
+        sys.exit(2)
+    serve()
+
+
 def _fresh(cfg: Config) -> Config:
     import copy
 
