@@ -59,3 +59,109 @@ def test_diagnostic_suppress_hover_explain(tmp_path):
         assert KEY not in editor.everything_sent()
 
     run(session())
+
+
+def test_dependents_recheck_and_config_reload(tmp_path):
+    """An unsaved edit to settings.py re-checks the open views.py that imports it (the index
+    reads the buffer); a config written to disk is picked up when the editor reports it."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
+    settings_py = "TOKEN = 'not a key'\n"
+    (tmp_path / "app" / "settings.py").write_text(settings_py, encoding="utf-8")
+    views_py = "from app.settings import TOKEN\n\nprint(TOKEN)\n"
+
+    async def session() -> None:
+        editor = Editor(tmp_path)
+        await editor.start()
+        try:
+            views = editor.open("app/views.py", views_py)
+            settings = editor.open("app/settings.py", settings_py)
+            assert await editor.diagnostics_for(views) == []
+            await editor.diagnostics_for(settings)
+            editor.change(settings, "import os\nTOKEN = os.environ['KEYPORT_API_KEY']\n")
+            diags = await editor.settled(views, lambda d: bool(d), "KP201 in views.py")
+            assert [(d.code, d.range.start.line) for d in diags] == [("KP201", 2)]
+
+            config = tmp_path / ".keyport-lint.yaml"
+            config.write_text("ignore: [KP201]\n", encoding="utf-8")
+            editor.client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(
+                [lsp.FileEvent(editor.uri(".keyport-lint.yaml"), lsp.FileChangeType.Created)]))
+            await editor.settled(views, lambda d: d == [], "KP201 gone after the reload")
+
+            # a broken config is one clear message, and the server goes on serving
+            config.write_text("selct: [KP1]\n", encoding="utf-8")
+            editor.client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(
+                [lsp.FileEvent(editor.uri(".keyport-lint.yaml"), lsp.FileChangeType.Changed)]))
+            await editor.wait_for(lambda: any("did you mean 'select'" in m
+                                              for m in editor.shown), "the config error")
+            config.write_text("select: [KP2]\n", encoding="utf-8")
+            editor.client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(
+                [lsp.FileEvent(editor.uri(".keyport-lint.yaml"), lsp.FileChangeType.Changed)]))
+            await editor.settled(views, lambda d: bool(d), "KP201 back")
+        finally:
+            await editor.stop()
+
+    run(session())
+
+
+CRASHING_SERVER = f"""
+import sys
+from keyport_lint.server import session
+
+original = session.Session.check
+
+def check(self, path, text):
+    if path.name == "boom.py":
+        raise RuntimeError("bug while reading {KEY}")
+    return original(self, path, text)
+
+session.Session.check = check
+from keyport_lint.cli import main
+main(["server"])
+"""
+
+
+def test_an_internal_error_is_logged_and_the_server_keeps_serving(tmp_path):
+    """A check that raises is logged to the client as its type and place (never its text,
+    which here holds a key), and other files are still checked."""
+
+    async def session() -> None:
+        import sys
+
+        editor = Editor(tmp_path, [sys.executable, "-c", CRASHING_SERVER])
+        await editor.start()
+        try:
+            editor.open("boom.py", SOURCE)
+            await editor.wait_for(lambda: any("internal error checking boom.py" in m
+                                              for m in editor.logs), "the error log")
+            assert any("RuntimeError at" in m for m in editor.logs)
+            uri = editor.open("ok.py", SOURCE)
+            diags = await editor.diagnostics_for(uri)
+            assert [d.code for d in diags] == ["KP101"]
+            for version in range(3):  # rapid edits: the last version's findings win
+                editor.change(uri, SOURCE + "\n" * version)
+            editor.change(uri, "import os\n")
+            await editor.settled(uri, lambda d: d == [], "the fixed buffer checked")
+        finally:
+            await editor.stop()
+        assert KEY not in editor.everything_sent()
+        assert "bug while reading" not in editor.everything_sent()
+
+    run(session())
+
+
+def test_without_the_extra_a_one_line_hint_and_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = ("import sys; sys.modules['pygls'] = None\n"
+            "from keyport_lint.cli import main; main(['server'])")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, env={"PYTHONPATH": str(ROOT), "PATH": ""}, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "keyport-lint: error: the language server needs the `server` extra: "
+        "pip install 'keyport-lint[server]' (it adds pygls)"]
+    assert done.stdout == ""

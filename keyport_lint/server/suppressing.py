@@ -34,9 +34,9 @@ def suppression_edit(text: str, kind: str, path: PurePath, line: int, code: str
     if not 0 < line <= len(lines):
         return None
     current = lines[line - 1]
-    merged = _merge(current, line, code)
-    if merged is not None:
-        return merged
+    found, merged = _merge(current, line, code)
+    if found:
+        return merged  # None: the code is listed already (the finding is on another line)
     if kind == "python":
         where = _python_place(text, line)
         if where is None:
@@ -56,23 +56,23 @@ def suppression_edit(text: str, kind: str, path: PurePath, line: int, code: str
     return None  # no comment syntax (JSON) or an unknown type: per-file-ignores instead
 
 
-def _merge(current: str, line: int, code: str) -> Edit | None:
+def _merge(current: str, line: int, code: str) -> tuple[bool, Edit | None]:
     """Add `code` to a `keyport-lint: ignore[...]` already on the line (or name it in a bare
-    `ignore`, which is KP902 on its own)."""
+    `ignore`, which is KP902 on its own): (found one, the edit)."""
     for match in PATTERN.finditer(current):
         codes = match.group("codes")
         bracket = match.group("bracket")
         if bracket is None:
             at = match.end() + 1
-            return Edit(line, at, line, at, f"[{code}]")
+            return True, Edit(line, at, line, at, f"[{code}]")
         if not bracket.endswith("]"):
             continue
         listed = [c.strip().upper() for c in (codes or "").split(",") if c.strip()]
         if code in listed:
-            return None
+            return True, None
         at = match.end()  # just before "]" (1-based column of "]")
-        return Edit(line, at, line, at, f", {code}" if listed else code)
-    return None
+        return True, Edit(line, at, line, at, f", {code}" if listed else code)
+    return False, None
 
 
 def _comment(lines: list[str], line: int, syntax: tuple[str, str], own_line: bool,
