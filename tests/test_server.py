@@ -165,3 +165,46 @@ def test_without_the_extra_a_one_line_hint_and_exit_2(tmp_path):
         "keyport-lint: error: the language server needs the `server` extra: "
         "pip install 'keyport-lint[server]' (it adds pygls)"]
     assert done.stdout == ""
+
+
+def test_the_readme_helix_configuration_as_written(tmp_path):
+    """README's Helix block, followed exactly: its command and args start the server, which
+    reports a finding in a Python buffer and takes it back once the suppression is applied."""
+    import shutil
+    import sys
+
+    from tests.test_readme_e2e import block
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    config = tomllib.loads(block("helix"))
+    server = config["language-server"]["keyport-lint"]
+    assert [lang["name"] for lang in config["language"]
+            if "keyport-lint" in lang["language-servers"]] == ["python"]
+    command = [server["command"], *server["args"]]
+    assert command == ["keyport-lint", "server"]
+    executable = shutil.which(command[0])
+    assert executable, "keyport-lint is not installed as a command (pip install -e '.[test]')"
+
+    async def session() -> None:
+        editor = Editor(tmp_path, [executable, *command[1:]])
+        await editor.start()
+        try:
+            uri = editor.open("settings.py", SOURCE)
+            diags = await editor.diagnostics_for(uri)
+            assert [d.code for d in diags] == ["KP101"]
+            actions = await editor.client.text_document_code_action_async(
+                lsp.CodeActionParams(lsp.TextDocumentIdentifier(uri), diags[0].range,
+                                     lsp.CodeActionContext(diags)))
+            suppress = next(a for a in actions or [] if a.title.startswith("Suppress"))
+            before = len(editor.published)
+            editor.apply(uri, suppress.edit)
+            assert await editor.diagnostics_for(uri, before) == []
+        finally:
+            await editor.stop()
+        assert KEY not in editor.everything_sent()
+
+    run(session())
