@@ -131,3 +131,44 @@ def test_diagnostic_and_hover_carry_no_key(tmp_path):
     assert shown is not None
     everything = repr(diags) + repr(shown)
     assert KEY not in everything and "kp_live_" in everything
+
+
+def _apply_edit(text: str, edit: Edit) -> str:
+    positions = Positions(text)
+    start = positions.position(edit.line, edit.column)
+    end = positions.position(edit.end_line, edit.end_column)
+    return _apply(text, [lsp.TextEdit(lsp.Range(start, end), edit.content)])
+
+
+FILES = ["KP104/bad.env", "KP104/bad_bundle.js", "KP104/bad_config.toml",
+         "KP104/bad_page.html", "KP104/bad_settings.yaml", "KP503/bad_axios_client.jsx",
+         "KP503/bad_component.vue", "KP503/bad_template.html", "KP503/bad_widget.svelte",
+         "KP503/bad_built_url.ts", "KP101/bad_client_forms.py", "KP201/bad_module_flows.py"]
+
+
+@pytest.mark.parametrize("rel", FILES)
+def test_every_offered_suppression_silences_its_finding(tmp_path, rel):
+    """On real fixtures: apply the suppression offered for a finding, check again, and that
+    rule has one finding fewer and no suppression is malformed (KP902)."""
+    from tests.conftest import FIXTURES
+
+    path = tmp_path / PurePath(rel).name
+    text = (FIXTURES / rel).read_text(encoding="utf-8")
+    session = Session(tmp_path)
+    applied = 0
+    for _ in range(40):
+        checked = session.check(path, text)
+        assert not [f for f in checked.findings if f.rule == "KP902"], text
+        kind = "python" if path.suffix == ".py" else "text"
+        offers = [(f, suppression_edit(text, kind, path, f.line, f.rule))
+                  for f in checked.findings if f.rule not in ("KP900", "KP901")]
+        offers = [(f, e) for f, e in offers if e is not None]
+        if not offers:
+            break
+        finding, edit = offers[0]
+        before = sum(1 for f in checked.findings if f.rule == finding.rule)
+        text = _apply_edit(text, edit)
+        after = session.check(path, text).findings
+        assert sum(1 for f in after if f.rule == finding.rule) < before, (finding, text)
+        applied += 1
+    assert applied, f"no suppression offered in {rel}"
