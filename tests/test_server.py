@@ -17,8 +17,12 @@ def test_diagnostic_suppress_hover_explain(tmp_path):
         editor = Editor(tmp_path)
         await editor.start()
         try:
+            # a buffer with no file behind it has no config or project: it is left alone
+            editor.client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+                lsp.TextDocumentItem("untitled:Untitled-1", "python", 1, SOURCE)))
             uri = editor.open("app/settings.py", SOURCE)
             diags = await editor.diagnostics_for(uri)
+            assert "untitled:Untitled-1" not in editor.published
             assert [(d.code, d.range.start.line, d.range.start.character) for d in diags] \
                 == [("KP101", 2, 7)]
             diag = diags[0]

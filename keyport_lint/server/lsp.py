@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import to_fs_path
 
 from keyport_lint import __version__
 from keyport_lint.server import actions
@@ -41,6 +41,7 @@ class KeyportServer(LanguageServer):
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyport-check")
         self.shown_errors: set[str] = set()
+        self.reloading: asyncio.Task[None] | None = None
 
     # -- plumbing ------------------------------------------------------------------------
     def ensure_session(self) -> Session:
@@ -93,7 +94,9 @@ class KeyportServer(LanguageServer):
             doc = self.workspace.get_text_document(uri)
             version = doc.version or 0
             text = doc.source
-            path = Path(to_fs_path(uri) or uri)
+            path = _path(uri)
+            if path is None:
+                return
             session = self.ensure_session()
             loop = asyncio.get_running_loop()
             checked, crash = await loop.run_in_executor(
@@ -130,7 +133,7 @@ class KeyportServer(LanguageServer):
     def publish(self, uri: str, checked: Checked, version: int | None) -> None:
         self.checked[uri] = checked
         positions = actions.Positions(checked.text, self.encoding())
-        redactor = self.ensure_session().redactor(checked.path)
+        redactor = self.ensure_session().redactor(checked.path, checked.config)
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
             uri, actions.diagnostics(checked, positions, redactor), version))
 
@@ -147,16 +150,30 @@ class KeyportServer(LanguageServer):
 
     def file_changed(self, path: Path) -> None:
         """A file changed on disk or was saved: configs reload, dependents re-check."""
-        session = self.ensure_session()
-        if session.shapes_config(path):
-            session.reload()
-            self.shown_errors.clear()
-            self.log(f"keyport-lint: configuration reloaded ({path.name} changed)", path=path)
-            if session.config_error:
-                self.show_config_error(session.config_error)
-            self.recheck_all()
+        if self.ensure_session().shapes_config(path):
+            self.reloading = asyncio.get_running_loop().create_task(self._reload(path))
         else:
             self.recheck_dependents(path)
+
+    async def _reload(self, path: Path) -> None:
+        """On the worker thread, after the check running now: reading configs and rule files
+        takes a moment, and a check must not see the tree change under it."""
+        session = self.ensure_session()
+        await asyncio.get_running_loop().run_in_executor(self.executor, session.reload)
+        self.shown_errors.clear()
+        self.log(f"keyport-lint: configuration reloaded ({path.name} changed)", path=path)
+        if session.config_error:
+            self.show_config_error(session.config_error)
+        self.recheck_all()
+
+
+def _path(uri: str) -> Path | None:
+    """The file behind a `file:` URI; None for others (untitled buffers, remote schemes),
+    which have no path for a config, an exclude or the project's modules to apply to."""
+    if not uri.startswith("file:"):
+        return None
+    path = to_fs_path(uri)
+    return Path(path) if path else None
 
 
 def _where(exc: BaseException) -> str:
@@ -203,6 +220,8 @@ def build_server() -> KeyportServer:
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     @_guarded(server)
     def did_open(ls: KeyportServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        if _path(params.text_document.uri) is None:
+            return
         ls.versions[params.text_document.uri] = params.text_document.version
         ls.schedule(params.text_document.uri)
 
@@ -210,9 +229,11 @@ def build_server() -> KeyportServer:
     @_guarded(server)
     def did_change(ls: KeyportServer, params: lsp.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
+        path = _path(uri)
+        if path is None:
+            return
         ls.versions[uri] = params.text_document.version
         ls.schedule(uri, DEBOUNCE_SECONDS)
-        path = Path(to_fs_path(uri) or uri)
         session = ls.ensure_session()
         session.buffers[path.resolve()] = ls.workspace.get_text_document(uri).source
         ls.recheck_dependents(path, exclude=uri)
@@ -221,7 +242,9 @@ def build_server() -> KeyportServer:
     @_guarded(server)
     def did_save(ls: KeyportServer, params: lsp.DidSaveTextDocumentParams) -> None:
         uri = params.text_document.uri
-        path = Path(to_fs_path(uri) or uri)
+        path = _path(uri)
+        if path is None:
+            return
         if ls.ensure_session().shapes_config(path):
             ls.file_changed(path)  # re-checks every open file, this one included
         else:
@@ -236,8 +259,10 @@ def build_server() -> KeyportServer:
         task = ls.pending.pop(uri, None)
         if task is not None:
             task.cancel()
-        path = Path(to_fs_path(uri) or uri).resolve()
-        ls.ensure_session().buffers.pop(path, None)
+        path = _path(uri)
+        if path is None:
+            return
+        ls.ensure_session().buffers.pop(path.resolve(), None)
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri, []))
         ls.recheck_dependents(path)  # they now read the file on disk again
 
@@ -246,8 +271,8 @@ def build_server() -> KeyportServer:
     def watched(ls: KeyportServer, params: lsp.DidChangeWatchedFilesParams) -> None:
         seen: set[Path] = set()
         for change in params.changes:
-            path = Path(to_fs_path(change.uri) or change.uri)
-            if path not in seen:
+            path = _path(change.uri)
+            if path is not None and path not in seen:
                 seen.add(path)
                 ls.file_changed(path)
 
@@ -263,7 +288,8 @@ def build_server() -> KeyportServer:
         positions = actions.Positions(checked.text, ls.encoding())
         only = [str(getattr(k, "value", k)) for k in params.context.only or []]
         return actions.code_actions(checked, uri, positions, params.range,
-                                    ls.ensure_session().redactor(checked.path), only)
+                                    ls.ensure_session().redactor(checked.path, checked.config),
+                                    only)
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     @_guarded(server)
@@ -273,22 +299,28 @@ def build_server() -> KeyportServer:
             return None
         positions = actions.Positions(checked.text, ls.encoding())
         return actions.hover(checked, positions, params.position,
-                             ls.ensure_session().redactor(checked.path))
+                             ls.ensure_session().redactor(checked.path, checked.config))
 
     @server.command(actions.EXPLAIN_COMMAND)
     @_guarded(server)
     def explain(ls: KeyportServer, *args: Any) -> str | None:
         """The `explain` text of a rule, under the config of the file it was asked from:
         shown to the user (window/showMessage) and returned."""
+        from keyport_lint.errors import UserError
         from keyport_lint.ruleinfo import explain_text, find_rule
 
         code = str(args[0]) if args else ""
-        uri = str(args[1]) if len(args) > 1 else None
-        path = Path(to_fs_path(uri) or uri) if uri else ls.ensure_session().root / "x.py"
+        uri = str(args[1]) if len(args) > 1 and args[1] else None
+        path = _path(uri) if uri else None
         cfg = ls.ensure_session().config_for(path)
         if cfg is None:
             return None
-        text = ls.redact(explain_text(find_rule(cfg, code), cfg), path)
+        try:
+            text = ls.redact(explain_text(find_rule(cfg, code), cfg), path)
+        except UserError as exc:
+            ls.window_show_message(lsp.ShowMessageParams(
+                lsp.MessageType.Error, ls.redact(f"keyport-lint: {exc.render()}", path)))
+            return None
         ls.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Info, text))
         return text
 
@@ -320,4 +352,4 @@ def serve() -> None:
     server.start_io()
 
 
-__all__ = ["KeyportServer", "build_server", "from_fs_path", "serve"]
+__all__ = ["KeyportServer", "build_server", "serve"]

@@ -11,7 +11,6 @@ and records the modules it consulted, so a change to one re-checks the open file
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,14 +63,15 @@ def is_config_file(path: Path) -> bool:
 
 
 class Session:
-    """Configs and buffers of one workspace folder. `check` is called from one worker thread
-    at a time; the lock keeps a config reload from swapping the tree under a running check."""
+    """Configs and buffers of one workspace folder. `check` and `reload` run on the server's
+    one worker thread, never at the same time; the event loop only reads (`tree` is replaced
+    whole on reload, never changed in place) and writes `buffers` (whole entries)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.buffers: dict[Path, str] = {}
-        self._lock = threading.RLock()
         self._workers: dict[int, _Worker] = {}
+        self._redactors: dict[int, tuple[Config, Redactor]] = {}
         self.tree: ConfigTree | None = None
         self.config_error: str | None = None
         self.reload()
@@ -79,67 +79,64 @@ class Session:
     # -- configuration -------------------------------------------------------------------
     def reload(self) -> None:
         """Discover the configs again (a config or rule file changed)."""
-        with self._lock:
-            self._workers.clear()
-            try:
-                base = load_config(None, cwd=self.root)
-                self.tree = ConfigTree(base, self.root)
-                self.config_error = None
-            except UserError as exc:
-                self.tree = None
-                self.config_error = exc.render()
+        self._workers = {}
+        try:
+            base = load_config(None, cwd=self.root)
+            self.tree, self.config_error = ConfigTree(base, self.root), None
+        except UserError as exc:
+            self.tree, self.config_error = None, exc.render()
 
     def config_sources(self) -> set[Path]:
         """Every file that shaped a config in use (configs, extended configs, rule files)."""
-        with self._lock:
-            if self.tree is None:
-                return set()
-            return {p.resolve() for cfg in self.tree.configs() for p in cfg.sources}
+        tree = self.tree
+        if tree is None:
+            return set()
+        return {p.resolve() for cfg in tree.configs() for p in cfg.sources}
 
     def shapes_config(self, path: Path) -> bool:
         return is_config_file(path) or path.resolve() in self.config_sources()
 
-    def redactor(self, path: Path | None = None) -> Redactor:
-        """The redactor of the config governing `path` (the workspace's when unknown): every
-        string the server sends or logs goes through one."""
-        with self._lock:
-            cfg: Config | None = None
-            if self.tree is not None:
-                try:
-                    cfg = self.tree.for_file(path) if path is not None else self.tree.base
-                except UserError:
-                    cfg = self.tree.base
-            return redactor_for(cfg or Config(root=self.root))
+    def config_for(self, path: Path | None) -> Config | None:
+        tree = self.tree
+        if tree is None:
+            return None
+        if path is None:
+            return tree.base
+        try:
+            return tree.for_file(path)
+        except UserError:
+            return tree.base
 
-    def config_for(self, path: Path) -> Config | None:
-        with self._lock:
-            if self.tree is None:
-                return None
-            try:
-                return self.tree.for_file(path)
-            except UserError:
-                return None
+    def redactor(self, path: Path | None = None, cfg: Config | None = None) -> Redactor:
+        """The redactor of `cfg`, or of the config governing `path` (the workspace's when
+        unknown): every string the server sends or logs goes through one."""
+        cfg = cfg or self.config_for(path) or Config(root=self.root)
+        known = self._redactors.get(id(cfg))
+        if known is None or known[0] is not cfg:
+            known = self._redactors[id(cfg)] = (cfg, redactor_for(cfg))
+        return known[1]
 
     # -- checking ------------------------------------------------------------------------
     def check(self, path: Path, text: str) -> Checked:
         """The buffer `text` checked as the file `path`. Raises only on a bug outside the
         rules (the rules' own errors are in `error`, as in a CLI run)."""
         path = path.resolve()
-        with self._lock:
-            if self.tree is None:
-                return Checked(path, text, error=self.config_error)
-            try:
-                cfg = self.tree.for_file(path)
-            except UserError as exc:
-                return Checked(path, text, error=exc.render())
-            target = buffer_target(path, cfg, self.root, self.tree.base)
-            if target is None:
-                return Checked(path, text, config=cfg)
-            worker = self._workers.get(id(cfg))
-            if worker is None:
-                worker = self._workers[id(cfg)] = _Worker(cfg, self.root)
-            overlay = {p: t for p, t in self.buffers.items() if p != path}
-            worker.project = OverlayIndex(cfg, self.root, overlay)
-            outcome = check_text(text, target, cfg, worker)
+        tree = self.tree
+        if tree is None:
+            return Checked(path, text, error=self.config_error)
+        try:
+            cfg = tree.for_file(path)
+        except UserError as exc:
+            return Checked(path, text, error=exc.render())
+        target = buffer_target(path, cfg, self.root, tree.base)
+        if target is None:
+            return Checked(path, text, config=cfg)
+        worker = self._workers.get(id(cfg))
+        if worker is None:
+            worker = self._workers[id(cfg)] = _Worker(cfg, self.root)
+        overlay = dict(self.buffers)  # one copy, taken whole (the loop thread writes to it)
+        overlay.pop(path, None)
+        worker.project = OverlayIndex(cfg, self.root, overlay)
+        outcome = check_text(text, target, cfg, worker)
         return Checked(path, text, outcome.findings, target, cfg,
                        frozenset(Path(p) for p in outcome.deps), outcome.error)
