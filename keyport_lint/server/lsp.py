@@ -61,7 +61,14 @@ class KeyportServer(LanguageServer):
         return str(getattr(kind, "value", kind) or "utf-16")
 
     def redact(self, text: str, path: Path | None = None) -> str:
-        return self.ensure_session().redactor(path)(text)
+        """Before the workspace is known (a log line during start-up), the built-in patterns;
+        creating the session here would root it at the wrong folder."""
+        if self.session is None:
+            from keyport_lint.config import Config
+            from keyport_lint.pipeline.run import redactor_for
+
+            return redactor_for(Config(root=Path.cwd()))(text)
+        return self.session.redactor(path)(text)
 
     def log(self, message: str, kind: lsp.MessageType = lsp.MessageType.Info,
             path: Path | None = None) -> None:
