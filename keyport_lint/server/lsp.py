@@ -10,6 +10,7 @@ the client (window/logMessage, type and place only, never text) and the server k
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import sys
@@ -174,6 +175,17 @@ class KeyportServer(LanguageServer):
         self.recheck_all()
 
 
+WARM_UP = ("import os\nfrom keyport import KeyPort\n\n"
+           "client = KeyPort(os.environ['KEYPORT_API_KEY'])\nprint(client.validate('x'))\n")
+
+
+def _warm_up(session: Session) -> None:
+    """Check a small made-up KeyPort module (never written anywhere), so that the parser and
+    the analyses are imported before the user's first file."""
+    with contextlib.suppress(Exception):  # best effort: real checks report their own errors
+        session.check(session.root / "keyport_lint_warm_up.py", WARM_UP)
+
+
 def _path(uri: str) -> Path | None:
     """The file behind a `file:` URI; None for others (untitled buffers, remote schemes),
     which have no path for a config, an exclude or the project's modules to apply to."""
@@ -223,6 +235,8 @@ def build_server() -> KeyportServer:
                     [lsp.FileSystemWatcher(WATCHED)]))]))
         if ls.session is not None and ls.session.config_error:
             ls.show_config_error(ls.session.config_error)
+        # the first check would pay for importing the parser and the analyses: pay it now
+        asyncio.get_running_loop().run_in_executor(ls.executor, _warm_up, ls.ensure_session())
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     @_guarded(server)
