@@ -111,6 +111,10 @@ class KeyportServer(LanguageServer):
                 self.executor, self._check_in_thread, session, uri, version, path, text)
         except asyncio.CancelledError:
             return
+        except Exception as exc:  # the document vanished, a bug: logged, the server goes on
+            self.log(f"keyport-lint: internal error scheduling a check: {_where(exc)}",
+                     lsp.MessageType.Error)
+            return
         finally:
             if self.pending.get(uri) is asyncio.current_task():
                 self.pending.pop(uri, None)
@@ -125,7 +129,6 @@ class KeyportServer(LanguageServer):
             else:
                 self.log(f"keyport-lint: {checked.error}", lsp.MessageType.Error, path)
         self.publish(uri, checked, version)
-        self.recheck_dependents(checked.path, exclude=uri)
 
     def _check_in_thread(self, session: Session, uri: str, version: int, path: Path,
                          text: str) -> tuple[Checked | None, str | None]:
