@@ -60,6 +60,9 @@ def test_fixes_are_offered_labelled_safe_or_unsafe():
     assert not unsafe_action.is_preferred
     assert _apply(text, unsafe_action.edit.changes[URI]) == "import os\nKEY = os.environ['K']\n"
     assert "Suppress KP201 on this line" in titles and "Explain KP202" in titles
+    # once the buffer has changed since the check, no edit is offered: only explanations
+    assert [a.title for a in code_actions(checked, URI, Positions(text), where, redact,
+                                          edits=False)] == ["Explain KP201", "Explain KP202"]
     # a client asking for refactorings only gets none of these quick fixes
     assert code_actions(checked, URI, Positions(text), where, redact, ["refactor"]) == []
     # a range elsewhere: nothing

@@ -108,9 +108,11 @@ def text_edit(edit: Edit, positions: Positions) -> lsp.TextEdit:
 
 
 def code_actions(checked: Checked, uri: str, positions: Positions, where: lsp.Range,
-                 redact: Redactor, only: list[str] | None = None) -> list[lsp.CodeAction]:
+                 redact: Redactor, only: list[str] | None = None, edits: bool = True
+                 ) -> list[lsp.CodeAction]:
     """For each finding under `where`: its fix (labelled safe or unsafe), "suppress KPnnn on
-    this line" and "explain KPnnn"."""
+    this line" and "explain KPnnn" (only that when `edits` is off: the buffer has changed
+    since the check, so positions no longer hold)."""
     actions: list[lsp.CodeAction] = []
     explained: set[str] = set()
     quickfix = lsp.CodeActionKind.QuickFix.value
@@ -121,7 +123,7 @@ def code_actions(checked: Checked, uri: str, positions: Positions, where: lsp.Ra
     for finding in findings_at(checked, positions, where):
         diag = [diags[id(finding)]]
         fix = finding.fix
-        if fix is not None:
+        if fix is not None and edits:
             label = "safe fix" if fix.applicability == "safe" else "unsafe fix"
             actions.append(lsp.CodeAction(
                 title=f"{redact(fix.title)} ({finding.rule}, {label})",
@@ -131,7 +133,7 @@ def code_actions(checked: Checked, uri: str, positions: Positions, where: lsp.Ra
                     uri: [text_edit(e, positions) for e in fix.edits]})))
         kind = checked.target.kind if checked.target is not None else "python"
         suppress = suppression_edit(checked.text, kind, checked.path, finding.line,
-                                    finding.rule)
+                                    finding.rule) if edits else None
         if suppress is not None and finding.rule != "KP900":  # KP900: the file is unreadable
             actions.append(lsp.CodeAction(
                 title=f"Suppress {finding.rule} on this line", kind=lsp.CodeActionKind.QuickFix,

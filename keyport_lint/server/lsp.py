@@ -311,9 +311,12 @@ def build_server() -> KeyportServer:
             return []
         positions = actions.Positions(checked.text, ls.encoding())
         only = [str(getattr(k, "value", k)) for k in params.context.only or []]
+        # edits computed against an older text would land in the wrong place: until the
+        # buffer is checked again, only "explain" is offered
+        stale = ls.workspace.get_text_document(uri).source != checked.text
         return actions.code_actions(checked, uri, positions, params.range,
                                     ls.ensure_session().redactor(checked.path, checked.config),
-                                    only)
+                                    only, edits=not stale)
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     @_guarded(server)
