@@ -47,6 +47,8 @@ class ProjectIndex:
         self._marker_tokens = _marker_tokens(settings, markers)
         self.table = ModuleTable(self.root, markers, self._marker_tokens,
                                  settings["max-file-size"], self._touch)
+        if type(self).text is not ProjectIndex.text:  # a subclass serves texts (buffers)
+            self.table.text_of = lambda path: self.text(Path(path))
 
     @contextlib.contextmanager
     def recording(self) -> Iterator[set[Any]]:

@@ -163,6 +163,8 @@ class ModuleTable:
         self.max_size = max_size
         self.touch = touch
         self._modules: dict[str, Module] = {}
+        # where module texts come from when not from the disk (the language server's buffers)
+        self.text_of: Callable[[str], str | None] | None = None
         self._ahead: dict[str, tuple[bytes, str, tuple[int, int]]] = {}
         self._byte_needs = None if marker_tokens is None else tuple(
             tuple(run.encode("utf-8") for run in runs) for runs in marker_tokens)
@@ -205,6 +207,14 @@ class ModuleTable:
         """A module's imports and KeyPort verdict, from its bytes: a file met only while
         following imports is decoded just when a marker's literal runs are all there."""
         module = self._modules.get(path)
+        if module is None and self.text_of is not None:  # an editor's buffers, say
+            text = self.text_of(path)
+            if text is None:
+                module = self._modules[path] = Module(path, None, False, ())
+            else:
+                digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+                module = self.learn(path, Source(Path(path), os.path.basename(path), "python",
+                                                 text, digest))
         if module is None:
             try:
                 data, digest, seen = read_bytes(path, self.max_size)
