@@ -155,6 +155,7 @@ def _compiled_put(text: str, source_name: str, value: Any) -> None:
     path = _compiled_path(text, source_name)
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        _remove_orphans(os.path.dirname(path))
         tmp = f"{path}.{os.getpid()}.part"
         with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(_freeze(value), handle)
@@ -162,6 +163,23 @@ def _compiled_put(text: str, source_name: str, value: Any) -> None:
     except (OSError, TypeError, ValueError):
         with contextlib.suppress(OSError):
             os.unlink(f"{path}.{os.getpid()}.part")
+
+
+def _remove_orphans(folder: str) -> None:
+    """Partial files of writers that died mid-write (named `<key>.json.<pid>.part`)."""
+    for name in os.listdir(folder):
+        if not name.endswith(".part"):
+            continue
+        try:
+            pid = int(name.rsplit(".", 2)[-2])
+            os.kill(pid, 0)
+            continue  # its writer is alive
+        except ProcessLookupError:
+            pass
+        except (ValueError, IndexError, OSError):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(folder, name))
 
 
 def _freeze(value: Any) -> Any:

@@ -368,3 +368,20 @@ def test_a_device_node_named_like_a_module_is_never_opened(project):
     result = project.run("check", "--no-cache", "--output-format", "json", ".")
     assert "zero.py: not a regular file" in result.stderr
     assert rules_and_paths(result) == [("KP101", "b.py")]
+
+
+def test_a_partial_compiled_catalogue_of_a_dead_writer_is_removed(tmp_path):
+    home, folder = tmp_path / "home", tmp_path / "project"
+    folder.mkdir()
+    (folder / "a.py").write_text("x = 1\n")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    catalog = home / "keyport-lint" / "catalog"
+    catalog.mkdir(parents=True)
+    orphan = catalog / f"0123.json.{dead}.part"
+    orphan.write_text("[\"d\", 1, [")
+    env = {"XDG_CACHE_HOME": str(home)}
+    from .conftest import run_cli
+
+    assert run_cli("check", "--no-cache", ".", cwd=folder, env=env).returncode == 0
+    assert not orphan.exists()
