@@ -47,6 +47,7 @@ TOP_KEYS = {
     "rule-files": "list[str]",
     "cache-dir": "str",
     "respect-gitignore": "bool",
+    "src": "list[str]",
 }
 SEVERITIES = ("error", "warning")
 
@@ -65,6 +66,8 @@ class Config:
     rules: tuple[Rule, ...] = field(default_factory=builtin_rules)
     cache_dir: str | None = None
     respect_gitignore: bool = True
+    # extra import roots (absolute), searched before the detected ones (ruff's `src`)
+    src: list[str] = field(default_factory=list)
     sources: list[Path] = field(default_factory=list)  # every file that shaped this config
     # key (`select`, `settings.key-names`…) -> where its value came from (`file:line`, flag)
     origins: dict[str, list[str]] = field(default_factory=dict)
@@ -95,7 +98,7 @@ class Config:
     def fingerprint(self) -> str:
         """A hash of everything that shapes findings (for caches)."""
         h = hashlib.sha256()
-        h.update(repr((self.select, self.ignore, self.severity, self.exclude,
+        h.update(repr((self.select, self.ignore, self.severity, self.exclude, self.src,
                        sorted(self.per_file_ignores.items()),
                        sorted(self.settings.as_dict().items(), key=lambda kv: kv[0]))).encode())
         for rule in self.rules:
@@ -280,7 +283,7 @@ def _build(layers: list[tuple[Path, LDict]], root: Path, path: Path) -> Config:
         cfg.sources.append(layer_path)
         base = layer_path.parent
         for key in doc:
-            if key not in ("settings", "select", "ignore", "fail-on", "exclude"):
+            if key not in ("settings", "select", "ignore", "fail-on", "exclude", "src"):
                 cfg.origins.setdefault(key, []).append(f"{doc.file}:{doc.line_of(key)}")
             elif key != "settings":  # these replace what a parent config set
                 cfg.origins[key] = [f"{doc.file}:{doc.line_of(key)}"]
@@ -300,6 +303,8 @@ def _build(layers: list[tuple[Path, LDict]], root: Path, path: Path) -> Config:
                 cfg.per_file_ignores[rebased] = [str(c).upper() for c in codes]
         if "respect-gitignore" in doc:
             cfg.respect_gitignore = doc["respect-gitignore"]
+        if "src" in doc:  # relative to the config that names them; replaces a parent's
+            cfg.src = [os.path.normpath(base / folder) for folder in doc["src"]]
         if "cache-dir" in doc:
             cfg.cache_dir = str((base / doc["cache-dir"]).resolve())
         for name, value in doc.get("settings", {}).items():

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from keyport_lint.pipeline.source import Source, SourceError, decode, file_digest, read_bytes
+from keyport_lint.sourceroots import detect_roots, nearest_first
 
 FROM_IMPORT = re.compile(
     r"^[ \t]*from[ \t]+(?P<dots>\.*)(?P<module>[\w.]*)[ \t]+import[ \t]+"
@@ -175,6 +176,9 @@ class ModuleTable:
         self._listing_keys: dict[str, str] = {}
         self._joined: dict[tuple[str, str], str] = {}
         self._roots: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+        # source roots: configured (`src`, absolute) and detected (None: not yet walked)
+        self.configured_roots: tuple[str, ...] = ()
+        self._detected: tuple[tuple[str, ...], frozenset[str]] | None = None
         self._resolved: dict[tuple, tuple[str | None, frozenset[str]]] = {}
         self._by_folder: dict[tuple[str, str], tuple[str | None, frozenset[str]]] = {}
         self._succ: dict[str, tuple[tuple[str, ...], frozenset[object]]] = {}
@@ -321,8 +325,9 @@ class ModuleTable:
         return key
 
     def search_roots(self, folder: str) -> tuple[tuple[str, ...], frozenset[str]]:
-        """Project root, `src/`, and the folder above the importer's top-level package; and
-        the listings that decided it."""
+        """Configured roots, project root, `src/`, the folder above the importer's top-level
+        package, then the detected source roots (nearest the importer first); and the listings
+        that decided it."""
         found = self._roots.get(folder)
         if found is None:
             seen = [folder]
@@ -330,9 +335,21 @@ class ModuleTable:
             while "__init__.py" in self.listing(top) and os.path.dirname(top) != top:
                 top = os.path.dirname(top)
                 seen.append(top)
-            roots = tuple(dict.fromkeys((self.root, os.path.join(self.root, "src"), top)))
-            found = self._roots[folder] = (roots, frozenset(Listing(s) for s in seen))
+            detected, detected_deps = self.detected_roots()
+            roots = tuple(dict.fromkeys((*self.configured_roots, self.root,
+                                         os.path.join(self.root, "src"), top,
+                                         *nearest_first(detected, folder))))
+            found = self._roots[folder] = (
+                roots, frozenset(Listing(s) for s in seen) | detected_deps)
         return found
+
+    def detected_roots(self) -> tuple[tuple[str, ...], frozenset[str]]:
+        """Folders of the project holding top-level packages (see `sourceroots`), walked once
+        per run; and the listings consulted."""
+        if self._detected is None:
+            roots, listed = detect_roots(self.root, self._scan)
+            self._detected = (roots, frozenset(Listing(f) for f in listed))
+        return self._detected
 
     def resolve(self, importer: str, module: str) -> str | None:
         """Path of a module named as in an import (`.config`, `app.settings`), or None."""

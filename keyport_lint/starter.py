@@ -54,6 +54,10 @@ BODY = """\
 ## environment variable wins; `check --no-cache` skips it). Keep it out of git.
 # cache-dir: .keyport-lint-cache
 
+## Extra import roots (relative to this file), searched before the detected ones: folders
+## holding top-level packages are found by themselves; list namespace packages here.
+# src: ["libs"]
+
 ## Walk folders honouring .gitignore (`check --no-respect-gitignore` for one run).
 # respect-gitignore: true
 

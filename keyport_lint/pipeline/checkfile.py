@@ -75,6 +75,11 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
             except ParseFailure as exc:
                 _diagnostic(result, rules, "KP900", reason=f"cannot parse: {exc}")
                 module = None
+                # keys in an unparsable file are still keys: read as text, as KP104 would
+                active = [r for r in active if get_kind(r.kind).name == "secret-pattern"]
+                if active:
+                    ctx = TextContext(target.display, text, settings, project,
+                                      path=target.path)
             if module is not None:
                 result.parsed = True
                 ctx = PythonContext(target.display, text, module, settings, project,
@@ -82,7 +87,8 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
         else:
             ctx = TextContext(target.display, text, settings, project, path=target.path)
     if ctx is not None:
-        _run_rules(ctx, active, target.kind, result)
+        _run_rules(ctx, active, "python" if isinstance(ctx, PythonContext) else "text",
+                   result)
         result.findings.extend(ctx.finish())
         result.secrets |= ctx.secrets
 

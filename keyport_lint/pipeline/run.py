@@ -101,6 +101,7 @@ class _Worker:
         project = ProjectIndex(self.cfg.root, self.cfg.settings,
                                marker_regex(self.cfg.settings), self.cwd)
         project.table.seed(self.listings)  # each folder listed once per run
+        project.table.configured_roots = tuple(self.cfg.src)
         return project
 
     @cached_property

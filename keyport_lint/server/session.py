@@ -32,6 +32,7 @@ class OverlayIndex(ProjectIndex):
     def __init__(self, cfg: Config, cwd: Path, overlay: Mapping[Path, str]) -> None:
         super().__init__(cfg.root, cfg.settings, marker_regex(cfg.settings), cwd)
         self.overlay = overlay
+        self.table.configured_roots = tuple(cfg.src)
 
     def text(self, path: Path) -> str | None:
         if path in self.overlay:
