@@ -3,6 +3,8 @@
 A request call (fetch, axios, $.ajax, XHR open, …) is flagged when its arguments hold a URL with
 the host, or a name that is bound, in the same file, to such a URL (string building, a client
 created with `baseURL`). The URL in a comment, or merely mentioned, is not a request.
+With `client-side-only`, server-side JavaScript (framework server routes, files importing Node
+built-ins or a server framework; both settings) is not checked.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class ForbiddenUrl(Kind):
         "client-factories": ("list[str]", [r"axios\.create", r"ky\.(?:create|extend)",
                                            r"got\.extend"]),
         "base-url-keys": ("list[str]", ["baseURL", "baseUrl", "prefixUrl", "prefixURL"]),
+        # skip server-side files (settings server-side-js-paths, server-side-js-imports)
+        "client-side-only": ("bool", False),
     }
     placeholders = frozenset({"call", "host"})
     default_files = ("text",)
@@ -58,6 +62,8 @@ class ForbiddenUrl(Kind):
         hosts = self.hosts(rule, ctx.settings)
         name = ctx.display.rsplit("/", 1)[-1]
         code = code_only(ctx.text, name)
+        if rule.params["client-side-only"] and is_server_side(ctx, code):
+            return ()
         skeleton = mask_strings(code)  # where to look for calls and assignments
         lowered = code.lower()
         for host in hosts:
@@ -123,6 +129,57 @@ class ForbiddenUrl(Kind):
                     if self._mentions(expression_at(args, key.end()), host_string, names):
                         clients.add(match.group(1))
         return {"names": names - clients, "clients": clients}
+
+
+def _relative(ctx: TextContext) -> str:
+    """The file's path from the project root (its display path when outside it), so a
+    project that itself sits in a folder named `server` is not all server code."""
+    if ctx.path is not None and ctx.project is not None:
+        try:
+            return ctx.path.resolve().relative_to(ctx.project.root).as_posix()
+        except ValueError:
+            pass
+    return ctx.display.replace("\\", "/")
+
+
+def glob_regex(pattern: str) -> str:
+    """A path glob as a regex matched at the path's end from a folder boundary."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return "(?:^|/)" + "".join(out) + "$"
+
+
+IMPORT = re.compile(r"""(?:\bimport\s*(?:[\w$*{}\s,]+?\s*from\s*)?\(?|\brequire\s*\()"""
+                    r"""\s*["']([^"'\n]+)["']""")
+
+
+def is_server_side(ctx: TextContext, code: str) -> bool:
+    """Server-side JavaScript by path (framework server routes) or by its imports."""
+    from fnmatch import fnmatchcase
+
+    if ctx.display.lower().endswith((".html", ".htm", ".vue", ".svelte")):
+        return False  # templates and components render in the browser
+    path = _relative(ctx)
+    if any(re.search(glob_regex(p), path) for p in ctx.settings["server-side-js-paths"]):
+        return True
+    modules = {m.group(1) for m in IMPORT.finditer(code)}
+    return any(fnmatchcase(m, p) for m in modules for p in ctx.settings["server-side-js-imports"])
 
 
 KIND = ForbiddenUrl()
