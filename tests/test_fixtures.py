@@ -11,13 +11,69 @@ from keyport_lint.testing import SIDECAR, check_case
 
 from .conftest import FIXTURES
 
+# constructs written down before the analyses handle them: each must fail today (strict), so
+# the entry is removed by the change that fixes it
+KNOWN_GAPS: dict[str, str] = {
+    "KP103/bad_headers_item.py":
+        "a Bearer literal assigned into an existing headers dict",
+    "KP201/bad_raise_any_class.py":
+        "raise of any exception class (project's own, framework's)",
+    "KP201/good_identifier_words.py":
+        "keyport must be a word; a name bound to a number is not KeyPort",
+    "KP201/good_suffix_mask.py":
+        "a suffix of at most 4 characters is a mask",
+    "KP202/bad_raise_any_class.py":
+        "raise of any exception class (project's own, framework's)",
+    "KP301/bad_django_include":
+        "Django include() prefixes are part of the route path",
+    "KP301/bad_route_prefixes.py":
+        "Blueprint url_prefix, APIRouter prefix, include_router prefix",
+    "KP301/good_dependency_ignores_result":
+        "a dependency ignoring its result is KP303 only",
+    "KP301/good_other_products_header_probe.py":
+        "another product's X-Keyport-* header; a GET probe",
+    "KP302/good_parse_only_feeds_hmac.py":
+        "a parse that only feeds the HMAC helper is not KP302",
+    "KP304/bad_rotation_and_header_param.py":
+        "`in` over rotated digests; `!=` with a Header() param",
+    "KP304/good_oauth1_method_name.py":
+        "a signature method name against the supported list",
+    "KP305/bad_helper_fed_json.py":
+        "an HMAC helper fed re-serialised JSON by its caller",
+    "KP306/good_caller_signs_timestamp.py":
+        "the helper's callers sign '%d.%s' % (timestamp, body)",
+    "KP307/bad_suppress.py":
+        "verification inside contextlib.suppress",
+    "KP401/bad_indirection.py":
+        "to_thread, run_in_executor, functools.partial, Depends(f)",
+    "KP402/bad_larger_conditions.py":
+        "the validate dict tested inside a larger condition",
+    "KP502/bad_tuples_and_wrappers.py":
+        "tuples, jsonify(**result), license lookup",
+}
+
 
 def _cases() -> list[Path]:
     return sorted(case for code_dir in FIXTURES.iterdir() if code_dir.is_dir()
                   for case in code_dir.iterdir() if not case.name.endswith(SIDECAR))
 
 
-@pytest.mark.parametrize("case", _cases(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def _params() -> list:
+    out = []
+    for case in _cases():
+        name = f"{case.parent.name}/{case.name}"
+        marks = [pytest.mark.xfail(reason=KNOWN_GAPS[name], strict=True)] \
+            if name in KNOWN_GAPS else []
+        out.append(pytest.param(case, id=name, marks=marks))
+    return out
+
+
+def test_known_gaps_name_real_fixtures() -> None:
+    names = {f"{c.parent.name}/{c.name}" for c in _cases()}
+    assert set(KNOWN_GAPS) <= names
+
+
+@pytest.mark.parametrize("case", _params())
 def test_fixture_gives_exactly_its_marked_findings(case: Path) -> None:
     mismatches = check_case(case, {case.parent.name})
     assert not mismatches, "\n".join(str(m) for m in mismatches)
