@@ -20,7 +20,7 @@ from keyport_lint.analysis.fastvisit import TOKENS, FastVisitor, opaque_types
 from keyport_lint.context import PythonContext
 
 
-@dataclass
+@dataclass(eq=False)
 class Slot:
     """Where a literal sits. `name` is the assigned/keyed/keyword name when there is one."""
 
@@ -32,7 +32,7 @@ class Slot:
     container: cst.CSTNode | None = None  # the Dict for dict-key slots
 
 
-@dataclass
+@dataclass(eq=False)
 class Part:
     """One token of a literal: a plain string or the literal text of an f-string."""
 
@@ -41,7 +41,7 @@ class Part:
     lead: int  # characters in the token before the content (prefix and quotes)
 
 
-@dataclass
+@dataclass(eq=False)
 class Literal:
     node: cst.CSTNode
     parts: list[Part]
@@ -66,7 +66,7 @@ class Literal:
         raise AssertionError("unreachable")
 
 
-@dataclass
+@dataclass(eq=False)
 class ModuleFacts:
     imports: dict[str, str] = field(default_factory=dict)
     literals: list[Literal] = field(default_factory=list)

@@ -58,7 +58,7 @@ PER_HANDLER_HOOKS = frozenset({"method_decorator", "decorators", "dependencies",
                                "permission_classes", "authentication_classes"})
 
 
-@dataclass
+@dataclass(eq=False)
 class ClassRecord:
     node: cst.ClassDef
     name: str
@@ -67,7 +67,7 @@ class ClassRecord:
     methods: dict[str, FunctionRecord] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(eq=False)
 class FunctionRecord:
     """A def with what a handler analysis needs from its body, collected in the traversal."""
 
@@ -93,7 +93,7 @@ class FunctionRecord:
         return params
 
 
-@dataclass
+@dataclass(eq=False)
 class Route:
     path: str | None
     methods: frozenset[str]  # empty: any method
@@ -103,7 +103,7 @@ class Route:
     node: cst.CSTNode | None = None  # the decorator or the registering call
 
 
-@dataclass
+@dataclass(eq=False)
 class Read:
     kind: str  # raw | parsed | form | headers | query | passed
     root: str
@@ -111,7 +111,7 @@ class Read:
     node: cst.CSTNode | None
 
 
-@dataclass
+@dataclass(eq=False)
 class Handler:
     function: FunctionRecord
     framework: str
@@ -190,7 +190,7 @@ class Handler:
         return out
 
 
-@dataclass
+@dataclass(eq=False)
 class HookRef:
     """Something referenced where code runs before handlers (middleware, dependencies, ...).
 
@@ -201,7 +201,7 @@ class HookRef:
     scope: str | ClassRecord
 
 
-@dataclass
+@dataclass(eq=False)
 class Registration:
     call: cst.Call
     path: str | None
@@ -211,7 +211,7 @@ class Registration:
     receiver: str
 
 
-@dataclass
+@dataclass(eq=False)
 class HandlerFacts:
     handlers: list[Handler] = field(default_factory=list)
     functions: list[FunctionRecord] = field(default_factory=list)
@@ -999,14 +999,14 @@ def web_handlers(ctx: PythonContext) -> HandlerFacts:
 
 # -- KeyPort webhook handlers -------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class Webhook:
     handler: Handler
     reasons: list[str]  # header | secret | name | path | events | configured
     processes: bool  # reads something of the delivery (a GET status page does not)
 
 
-@dataclass
+@dataclass(eq=False)
 class KeyPortSignals:
     """What ties one function to KeyPort webhooks (used for handlers and their helpers)."""
 
@@ -1191,10 +1191,22 @@ def keyport_webhooks(ctx: PythonContext) -> list[Webhook]:
     return ctx.analysis(_keyport_webhooks)
 
 
-def _keyport_webhooks(ctx: PythonContext) -> list[Webhook]:
+def endpoints(ctx: PythonContext) -> list[Handler]:
+    """Every endpoint of the module: the web handlers, plus the functions
+    `settings.webhook-handlers` names (the user says they are called for HTTP deliveries).
+    Memoised per file; a new list, so no reader changes what `web_handlers` memoised."""
+    return ctx.analysis(_endpoints)
+
+
+def _endpoints(ctx: PythonContext) -> list[Handler]:
     facts = ctx.analysis(web_handlers)
-    markers = ctx.settings.context_markers
-    handlers = list(facts.handlers)
+    return list(facts.handlers) + _configured_handlers(ctx, facts)
+
+
+def _configured_handlers(ctx: PythonContext, facts: HandlerFacts) -> list[Handler]:
+    if not ctx.settings["webhook-handlers"]:
+        return []
+    out = []
     for function in facts.functions:  # settings.webhook-handlers may name any function
         if function.node not in facts.by_node and configured_handler(ctx, function):
             builder_framework = facts.framework or "configured"
@@ -1212,12 +1224,15 @@ def _keyport_webhooks(ctx: PythonContext) -> list[Webhook]:
             reads = [Read(k, r, a, n) for r, a, n in function.attrs if r in roots
                      for k in [classify_read(table, builder_framework, a)] if k]
             reads += [Read("passed", r, "", None) for r in roots if r in function.passed]
-            handler = Handler(function, builder_framework,
-                              [Route(None, frozenset(), builder_framework, "configured")],
-                              frozenset(roots), reads, [], [])
-            facts.by_node[function.node] = handler
-            facts.handlers.append(handler)
-            handlers.append(handler)
+            out.append(Handler(function, builder_framework,
+                               [Route(None, frozenset(), builder_framework, "configured")],
+                               frozenset(roots), reads, [], []))
+    return out
+
+
+def _keyport_webhooks(ctx: PythonContext) -> list[Webhook]:
+    markers = ctx.settings.context_markers
+    handlers = endpoints(ctx)
     out = []
     for handler in handlers:
         function = handler.function

@@ -127,7 +127,7 @@ def segments_text(url: tuple) -> str:
 
 # -- what the interpreter records -------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class Gate:
     """An `if`/`match`/conditional expression that decides success against everything else."""
 
@@ -138,7 +138,7 @@ class Gate:
     keyword: str = ""  # "if", "elif", "match"; "" for a conditional expression
 
 
-@dataclass
+@dataclass(eq=False)
 class Handled:
     """Evidence that some statuses are told apart (or that the status is handed on)."""
 
@@ -148,14 +148,14 @@ class Handled:
     everything: bool = False  # handed to code that may branch on it (returned, stored, passed)
 
 
-@dataclass
+@dataclass(eq=False)
 class StatusCompare:
     node: cst.CSTNode  # the comparison (or the match case pattern)
     value: Value
     strings: frozenset  # the string literals it is compared with
 
 
-@dataclass
+@dataclass(eq=False)
 class FunctionResults:
     """Per function (or module body): where results are and what the code does with them."""
 
@@ -200,7 +200,7 @@ class FunctionResults:
         return statuses, codes, everything
 
 
-@dataclass
+@dataclass(eq=False)
 class ResultsAnalysis:
     functions: list = field(default_factory=list)  # FunctionResults, module body first
     guarded_calls: list = field(default_factory=list)  # (Try, [KeyPort calls it guards])
@@ -482,7 +482,7 @@ class _Collector(FastVisitor):
 
 # -- interpretation -----------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class _ParamHandling:
     statuses: set = field(default_factory=set)
     everything: bool = False

@@ -229,7 +229,7 @@ def _with_via(atoms: frozenset, name: str) -> frozenset:
 
 # -- results --------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class Site:
     """A place where a value leaves: a call, a raise, a return, a store."""
 
@@ -382,7 +382,7 @@ def _flow_order(flow: Flow) -> tuple:
 
 # -- the pass -------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class _Func:
     qual: str
     node: cst.FunctionDef
@@ -391,14 +391,14 @@ class _Func:
     self_name: str = ""
 
 
-@dataclass
+@dataclass(eq=False)
 class _Class:
     qual: str
     node: cst.ClassDef
     methods: dict[str, str] = field(default_factory=dict)  # name -> function qual
 
 
-@dataclass
+@dataclass(eq=False)
 class _CallInfo:
     kind: str  # local | import
     target: str  # function qual, or import origin

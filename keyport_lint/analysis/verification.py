@@ -35,6 +35,7 @@ from keyport_lint.analysis.handlers import (
     HandlerFacts,
     ModuleConstants,
     classify_read,
+    endpoints,
     expression_refs,
     fnmatch_any,
     keyport_signals,
@@ -79,7 +80,7 @@ MAX_DEPTH = 8
 
 # -- records ------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class Block:
     """An `if` branch or an `except` clause: does it stop the function?"""
 
@@ -92,7 +93,7 @@ class Block:
         return self.raises or self.returns
 
 
-@dataclass
+@dataclass(eq=False)
 class IfRecord:
     node: cst.If
     seq: int
@@ -101,13 +102,13 @@ class IfRecord:
     names: dict[str, bool] = field(default_factory=dict)  # tested name -> negated
 
 
-@dataclass
+@dataclass(eq=False)
 class TryRecord:
     node: cst.CSTNode
     handlers: list[tuple[list[str], Block]] = field(default_factory=list)  # (types, body)
 
 
-@dataclass
+@dataclass(eq=False)
 class Use:
     kind: str  # stmt | assign | test | tested | return | other
     name: str = ""
@@ -115,7 +116,7 @@ class Use:
     negated: bool = False
 
 
-@dataclass
+@dataclass(eq=False)
 class CallRecord:
     node: cst.Call
     written: str
@@ -126,7 +127,7 @@ class CallRecord:
     target: str  # the name this statement assigns, if any
 
 
-@dataclass
+@dataclass(eq=False)
 class HmacRecord:
     node: cst.Call
     key: cst.BaseExpression | None
@@ -135,7 +136,7 @@ class HmacRecord:
     var: str = ""
 
 
-@dataclass
+@dataclass(eq=False)
 class Load:
     name: str
     seq: int
@@ -143,7 +144,7 @@ class Load:
     target: str
 
 
-@dataclass
+@dataclass(eq=False)
 class AttrRead:
     root: str
     attr: str
@@ -154,7 +155,7 @@ class AttrRead:
     stmt_target: str = ""  # the name the enclosing assignment binds, whatever it computes
 
 
-@dataclass
+@dataclass(eq=False)
 class Flow:
     """What one function (or the module body) does, in source order."""
 
@@ -181,7 +182,7 @@ class Flow:
     tries: list[TryRecord] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False)
 class Check:
     """Something whose result decides whether a delivery is genuine."""
 
@@ -1207,7 +1208,7 @@ class Verification:
         and what they call, unless a KeyPort handler reaches it too."""
         if self._foreign is None:
             keyport_nodes = {h.node for h, _, _ in self.keyport_handlers()}
-            seeds = [self.flows[h.node] for h in self.web.handlers
+            seeds = [self.flows[h.node] for h in endpoints(self.ctx)
                      if h.node not in keyport_nodes and h.node in self.flows]
             seeds += [f for f in self.flows.values() if self._foreign_headers(f)]
             foreign = self._closure(seeds)
@@ -1309,7 +1310,8 @@ class Verification:
         the module an app object is imported from, or of the project's entry modules)."""
         for hook in self.web.hooks:
             scope = hook.scope
-            if (scope == "module" or (receivers and scope in receivers)) and \
+            if (scope == "module" or (receivers and isinstance(scope, str)
+                                        and scope in receivers)) and \
                     self._ref_verifies(hook.expr, None):
                 return True
         for function in self.web.hook_functions:
@@ -1527,7 +1529,7 @@ def verification(ctx: PythonContext) -> Verification:
 
 # -- findings (KP301–KP307) ---------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class WebhookFinding:
     check: str  # unverified | order | ignored | compare | parsed-body | timestamp | swallowed
     node: cst.CSTNode

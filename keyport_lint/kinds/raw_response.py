@@ -42,7 +42,7 @@ class RawResponse(Kind):
         import libcst as cst
 
         from keyport_lint.analysis.facts import module_facts
-        from keyport_lint.analysis.handlers import web_handlers
+        from keyport_lint.analysis.handlers import endpoints
         from keyport_lint.analysis.results import validation_results
 
         results = ctx.analysis(validation_results)
@@ -50,7 +50,7 @@ class RawResponse(Kind):
             return ()
         facts = ctx.analysis(module_facts)
         calls = ctx.settings["response-calls"]
-        for handler in ctx.analysis(web_handlers).handlers:
+        for handler in endpoints(ctx):
             unit = results.function(handler.node)
             if unit is None:
                 continue

@@ -106,9 +106,9 @@ class Taint(Kind):
         result = taint_analysis(ctx, config)
         functions = None
         if rule.params["returns-in"] == "web-handlers":
-            from keyport_lint.analysis.handlers import web_handlers
+            from keyport_lint.analysis.handlers import endpoints
 
-            functions = {id(h.node) for h in ctx.analysis(web_handlers).handlers}
+            functions = {id(h.node) for h in endpoints(ctx)}
         for flow in result.flows(sinks, functions):
             source = flow.source
             remote = origin_text(source)
