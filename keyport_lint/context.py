@@ -7,8 +7,10 @@ nodes that end up reported: position metadata for every node would double the pa
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
+POSITION_FRAMES = 8_000
 
 
 class FileContext:
@@ -132,4 +135,20 @@ class PythonContext(FileContext):
         from libcst.metadata import PositionProvider
 
         wrapper = cst.MetadataWrapper(self.module, unsafe_skip_copy=True)
-        return wrapper.resolve(PositionProvider)
+        # libcst's position pass recurses about six frames per nesting level: a 330-branch
+        # `elif` chain or a 400-term concatenation needs more than Python's default 1,000
+        with deeper_recursion():
+            return wrapper.resolve(PositionProvider)
+
+
+@contextlib.contextmanager
+def deeper_recursion(frames: int = POSITION_FRAMES) -> Iterator[None]:
+    """Raise the recursion limit for one libcst call (deeper code still raises
+    RecursionError, which the rule boundary reports)."""
+    old = sys.getrecursionlimit()
+    if old < frames:
+        sys.setrecursionlimit(frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)

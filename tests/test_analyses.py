@@ -25,3 +25,77 @@ def test_a_configured_webhook_handler_is_an_endpoint_whatever_runs_first() -> No
     want = [("billing/hooks.py", 18, "KP501")]
     assert _rules(case, ["KP501"]) == want
     assert [f for f in _rules(case, ["KP301", "KP501"]) if f[2] == "KP501"] == want
+
+
+def _long_chains_module() -> str:
+    """A KeyPort webhook module with a 330-branch `elif` chain and 400-term concatenations."""
+    terms = " + ".join(f"'p{i} '" for i in range(400))
+    branches = "".join(f"    elif event['type'] == 'license.e{i}':\n        logger.info('e{i}')\n"
+                       for i in range(1, 330))
+    return ("import logging\nimport os\n\nfrom flask import Flask, request\n\n"
+            "logger = logging.getLogger(__name__)\n"
+            "KEYPORT_API_KEY = os.environ['KEYPORT_API_KEY']\napp = Flask(__name__)\n"
+            f"BANNER = {terms} + 'end'\n\n\n"
+            "@app.post('/webhooks/keyport')\ndef keyport_webhook():\n"
+            "    event = request.get_json()\n"
+            "    if event['type'] == 'license.e0':\n        logger.info('start')\n"
+            f"{branches}    else:\n        logger.info({terms} + KEYPORT_API_KEY)\n"
+            "    return 'ok'\n")
+
+
+def test_long_elif_chains_and_concatenations_are_analysed(project) -> None:
+    from keyport_lint.config import Config
+    from keyport_lint.pipeline.run import run
+
+    text = _long_chains_module()
+    project.write("hooks.py", text)
+    result = run(["hooks.py"], Config(root=project.root), cwd=project.root)
+    assert not result.errors, result.errors
+    lines = text.splitlines()
+    want = {("KP301", next(i for i, s in enumerate(lines, 1) if s.startswith("def "))),
+            ("KP201", next(i for i, s in enumerate(lines, 1) if "+ KEYPORT_API_KEY" in s))}
+    assert {(f.rule, f.line) for f in result.findings} == want
+
+
+def _binding_calls(assignments: int) -> int:
+    """Python and C calls the taint pass makes on a KeyPort module of N module-level
+    assignments (each rebinding clears the dotted names under it)."""
+    import sys
+    from pathlib import Path
+
+    import libcst as cst
+
+    from keyport_lint.analysis.taint import taint_analysis
+    from keyport_lint.catalog import builtin_rules
+    from keyport_lint.config import Config
+    from keyport_lint.context import PythonContext
+    from keyport_lint.kinds.taint import build_config
+
+    lines = ["import keyport", "import os", "settings = keyport.Settings()"]
+    lines += [f"settings.field_{i} = os.environ['X_{i}']\nvalue_{i} = settings.field_{i}"
+              for i in range(assignments)]
+    text = "\n".join(lines) + "\n"
+    settings = Config(root=Path(".")).settings
+    ctx = PythonContext("m.py", text, cst.parse_module(text), settings)
+    rule = next(r for r in builtin_rules() if r.id == "KP201")
+    config, _ = build_config(rule, settings)
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        taint_analysis(ctx, config)
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_binding_names_is_linear_in_the_module() -> None:
+    # a pass that scanned every bound name per assignment was quadratic: 5k assignments took
+    # 6 s, 10k took 18 s; the count of calls must grow like the input, not like its square
+    small, large = _binding_calls(400), _binding_calls(800)
+    assert large < 2.3 * small, (small, large)

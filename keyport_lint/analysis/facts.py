@@ -16,7 +16,7 @@ from typing import Any
 
 import libcst as cst
 
-from keyport_lint.analysis.fastvisit import TOKENS, FastVisitor, opaque_types
+from keyport_lint.analysis.fastvisit import TOKENS, FastVisitor, opaque_types, walk
 from keyport_lint.context import PythonContext
 
 
@@ -284,5 +284,5 @@ def _fstring_parts(node: cst.FormattedString) -> list[Part]:
 
 def module_facts(ctx: PythonContext) -> ModuleFacts:
     facts = ModuleFacts()
-    ctx.module.visit(_Collector(facts))
+    walk(ctx.module, _Collector(facts))
     return facts

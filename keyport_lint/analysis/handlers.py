@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from keyport_lint.analysis.facts import ModuleFacts, dotted_name, evaluated, module_facts
-from keyport_lint.analysis.fastvisit import FastVisitor
+from keyport_lint.analysis.fastvisit import FastVisitor, walk
 from keyport_lint.context import PythonContext
 
 if TYPE_CHECKING:
@@ -992,7 +992,7 @@ def web_handlers(ctx: PythonContext) -> HandlerFacts:
     facts = ctx.analysis(module_facts)
     out = HandlerFacts()
     collector = _Collector(facts, ctx.settings, out)
-    ctx.module.visit(collector)
+    walk(ctx.module, collector)
     _Builder(ctx, facts, collector, out).build()
     return out
 

@@ -30,7 +30,7 @@ from typing import Any
 import libcst as cst
 
 from keyport_lint.analysis.facts import ModuleFacts, dotted_name, evaluated, module_facts
-from keyport_lint.analysis.fastvisit import TOKENS, FastVisitor, opaque_types
+from keyport_lint.analysis.fastvisit import TOKENS, FastVisitor, opaque_types, walk
 from keyport_lint.context import PythonContext
 
 # -- what a value holds -------------------------------------------------------------------------
@@ -1690,14 +1690,11 @@ def _join(a: Value, b: Value) -> Value | None:
 def validation_results(ctx: PythonContext) -> ResultsAnalysis:
     """Memoised per file through `ctx.analysis(validation_results)`."""
     collector = _Collector()
-    try:
-        facts = ctx.analysis(module_facts)
-        if not _may_hold_results(ctx, facts):
-            return ResultsAnalysis()
-        ctx.module.visit(collector)
-        analysis = _Interpreter(ctx, facts, collector).run()
-    except RecursionError:  # code nested too deeply to follow: nothing to say about it
+    facts = ctx.analysis(module_facts)
+    if not _may_hold_results(ctx, facts):
         return ResultsAnalysis()
+    walk(ctx.module, collector)
+    analysis = _Interpreter(ctx, facts, collector).run()
     analysis.exception_refs = frozenset(collector.exception_refs)
     return analysis
 

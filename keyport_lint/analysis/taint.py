@@ -409,8 +409,8 @@ class _CallInfo:
 
 
 class _Scope:
-    __slots__ = ("aliases", "cls", "consts", "env", "func", "funcs", "globals", "handles",
-                 "kind", "parent", "qual", "self_name")
+    __slots__ = ("aliases", "cls", "consts", "dotted", "env", "func", "funcs", "globals",
+                 "handles", "kind", "parent", "qual", "self_name")
 
     def __init__(self, kind: str, qual: str = "", parent: _Scope | None = None,
                  cls: str = "", self_name: str = "", func: cst.FunctionDef | None = None
@@ -422,6 +422,9 @@ class _Scope:
         self.self_name = self_name
         self.func = func
         self.env: dict[str, frozenset] = {}
+        # dotted env keys (`a.b`) by their head (`a`): binding `a` drops them without scanning
+        # every name (a superset: branches restore envs, never the index)
+        self.dotted: dict[str, set[str]] = {}
         self.aliases: dict[str, str] = {}
         self.consts: dict[str, Any] = {}
         self.globals: set[str] = set()
@@ -484,10 +487,7 @@ class _Module:
         self._prescan(self.ctx.module.body)
         scope = _Scope("module")
         self.module_scope = scope
-        try:
-            self._block(self.ctx.module.body, scope)
-        except RecursionError:  # absurdly nested code: keep what the pass saw so far
-            self._depth = self._block_depth = 0
+        self._block(self.ctx.module.body, scope)
 
     def _prescan(self, body: Iterable[cst.CSTNode]) -> None:
         """Module-level names, functions and classes, known before any function body is walked
@@ -726,9 +726,8 @@ class _Module:
     def _bind(self, scope: _Scope, name: str, value: frozenset,
               value_node: cst.CSTNode | None) -> None:
         scope.env[name] = value
-        prefix = name + "."
-        for key in [k for k in scope.env if k.startswith(prefix)]:
-            del scope.env[key]
+        for key in scope.dotted.get(name, ()):
+            scope.env.pop(key, None)
         if scope.kind == "module" or name in scope.globals:
             self.globals_def.setdefault(name, set()).update(value)
         elif scope.kind == "class":
@@ -747,7 +746,7 @@ class _Module:
                 scope.aliases[name] = callee
         else:
             scope.aliases.pop(name, None)
-        const = _constant(value_node) if value_node is not None else None
+        const = constant_value(value_node) if value_node is not None else None
         if const is not None:
             scope.consts[name] = const
         else:
@@ -764,6 +763,7 @@ class _Module:
         is_global = (scope.kind == "module" or head in scope.globals
                      or (head not in scope.env and head in self.top_names)
                      or (scope.kind != "function" and head in scope.env))
+        scope.dotted.setdefault(head, set()).add(dotted)
         if weak:
             current = self.eval(container, scope) if container is not None else EMPTY
             scope.env[dotted] = _cap(current | value)
@@ -954,7 +954,7 @@ class _Module:
         atoms: set = set()
         for element in node.elements:
             if isinstance(element, cst.DictElement):
-                key = _constant(element.key)
+                key = constant_value(element.key)
                 if not isinstance(key, (str, int)):
                     key = None
                 atoms |= self.eval(element.key, scope)
@@ -969,7 +969,7 @@ class _Module:
                        func=scope.func)
         inner.env = dict(scope.env)
         inner.aliases, inner.consts, inner.globals = scope.aliases, scope.consts, scope.globals
-        inner.handles, inner.funcs = scope.handles, scope.funcs
+        inner.handles, inner.funcs, inner.dotted = scope.handles, scope.funcs, scope.dotted
         for_in = node.for_in  # type: ignore[attr-defined]
         depth = 0
         while for_in is not None and depth < 20:
@@ -1008,7 +1008,7 @@ class _Module:
 
     def _literal(self, node: cst.CSTNode, scope: _Scope) -> frozenset:
         if isinstance(node, cst.ConcatenatedString):
-            value = _constant(node)
+            value = constant_value(node)
             if isinstance(value, str):
                 return self._literal_text(value, node)
             atoms: set = set()  # with f-string pieces: each piece on its own
@@ -1020,7 +1020,7 @@ class _Module:
                 else:
                     atoms |= self.eval(item, scope)
             return _cap(atoms)
-        value = _constant(node)
+        value = constant_value(node)
         return self._literal_text(value, node) if isinstance(value, str) else EMPTY
 
     def _literal_text(self, text: str, node: cst.CSTNode) -> frozenset:
@@ -1157,7 +1157,7 @@ class _Module:
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
             return None
         index = node.slice[0].slice.value
-        const = _constant(index)
+        const = constant_value(index)
         if const is None and isinstance(index, cst.Name):
             const = self._const(index.value, scope)
         return const if isinstance(const, (str, int)) and not isinstance(const, bool) else None
@@ -1173,7 +1173,7 @@ class _Module:
     def _int(self, node: cst.CSTNode | None, scope: _Scope) -> int | None:
         if node is None:
             return None
-        value = _constant(node)
+        value = constant_value(node)
         if value is None and isinstance(node, cst.Name):
             value = self._const(node.value, scope)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -1293,7 +1293,7 @@ class _Module:
         return frozenset(atoms) if atoms else None
 
     def _str_arg(self, node: cst.CSTNode, scope: _Scope) -> str:
-        value = _constant(node)
+        value = constant_value(node)
         if value is None and isinstance(node, cst.Name):
             value = self._const(node.value, scope)
         return value if isinstance(value, str) else ""
@@ -1311,7 +1311,7 @@ class _Module:
                 s = s.parent
             value = self._const(node.value, scope)
             return isinstance(value, str) and bool(self.config_files.search(value))
-        value = _constant(node)
+        value = constant_value(node)
         if isinstance(value, str):
             return bool(self.config_files.search(value))
         children: list[cst.CSTNode] = []
@@ -1346,7 +1346,7 @@ class _Module:
             return
         added: set = set()
         if method in ("setdefault",) and len(positional) >= 2:
-            key = _constant(node.args[0].value)
+            key = constant_value(node.args[0].value)
             added |= _map_op(positional[1], (PUT, key if isinstance(key, (str, int)) else None))
         elif method == "insert" and len(positional) >= 2:
             added |= positional[1]
@@ -1363,7 +1363,7 @@ class _Module:
                        positional: list[frozenset], keywords: dict[str, frozenset],
                        everything: frozenset) -> frozenset:
         if method in ("get", "pop", "setdefault"):
-            key = _constant(node.args[0].value) if node.args else None
+            key = constant_value(node.args[0].value) if node.args else None
             key = key if isinstance(key, (str, int)) and not isinstance(key, bool) else None
             result = _map_op(receiver, (GET, key))
             for extra in positional[1:]:
@@ -1711,7 +1711,7 @@ def _keeps_shape(callee: str) -> bool:
     return bool(_SHAPE_CALLS.match(callee))
 
 
-def _constant(node: cst.CSTNode | None) -> Any:
+def constant_value(node: cst.CSTNode | None) -> Any:
     """The value of a literal (str, int), or None."""
     try:
         if isinstance(node, cst.SimpleString):
@@ -1724,7 +1724,7 @@ def _constant(node: cst.CSTNode | None) -> Any:
                 if isinstance(item, cst.ConcatenatedString):
                     stack.extend((item.right, item.left))
                 elif isinstance(item, cst.SimpleString):
-                    piece = _constant(item)
+                    piece = constant_value(item)
                     if not isinstance(piece, str):
                         return None
                     pieces.append(piece)
@@ -1813,8 +1813,6 @@ class _Analyzer:
         self.depth += 1
         try:
             exports = ctx.analysis(self.compute).exports()
-        except RecursionError:
-            return {}
         finally:
             self.depth -= 1
         return _localise(ctx, exports) if exports else {}

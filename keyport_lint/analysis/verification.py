@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from keyport_lint.analysis.facts import ModuleFacts, dotted_name, module_facts
-from keyport_lint.analysis.fastvisit import FastVisitor
+from keyport_lint.analysis.fastvisit import FastVisitor, walk
 from keyport_lint.analysis.handlers import (
     ClassRecord,
     FunctionRecord,
@@ -644,7 +644,7 @@ class Verification:
         self.facts = ctx.analysis(module_facts)
         self.web: HandlerFacts = ctx.analysis(web_handlers)
         visitor = _FlowVisitor(self.facts, ctx.settings)
-        ctx.module.visit(visitor)
+        walk(ctx.module, visitor)
         self.module = visitor.module
         self.flows = visitor.flows
         self.module_flows = {f.name: f for f in self.flows.values()

@@ -107,9 +107,11 @@ def _writes(node: cst.FunctionDef) -> list[cst.Call]:
     """`self.write(...)` / `self.finish(...)` calls of a Tornado-style handler."""
     import libcst as cst
 
+    from keyport_lint.analysis.fastvisit import FastVisitor, walk
+
     found: list[cst.Call] = []
 
-    class _Writes(cst.CSTVisitor):
+    class _Writes(FastVisitor):
         def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
             return inner is node  # nested functions are not the handler
 
@@ -119,7 +121,7 @@ def _writes(node: cst.FunctionDef) -> list[cst.Call]:
                     func.value.value == "self" and func.attr.value in ("write", "finish"):
                 found.append(call)
 
-    node.visit(_Writes())
+    walk(node, _Writes())
     return found
 
 
