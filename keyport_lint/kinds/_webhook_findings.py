@@ -8,11 +8,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from keyport_lint.analysis.handlers import (
-    Handler,
-    classify_read,
-    whole_regex,
-)
+from keyport_lint.analysis.handlers import Handler, classify_read, whole_regex
 from keyport_lint.analysis.verification.analysis import verification
 from keyport_lint.analysis.verification.records import JSON_LOADS, _flow_name
 from keyport_lint.context import PythonContext

@@ -42,8 +42,8 @@ class RawResponse(Kind):
         import libcst as cst
 
         from keyport_lint.analysis.facts import module_facts
-        from keyport_lint.analysis.handlers import endpoints
         from keyport_lint.analysis.results import validation_results
+        from keyport_lint.analysis.webhooks import endpoints
 
         results = ctx.analysis(validation_results)
         if not results.has_results:

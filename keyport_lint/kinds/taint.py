@@ -106,7 +106,7 @@ class Taint(Kind):
         result = taint_analysis(ctx, config)
         functions = None
         if rule.params["returns-in"] == "web-handlers":
-            from keyport_lint.analysis.handlers import endpoints
+            from keyport_lint.analysis.webhooks import endpoints
 
             functions = {id(h.node) for h in endpoints(ctx)}
         family = family_of(rule)

@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from keyport_lint.analysis.facts import dotted_name
-from keyport_lint.analysis.handlers import (
-    string_value,
-)
+from keyport_lint.analysis.handlers import string_value
 from keyport_lint.analysis.verification.records import (
     COMPARE_CALLS,
     CONVERSIONS,

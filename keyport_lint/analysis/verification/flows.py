@@ -8,9 +8,7 @@ import libcst as cst
 
 from keyport_lint.analysis.facts import ModuleFacts, dotted_name
 from keyport_lint.analysis.fastvisit import FastVisitor
-from keyport_lint.analysis.handlers import (
-    fnmatch_any,
-)
+from keyport_lint.analysis.handlers import fnmatch_any
 from keyport_lint.analysis.verification.records import (
     HMAC_CALLS,
     AttrRead,

@@ -7,11 +7,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from keyport_lint.analysis.facts import dotted_name
-from keyport_lint.analysis.handlers import (
-    classify_read,
-    string_value,
-    whole_regex,
-)
+from keyport_lint.analysis.handlers import classify_read, string_value, whole_regex
 from keyport_lint.analysis.verification.records import (
     CONVERSIONS,
     HEADER_GETTERS,

@@ -6,14 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from keyport_lint.analysis.facts import dotted_name
-from keyport_lint.analysis.handlers import (
-    Handler,
-    endpoints,
-    keyport_signals,
-    keyport_webhooks,
-)
+from keyport_lint.analysis.handlers import Handler
 from keyport_lint.analysis.verification.records import FOREIGN_SIGNATURE_HEADER, _flow_name
 from keyport_lint.analysis.verification.state import _VerificationState
+from keyport_lint.analysis.webhooks import endpoints, keyport_signals, keyport_webhooks
 
 if TYPE_CHECKING:
     from keyport_lint.analysis.verification.records import Flow

@@ -13,14 +13,13 @@ from keyport_lint.analysis.fastvisit import walk
 from keyport_lint.analysis.handlers import (
     FunctionRecord,
     HandlerFacts,
-    ModuleConstants,
     fnmatch_any,
-    module_constants,
     normalise_header,
     web_handlers,
     whole_regex,
 )
 from keyport_lint.analysis.verification.flows import _FlowVisitor
+from keyport_lint.analysis.webhooks import ModuleConstants, module_constants
 from keyport_lint.context import PythonContext
 
 if TYPE_CHECKING:
