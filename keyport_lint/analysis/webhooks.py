@@ -209,14 +209,10 @@ def configured_handler(ctx: PythonContext, function: FunctionRecord) -> bool:
     return any(fnmatch_any(n, patterns) for n in names)
 
 
-# methods of the KeyPort SDK client (SPEC section 1); an endpoint calling them is a client
-KEYPORT_CLIENT_METHODS = ("validate", "get_license")
-
-
 def _calls_keyport_api(ctx: PythonContext, function: FunctionRecord) -> bool:
     """Does the handler itself call KeyPort (the SDK, or the API by URL)?"""
-    if any(c.rsplit(".", 1)[-1] in KEYPORT_CLIENT_METHODS and "." in c
-           for c in function.called):
+    methods = {*ctx.settings["sdk-validate-methods"], *ctx.settings["sdk-lookup-methods"]}
+    if any(c.rsplit(".", 1)[-1] in methods and "." in c for c in function.called):
         return True
     hosts = ctx.settings["api-hosts"]
     return any(h in value for value in function.strings for h in hosts)

@@ -33,7 +33,10 @@ class RawResponse(Kind):
     placeholders = frozenset({"what", "handler"})
     default_context = "keyport"
     user_facing = False  # KP502 only: tuned through settings (response-calls, web-*)
-    uses_settings = ("response-calls", "web-frameworks", "validate-paths", "sdk-clients")
+    uses_settings = ("response-calls", "web-frameworks", "validate-paths", "sdk-clients",
+                     "sdk-lookup-methods", "http-request-classes", "http-raw-body-attributes",
+                     "http-raw-body-methods", "http-ok-attributes", "http-status-attributes",
+                     "json-parse-calls")
 
     def triggers(self, rule: Rule, settings: Settings) -> set[str] | None:
         return {t.lower() for t in rule.params["triggers"]}

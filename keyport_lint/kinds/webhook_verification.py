@@ -53,6 +53,9 @@ class WebhookVerification(Kind):
         "generic-secret-names", "context-markers", "web-frameworks", "web-app-classes",
         "web-route-decorators", "web-handler-decorators", "web-route-calls", "web-view-bases",
         "web-view-methods", "web-request-names", "web-request-reads", "web-pre-handler-hooks",
+        "web-route-target-keywords", "web-route-path-keywords", "web-viewset-actions",
+        "web-non-body-markers", "web-per-handler-hooks", "sdk-validate-methods",
+        "sdk-lookup-methods",
     )
 
     def validate(self, rule: Rule, raw: LDict) -> None:

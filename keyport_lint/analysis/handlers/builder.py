@@ -20,8 +20,6 @@ from keyport_lint.analysis.handlers.records import Handler, HandlerFacts, Read, 
 from keyport_lint.analysis.handlers.syntax import (
     HTTP_VERBS,
     MAX_URLS_FILES,
-    TARGET_KEYWORDS,
-    VIEW_METHOD_VERBS,
     _is_body_param,
     _methods_from,
     _param_markers,
@@ -94,7 +92,8 @@ class _Builder:
         if fnmatch_any(resolved, self.settings["web-handler-decorators"]):
             framework = framework_of(self.settings, resolved) or self.framework()
             methods = _methods_from(call, last)
-            return Route(_path_arg(call) if call is not None else None,
+            path_keywords = self.settings["web-route-path-keywords"]
+            return Route(_path_arg(call, path_keywords) if call is not None else None,
                          methods if methods is not None else frozenset(), framework,
                          "decorator", "", decorator)
         if call is None or not isinstance(func, cst.Attribute) \
@@ -103,7 +102,7 @@ class _Builder:
         receiver = dotted_name(func.value)
         if not receiver:
             return None
-        path = _path_arg(call)
+        path = _path_arg(call, self.settings["web-route-path-keywords"])
         app = self.out.apps.get(receiver)
         if app is None and path is None:
             return None
@@ -150,15 +149,16 @@ class _Builder:
                                                 item.elements[1].value, receiver))
         if out:
             return out
+        target_keywords = self.settings["web-route-target-keywords"]
         targets = [a.value for a in call.args
-                   if a.keyword is not None and a.keyword.value in TARGET_KEYWORDS]
+                   if a.keyword is not None and a.keyword.value in target_keywords]
         if not targets:
             for arg in call.args:
                 if arg.keyword is None and not arg.star and isinstance(
                         arg.value, (cst.Name, cst.Attribute, cst.Call)):
                     targets.append(arg.value)
                     break
-        path = _path_arg(call)
+        path = _path_arg(call, self.settings["web-route-path-keywords"])
         return [Registration(call, path, methods, framework, t, receiver) for t in targets]
 
     def _route_target(self, reg: Registration) -> None:
@@ -203,7 +203,7 @@ class _Builder:
                 if name not in view_methods or id(method.node) in self.routes:
                     continue
                 verb = name[3:] if name.startswith("do_") else name
-                verb = VIEW_METHOD_VERBS.get(verb, verb.upper())
+                verb = self.settings["web-viewset-actions"].get(verb, verb.upper())
                 methods = frozenset({verb}) if verb in HTTP_VERBS else frozenset()
                 own = [Route(r.path, methods, framework, "view-class", r.receiver, r.node)
                        for r in routes] or [Route(class_path, methods, framework, "view-class")]
@@ -313,11 +313,12 @@ class _Builder:
                 ) -> tuple[list[tuple[str, cst.Param]], list[cst.Param]]:
         headers: list[tuple[str, cst.Param]] = []
         bodies: list[cst.Param] = []
+        non_body = self.settings["web-non-body-markers"]
         for param in function.params:
             name = param.name.value
             if name in roots:
                 continue
-            markers = _param_markers(param)
+            markers = _param_markers(param, non_body)
             header = markers.get("Header")
             if header is not None:
                 headers.append((normalise_header(header or name), param))
@@ -329,7 +330,7 @@ class _Builder:
                 headers.append((normalise_header(name), param))
                 continue
             if (framework == "litestar" and name == "data") or (
-                    framework == "fastapi" and _is_body_param(param, markers)):
+                    framework == "fastapi" and _is_body_param(param, markers, non_body)):
                 bodies.append(param)
         return headers, bodies
 

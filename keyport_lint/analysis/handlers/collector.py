@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from keyport_lint.settings import Settings
 from keyport_lint.analysis.handlers.records import ClassRecord, FunctionRecord, HookRef
 from keyport_lint.analysis.handlers.syntax import (
-    PER_HANDLER_HOOKS,
     _root,
     expression_refs,
     fnmatch_any,
@@ -33,6 +32,7 @@ class _Collector(FastVisitor):
         super().__init__()
         self.facts = facts
         self.settings = settings
+        self.per_handler_hooks = frozenset(settings["web-per-handler-hooks"])
         self.out = out
         self.scope: list[FunctionRecord | ClassRecord] = []
         self.pending: dict[int, FunctionRecord] = {}
@@ -85,7 +85,7 @@ class _Collector(FastVisitor):
             func = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) \
                 else decorator.decorator
             last = dotted_name(func).rsplit(".", 1)[-1]
-            if last in self.hook_names and last not in PER_HANDLER_HOOKS:
+            if last in self.hook_names and last not in self.per_handler_hooks:
                 self.out.hook_functions.append(record)
         self.pending[id(node)] = record
 

@@ -20,20 +20,6 @@ if TYPE_CHECKING:
 HTTP_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
-VIEW_METHOD_VERBS = {"create": "POST", "update": "PUT", "partial_update": "PATCH",
-                     "destroy": "DELETE", "list": "GET", "retrieve": "GET"}
-
-
-TARGET_KEYWORDS = ("view_func", "endpoint", "handler", "view", "controller", "route_handler")
-
-
-PATH_KEYWORDS = ("path", "rule", "route", "pattern", "uri", "url")
-
-
-NON_BODY_MARKERS = frozenset({"Depends", "Security", "Header", "Query", "Path", "Cookie",
-                              "File", "Form", "Param", "Parameter", "Dependency"})
-
-
 SIMPLE_TYPES = frozenset({
     "str", "int", "float", "bool", "bytes", "UUID", "datetime", "date", "time", "Decimal",
     "BackgroundTasks", "Response", "WebSocket", "HTTPConnection", "SecurityScopes", "Any",
@@ -42,11 +28,6 @@ SIMPLE_TYPES = frozenset({
 
 
 MAX_URLS_FILES = 12
-
-
-# hook names that configure one handler or class, not the whole app
-PER_HANDLER_HOOKS = frozenset({"method_decorator", "decorators", "dependencies", "guards",
-                               "permission_classes", "authentication_classes"})
 
 
 def _depends_targets(expr: cst.CSTNode | None, out: list[cst.BaseExpression],
@@ -161,9 +142,11 @@ def _methods_from(call: cst.Call | None, name: str) -> frozenset[str] | None:
     return None
 
 
-def _path_arg(call: cst.Call) -> str | None:
+def _path_arg(call: cst.Call, keywords: list[str]) -> str | None:
+    """The route path of a route call: a keyword of settings.web-route-path-keywords, else
+    the first positional string that is not an HTTP method."""
     for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value in PATH_KEYWORDS:
+        if arg.keyword is not None and arg.keyword.value in keywords:
             return string_value(arg.value)
     for arg in call.args[:2]:
         if arg.keyword is None and not arg.star:
@@ -228,7 +211,7 @@ def classify_read(table: dict[str, list[str]], framework: str, attr: str) -> str
     return None
 
 
-def _param_markers(param: cst.Param) -> dict[str, str]:
+def _param_markers(param: cst.Param, non_body: list[str]) -> dict[str, str]:
     """FastAPI/Litestar parameter markers (`Header(alias=...)`, `Depends(f)`) in the default or
     in `Annotated[...]` metadata -> {marker: header alias or ""}."""
     found: dict[str, str] = {}
@@ -244,7 +227,7 @@ def _param_markers(param: cst.Param) -> dict[str, str]:
                 calls.append(element.slice.value)
     for call in calls:
         marker = dotted_name(call.func).rsplit(".", 1)[-1]
-        if marker not in NON_BODY_MARKERS and marker != "Body":
+        if marker not in non_body and marker != "Body":
             continue
         alias = ""
         for arg in call.args:
@@ -254,10 +237,10 @@ def _param_markers(param: cst.Param) -> dict[str, str]:
     return found
 
 
-def _is_body_param(param: cst.Param, markers: dict[str, str]) -> bool:
+def _is_body_param(param: cst.Param, markers: dict[str, str], non_body: list[str]) -> bool:
     if "Body" in markers:
         return True
-    if any(k in NON_BODY_MARKERS for k in markers):
+    if any(k in non_body for k in markers):
         return False
     if param.annotation is None:
         return False

@@ -24,7 +24,6 @@ from keyport_lint.analysis.results.values import (
     BOOL,
     CLASS,
     CLIENT,
-    CODE_ATTRIBUTES,
     COLLECTION_CALLS,
     COPY_CALLS,
     DICT,
@@ -36,14 +35,9 @@ from keyport_lint.analysis.results.values import (
     INT,
     LOOKUP,
     NONE,
-    OK_ATTRIBUTES,
     PARAM,
-    PARSE_CALLS,
     RAW,
-    RAW_ATTRIBUTES,
-    RAW_METHODS,
     REQUEST,
-    REQUEST_CLASSES,
     RESPONSE,
     RESULT_KINDS,
     SDK_CALL,
@@ -170,11 +164,11 @@ class _Evaluate(_InterpreterState):
         if base.kind in (INSTANCE, CLASS) and base.ref is not None:
             return self._member(base.ref, attr)
         if base.kind == RESPONSE:
-            if attr in OK_ATTRIBUTES:
+            if attr in self.ok_attributes:
                 return replace(base, kind=HTTP_OK)
-            if attr in CODE_ATTRIBUTES:
+            if attr in self.code_attributes:
                 return replace(base, kind=HTTP_STATUS)
-            if attr in RAW_ATTRIBUTES:
+            if attr in self.raw_attributes:
                 return replace(base, kind=RAW)
         return None
 
@@ -252,7 +246,7 @@ class _Evaluate(_InterpreterState):
                     self._apply(init, node)
                 return Value(INSTANCE, ref=callee.ref)
         first = self.ev(args[0].value) if args and not args[0].star else None
-        if last in PARSE_CALLS and first is not None and first.kind in (RAW, RESPONSE):
+        if last in self.parse_calls and first is not None and first.kind in (RAW, RESPONSE):
             return replace(first, kind=BODY)
         if last in COPY_CALLS and first is not None and first.kind in RESULT_KINDS:
             return first
@@ -271,11 +265,11 @@ class _Evaluate(_InterpreterState):
             return self._http(Value(HTTP_CLIENT, url=_text(self.ev(base_url))))
         if id(node) in self.decorators:
             return None  # @app.post("/api/v1/validate") declares a route, it sends nothing
-        if last in REQUEST_CLASSES or last in self.http_names:
+        if last in self.request_classes or last in self.http_names:
             target = self._url_argument(node)
             if target is None or (target.kind == STR and _relative(target.url)):
                 return None  # a path without a host goes to the app itself (test clients)
-            if last in REQUEST_CLASSES:
+            if last in self.request_classes:
                 return replace(target, kind=REQUEST)
             return self._http(Value(RESPONSE, origin="http", url=target.url, site=node))
         return None
@@ -286,7 +280,7 @@ class _Evaluate(_InterpreterState):
         if kind == CLIENT:
             if method in self.validate_methods:
                 return Value(SDK_RESULT, origin="sdk", site=node)
-            if method == "get_license":
+            if method in self.lookup_methods:
                 return Value(LOOKUP)
             if method in ("close", "__enter__", "__exit__"):
                 return None
@@ -304,7 +298,7 @@ class _Evaluate(_InterpreterState):
         if kind == RESPONSE:
             if method == "json":
                 return replace(receiver, kind=BODY)
-            if method in RAW_METHODS:
+            if method in self.raw_methods:
                 return replace(receiver, kind=RAW)
             if method == "getcode":
                 return replace(receiver, kind=HTTP_STATUS)

@@ -21,7 +21,6 @@ from keyport_lint.analysis.results.values import (
     INSTANCE,
     INT,
     NONE,
-    OK_ATTRIBUTES,
     PARAM,
     RAW,
     RESPONSE,
@@ -131,7 +130,7 @@ class _Handoffs(_InterpreterState):
         attr = node.attr.value
         if base.kind in RESULT_KINDS and attr not in DICT_METHODS and not attr.startswith("__"):
             self.f.attribute_reads.append((node, base))
-        elif base.kind == RESPONSE and attr in OK_ATTRIBUTES:
+        elif base.kind == RESPONSE and attr in self.ok_attributes:
             self.f.http_tests.append((node, base))
 
     def _on_subscript(self, node: cst.Subscript, tries: tuple) -> None:

@@ -41,6 +41,13 @@ class _InterpreterState:
         self.units = collector.units
         self.sdk_clients = set(settings["sdk-clients"])
         self.validate_methods = set(settings["sdk-validate-methods"])
+        self.lookup_methods = set(settings["sdk-lookup-methods"])
+        self.request_classes = frozenset(settings["http-request-classes"])
+        self.raw_attributes = frozenset(settings["http-raw-body-attributes"])
+        self.raw_methods = frozenset(settings["http-raw-body-methods"])
+        self.ok_attributes = frozenset(settings["http-ok-attributes"])
+        self.code_attributes = frozenset(settings["http-status-attributes"])
+        self.parse_calls = frozenset(settings["json-parse-calls"])
         self.validate_paths = list(settings["validate-paths"])
         self.api_marks = list(settings["api-paths"]) + list(settings["api-hosts"])
         self.http_names = set(settings["http-call-names"])

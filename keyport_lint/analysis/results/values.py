@@ -93,24 +93,6 @@ STRING_METHODS = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "case
                             "decode", "removeprefix", "removesuffix"})
 
 
-PARSE_CALLS = frozenset({"loads", "load", "json_decode", "parse_raw"})
-
-
-REQUEST_CLASSES = frozenset({"Request", "HTTPRequest"})
-
-
-RAW_ATTRIBUTES = frozenset({"text", "content", "body", "data"})
-
-
-RAW_METHODS = frozenset({"read", "text", "aread", "iter_content"})
-
-
-OK_ATTRIBUTES = frozenset({"ok", "is_success", "is_error"})
-
-
-CODE_ATTRIBUTES = frozenset({"status_code", "status", "code"})
-
-
 EXITING_CALLS = frozenset({"abort", "exit", "_exit", "fail"})
 
 
