@@ -85,7 +85,8 @@ def validate_rule(raw: Any, *, builtin: bool) -> Rule:
                     raw, "id")
     kind_name = raw["kind"]
     if kind_name not in kind_names():
-        raise _fail(f"rule {rule_id}: unknown kind {kind_name!r}{suggest(kind_name, set(kind_names()))}"
+        hint = suggest(kind_name, set(kind_names()))
+        raise _fail(f"rule {rule_id}: unknown kind {kind_name!r}{hint}"
                     f" (kinds: {', '.join(sorted(kind_names()))})", raw, "kind")
     kind = get_kind(kind_name)
     if not builtin and not kind.user_facing:

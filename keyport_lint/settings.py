@@ -30,16 +30,8 @@ class Settings:
         return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
     @cached_property
-    def key_names(self) -> re.Pattern[str]:
-        return self.names_regex(self["key-names"])
-
-    @cached_property
     def secret_names(self) -> re.Pattern[str]:
         return self.names_regex(self["secret-names"])
-
-    @cached_property
-    def generic_key_names(self) -> re.Pattern[str]:
-        return self.names_regex(self["generic-key-names"])
 
     @cached_property
     def generic_secret_names(self) -> re.Pattern[str]:
@@ -49,12 +41,6 @@ class Settings:
     def context_markers(self) -> re.Pattern[str]:
         return re.compile("|".join(f"(?:{p})" for p in self["context-markers"]) or r"(?!x)x",
                           re.IGNORECASE)
-
-    def is_key_name(self, name: str) -> bool:
-        return bool(self.key_names.fullmatch(name))
-
-    def is_secret_name(self, name: str) -> bool:
-        return bool(self.secret_names.fullmatch(name))
 
 
 @lru_cache(maxsize=16)

@@ -186,5 +186,3 @@ class HandlerFacts:
     def framework(self) -> str:
         return self.frameworks[0] if self.frameworks else ""
 
-    def handler_for(self, node: cst.FunctionDef) -> Handler | None:
-        return self.by_node.get(node)

@@ -394,7 +394,6 @@ class _FlowVisitor(FastVisitor):
             message = _arg(node, 1, "msg")
             record = HmacRecord(node, key, message)
             if use.kind == "assign" and use.name:
-                record.var = use.name
                 self.hmac_vars[f"{id(flow)}:{use.name}"] = record
             flow.hmacs.append(record)
             self.hmac_ids.add(id(node))

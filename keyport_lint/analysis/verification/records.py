@@ -123,7 +123,6 @@ class HmacRecord:
     key: cst.BaseExpression | None
     message: cst.BaseExpression | None
     updates: list[cst.BaseExpression] = field(default_factory=list)
-    var: str = ""
 
 
 @dataclass(eq=False)
