@@ -51,7 +51,7 @@ def _marker_regex(markers: tuple[str, ...], names: tuple[str, ...]) -> re.Patter
 
 
 def marker_regex(settings: Settings) -> re.Pattern[str]:
-    """What makes code KeyPort-related (SPEC section 2): the context markers plus the
+    """What makes code KeyPort-related: the context markers plus the
     KeyPort-specific key and secret names, which count anywhere."""
     return _marker_regex(tuple(settings["context-markers"]),
                          tuple(settings["key-names"]) + tuple(settings["secret-names"]))
