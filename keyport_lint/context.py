@@ -2,15 +2,14 @@
 
 Analyses are computed on first use and memoised per file, so rules that need the same facts
 (literals, imports, handlers, taint) share one computation. Positions are resolved only for
-nodes that end up reported: position metadata for every node would double the parse cost.
+nodes that end up reported, statement by statement (`analysis/positions.py`): position
+metadata for every node would double the parse cost.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
-POSITION_FRAMES = 8_000
 
 
 class FileContext:
@@ -85,12 +83,9 @@ class NodeLine:
         self.node = node
         self.template = template
 
-    def resolve(self, positions: Any) -> str:
-        try:
-            line = positions[self.node].start.line
-        except KeyError:  # not a node of this module
-            line = "?"
-        return self.template.format(line=line)
+    def resolve(self, spans: dict[int, tuple[int, int, int, int]]) -> str:
+        span = spans.get(id(self.node))  # None: not a node of this module
+        return self.template.format(line=span[0] if span is not None else "?")
 
 
 class TextContext(FileContext):
@@ -112,15 +107,19 @@ class PythonContext(FileContext):
 
     def finish(self) -> list[Finding]:
         if self._pending:
-            positions = self._positions()
+            from keyport_lint.analysis.positions import node_spans
+
+            lines = [v.node for *_, fields in self._pending for v in fields.values()
+                     if isinstance(v, NodeLine)]
+            spans = node_spans(self, [node for _, node, *_ in self._pending] + lines)
             for rule, node, (dline, dcol), length, fields in self._pending:
-                rng = positions[node]
-                line = rng.start.line + dline
-                col = (rng.start.column if dline == 0 else 0) + dcol + 1
-                end_line, end_col = rng.end.line, rng.end.column + 1
+                start_line, start_col, end_line, end_col = spans[id(node)]
+                line = start_line + dline
+                col = (start_col if dline == 0 else 0) + dcol + 1
+                end_col += 1
                 if length is not None:
                     end_line, end_col = line, col + length
-                fields = {k: v.resolve(positions) if isinstance(v, NodeLine) else v
+                fields = {k: v.resolve(spans) if isinstance(v, NodeLine) else v
                           for k, v in fields.items()}
                 self.findings.append(Finding(
                     rule=rule.id, name=rule.name, severity=rule.severity, path=self.display,
@@ -129,26 +128,3 @@ class PythonContext(FileContext):
                 ))
             self._pending.clear()
         return self.findings
-
-    def _positions(self) -> Any:
-        import libcst as cst
-        from libcst.metadata import PositionProvider
-
-        wrapper = cst.MetadataWrapper(self.module, unsafe_skip_copy=True)
-        # libcst's position pass recurses about six frames per nesting level: a 330-branch
-        # `elif` chain or a 400-term concatenation needs more than Python's default 1,000
-        with deeper_recursion():
-            return wrapper.resolve(PositionProvider)
-
-
-@contextlib.contextmanager
-def deeper_recursion(frames: int = POSITION_FRAMES) -> Iterator[None]:
-    """Raise the recursion limit for one libcst call (deeper code still raises
-    RecursionError, which the rule boundary reports)."""
-    old = sys.getrecursionlimit()
-    if old < frames:
-        sys.setrecursionlimit(frames)
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from keyport_lint.testing import case_config, run_case
 
 from .conftest import FIXTURES
@@ -99,3 +101,33 @@ def test_binding_names_is_linear_in_the_module() -> None:
     # 6 s, 10k took 18 s; the count of calls must grow like the input, not like its square
     small, large = _binding_calls(400), _binding_calls(800)
     assert large < 2.3 * small, (small, large)
+
+
+@pytest.mark.parametrize("extra", ["", "type Alias = int\n"], ids=["ast", "fallback"])
+def test_statement_positions_equal_whole_module_positions(extra: str) -> None:
+    """Positions come from `ast` line starts plus one statement's libcst positions; they must
+    be exactly libcst's whole-module positions (also where `ast` cannot parse: fallback)."""
+    import libcst as cst
+    from libcst.metadata import PositionProvider
+
+    from keyport_lint.analysis.positions import node_spans
+    from keyport_lint.config import Config
+    from keyport_lint.context import PythonContext
+
+    settings = Config(root=Path(".")).settings
+    cases = sorted(FIXTURES.glob("KP3*/*.py"))[:12] + sorted(FIXTURES.glob("KP2*/*.py"))[:6]
+    for case in cases:
+        text = case.read_text(encoding="utf-8") + extra
+        try:
+            module = cst.parse_module(text)
+        except cst.ParserSyntaxError:
+            pytest.skip("this libcst does not parse the newer syntax")
+        ctx = PythonContext(case.name, text, module, settings)
+        whole = cst.MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        nodes = [n for n in whole if isinstance(n, (cst.Name, cst.Call, cst.FunctionDef,
+                                                    cst.SimpleString, cst.If))]
+        spans = node_spans(ctx, nodes)
+        for node in nodes:
+            rng = whole[node]
+            assert spans[id(node)] == (rng.start.line, rng.start.column, rng.end.line,
+                                       rng.end.column), (case.name, node)

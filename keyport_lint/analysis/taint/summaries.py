@@ -6,8 +6,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable
 
-import libcst as cst
-
 from keyport_lint.analysis.taint.calls import _Calls
 from keyport_lint.analysis.taint.expressions import _Expressions
 from keyport_lint.analysis.taint.sinks import TaintResult
@@ -99,18 +97,10 @@ def _localise(ctx: PythonContext, exports: dict[str, Exported]) -> dict[str, Exp
              for x in (*e.value, *e.call) if x.source.node is not None}
     lines: dict[int, int] = {}
     if nodes:
-        from libcst.metadata import PositionProvider
+        from keyport_lint.analysis.positions import node_spans
 
-        from keyport_lint.context import deeper_recursion
-
-        with deeper_recursion():
-            positions = cst.MetadataWrapper(ctx.module, unsafe_skip_copy=True).resolve(
-                PositionProvider)
-        for key, node in nodes.items():
-            try:
-                lines[key] = positions[node].start.line
-            except KeyError:
-                lines[key] = 0
+        spans = node_spans(ctx, nodes.values())
+        lines = {key: span[0] for key, span in spans.items()}
 
     def convert(labels: frozenset) -> frozenset:
         out = set()
