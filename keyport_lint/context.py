@@ -36,6 +36,9 @@ class FileContext:
         self.project = project
         self._lines: list[str] | None = None
         self._memo: dict[Any, Any] = {}
+        # whole-module tree walks and passes (the shared walk, the taint pass, a position
+        # pass over the whole module): JSON `stats.walks_per_parsed_file`
+        self.walks = 0
         self.findings: list[Finding] = []
         # literal secret values found in this file (e.g. KP103's unprefixed keys): every output
         # redacts them, whatever happens to the finding itself

@@ -16,7 +16,7 @@ from typing import Any
 
 import libcst as cst
 
-from keyport_lint.analysis.fastvisit import TOKENS, FastVisitor, opaque_types, walk
+from keyport_lint.analysis.fastvisit import TOKENS, FastVisitor, opaque_types
 from keyport_lint.context import PythonContext
 
 
@@ -283,6 +283,7 @@ def _fstring_parts(node: cst.FormattedString) -> list[Part]:
 
 
 def module_facts(ctx: PythonContext) -> ModuleFacts:
-    facts = ModuleFacts()
-    walk(ctx.module, _Collector(facts))
-    return facts
+    """Memoised per file; collected by the shared walk (`analysis/model.py`)."""
+    from keyport_lint.analysis.model import module_records
+
+    return ctx.analysis(module_records).facts

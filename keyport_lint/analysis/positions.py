@@ -74,6 +74,7 @@ def node_spans(ctx: PythonContext, nodes: Iterable[cst.CSTNode]) -> dict[int, Sp
     missing = [n for k, n in wanted.items() if k not in out]
     if missing:  # outside the statements, or `ast` could not line them up: the whole module
         positions = _resolve(module)
+        ctx.walks += 1
         for node in missing:
             rng = positions.get(node)
             if rng is not None:

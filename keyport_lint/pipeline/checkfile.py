@@ -33,6 +33,7 @@ class FileResult:
     secrets: set[str] = field(default_factory=set)  # literal values to redact in any output
     lines: dict[int, str] = field(default_factory=dict)  # raw text of reported lines
     error: str | None = None  # run-level: an internal error in a rule
+    walks: int = 0  # whole-module tree walks and passes the analyses made
 
 
 def load(target: Target, cfg: Config) -> Source | SourceError:
@@ -84,6 +85,7 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
     if ctx is not None:
         _run_rules(ctx, active, target.kind, result)
         result.findings.extend(ctx.finish())
+        result.walks = ctx.walks if isinstance(ctx, PythonContext) else 0
         result.secrets |= ctx.secrets
 
     lines = ctx.lines if ctx is not None else LINE_BREAK.split(text)

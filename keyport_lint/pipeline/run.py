@@ -38,6 +38,7 @@ class FileOutcome:
     excerpts: dict[int, str] = field(default_factory=dict)
     parsed: bool = False
     error: str | None = None
+    walks: int = 0  # whole-module tree walks and passes (not cached: 0 when served from it)
     deps: dict[str, str] = field(default_factory=dict)  # consulted module -> content hash
     # "line:column" -> caret start and end in the redacted excerpt (redaction moves columns)
     carets: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -51,6 +52,7 @@ class RunResult:
     files: int = 0
     parsed: int = 0
     cached: int = 0
+    walks: int = 0
     jobs: int = 1
     seconds: float = 0.0
     excerpts: dict[tuple[str, int], str] = field(default_factory=dict)  # redacted lines
@@ -146,6 +148,7 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
     for target in targets:
         outcome = outcomes[target.display]
         result.parsed += outcome.parsed
+        result.walks += outcome.walks
         if outcome.error:
             result.errors.append(outcome.error)
         result.findings.extend(outcome.findings)
@@ -237,7 +240,7 @@ class _Pool:
 
 def redacted(fr: FileResult, redact: Redactor) -> FileOutcome:
     """Fingerprints and redaction for one file; raw lines and secrets stop here."""
-    outcome = FileOutcome(fr.display, parsed=fr.parsed,
+    outcome = FileOutcome(fr.display, parsed=fr.parsed, walks=fr.walks,
                           error=redact(fr.error, fr.secrets) if fr.error else None)
     seen: dict[tuple[str, str], int] = {}
     for finding in fr.findings:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from keyport_lint.analysis.facts import ModuleFacts, dotted_name, module_facts
-from keyport_lint.analysis.fastvisit import walk
 from keyport_lint.context import PythonContext
 
 if TYPE_CHECKING:
@@ -383,9 +382,9 @@ def url_routes(ctx: PythonContext) -> list[tuple[str, Route]]:
 
 def web_handlers(ctx: PythonContext) -> HandlerFacts:
     """Every web endpoint of the module. Memoised per file through `ctx.analysis`."""
-    facts = ctx.analysis(module_facts)
-    out = HandlerFacts()
-    collector = _Collector(facts, ctx.settings, out)
-    walk(ctx.module, collector)
-    _Builder(ctx, facts, collector, out).build()
+    from keyport_lint.analysis.model import module_records
+
+    records = ctx.analysis(module_records)
+    out = records.handler_facts
+    _Builder(ctx, records.facts, records.handlers, out).build()
     return out

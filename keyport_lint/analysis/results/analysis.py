@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from keyport_lint.analysis.facts import ModuleFacts, module_facts
-from keyport_lint.analysis.fastvisit import walk
+from keyport_lint.analysis.facts import ModuleFacts
 from keyport_lint.analysis.results.branches import _Branches
 from keyport_lint.analysis.results.evaluate import _Evaluate
-from keyport_lint.analysis.results.events import _Collector
 from keyport_lint.analysis.results.handoffs import _Handoffs
 from keyport_lint.analysis.results.values import ResultsAnalysis
 from keyport_lint.context import PythonContext
@@ -19,11 +17,13 @@ class _Interpreter(_Handoffs, _Branches, _Evaluate):
 
 def validation_results(ctx: PythonContext) -> ResultsAnalysis:
     """Memoised per file through `ctx.analysis(validation_results)`."""
-    collector = _Collector()
-    facts = ctx.analysis(module_facts)
-    if not _may_hold_results(ctx, facts):
+    from keyport_lint.analysis.model import module_records
+
+    records = ctx.analysis(module_records)
+    facts = records.facts
+    collector = records.results
+    if collector is None or not _may_hold_results(ctx, facts):
         return ResultsAnalysis()
-    walk(ctx.module, collector)
     analysis = _Interpreter(ctx, facts, collector).run()
     analysis.exception_refs = frozenset(collector.exception_refs)
     return analysis

@@ -44,6 +44,7 @@ class _Analyzer:
     def _compute(self, ctx: PythonContext) -> TaintResult:
         module = _Module(ctx, self.config, self)
         module.run()
+        ctx.walks += 1
         return TaintResult(module)
 
     def _summarize(self, ctx: PythonContext) -> dict[str, Exported]:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from keyport_lint.analysis.facts import module_facts
-from keyport_lint.analysis.fastvisit import walk
 from keyport_lint.analysis.handlers import (
     FunctionRecord,
     HandlerFacts,
@@ -18,7 +17,6 @@ from keyport_lint.analysis.handlers import (
     web_handlers,
     whole_regex,
 )
-from keyport_lint.analysis.verification.flows import _FlowVisitor
 from keyport_lint.analysis.webhooks import ModuleConstants, module_constants
 from keyport_lint.context import PythonContext
 
@@ -33,8 +31,9 @@ class _VerificationState:
         self.settings = ctx.settings
         self.facts = ctx.analysis(module_facts)
         self.web: HandlerFacts = ctx.analysis(web_handlers)
-        visitor = _FlowVisitor(self.facts, ctx.settings)
-        walk(ctx.module, visitor)
+        from keyport_lint.analysis.model import module_records
+
+        visitor = ctx.analysis(module_records).flows
         self.module = visitor.module
         self.flows = visitor.flows
         self.module_flows = {f.name: f for f in self.flows.values()
