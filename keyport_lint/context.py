@@ -100,6 +100,8 @@ class PythonContext(FileContext):
                  project: ProjectIndex | None = None, path: Path | None = None) -> None:
         super().__init__(display, text, settings, project, path)
         self.module = module
+        if project is not None and path is not None:
+            project.adopt(self)  # questions about this module reuse this tree
         self._pending: list[
             tuple[Rule, cst.CSTNode, tuple[int, int], int | None, dict[str, Any]]] = []
 

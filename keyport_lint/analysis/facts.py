@@ -69,6 +69,7 @@ class Literal:
 @dataclass(eq=False)
 class ModuleFacts:
     imports: dict[str, str] = field(default_factory=dict)
+    star_imports: list[str] = field(default_factory=list)  # origins of `from X import *`
     literals: list[Literal] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     calls: list[tuple[str, cst.Call]] = field(default_factory=list)  # (resolved callee, call)
@@ -170,6 +171,8 @@ class _Collector(FastVisitor):
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         module = "." * len(node.relative) + _module_name(node.module)
         if isinstance(node.names, cst.ImportStar):
+            if module and module not in self.facts.star_imports:
+                self.facts.star_imports.append(module)
             return
         for alias in node.names:
             name = _module_name(alias.name)

@@ -120,10 +120,7 @@ class ModuleConstants:
         project, path = self.ctx.project, self.ctx.path
         origin = self.ctx.analysis(module_facts).imports.get(name)
         if project is not None and path is not None and origin and name.isupper():
-            resolved = project.resolve_origin(path, origin)
-            if resolved is not None and resolved[1] and project.is_keyport_text(resolved[0]):
-                exported = project.summary(resolved[0], exported_constants) or {}
-                self._imported[name] = exported.get(resolved[1])
+            self._imported[name] = project.lookup(path, origin, _keyport_constants)
         return self._imported[name]
 
     def get(self, name: str) -> str | None:
@@ -145,6 +142,15 @@ SECRET_MARK = "<keyport webhook secret>"
 def module_constants(ctx: PythonContext) -> ModuleConstants:
     """Memoised per file."""
     return ctx.analysis(ModuleConstants)
+
+
+def _keyport_constants(ctx: PythonContext) -> dict[str, str]:
+    """Project-index section: `exported_constants` of a module with KeyPort text (others
+    answer nothing, so asking never builds endpoint facts of modules that cannot answer;
+    the index still follows their re-exports)."""
+    from keyport_lint.analysis.context import text_is_keyport_related
+
+    return exported_constants(ctx) if text_is_keyport_related(ctx) else {}
 
 
 def exported_constants(ctx: PythonContext) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""The project-index summary `verifier_exports`: which names of a module verify a
-webhook signature, computed name by name, following re-exports."""
+"""The project-index summary section `verifier_exports`: which names of a module verify a
+webhook signature, computed name by name (the index follows re-exports)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from keyport_lint.analysis.facts import dotted_name, module_facts
+from keyport_lint.analysis.facts import dotted_name
 from keyport_lint.analysis.verification.records import VERIFY_TEXT
 from keyport_lint.context import PythonContext
 
 if TYPE_CHECKING:
     from keyport_lint.analysis.verification.analysis import Verification
+    from keyport_lint.index import ProjectIndex
 
 
 class VerifierExports(Mapping[str, str]):
@@ -82,35 +83,24 @@ def verifier_exports(ctx: PythonContext) -> VerifierExports:
     return VerifierExports(ctx.analysis(verification))
 
 
-def _import_table(ctx: PythonContext) -> dict[str, str]:
-    return dict(ctx.analysis(module_facts).imports)
+def lookup_export(project: ProjectIndex, importer: Path, origin: str) -> str | None:
+    """What `verifier_exports` says about an import origin, re-exports followed by the
+    project index (`from .security import verify` in a package `__init__`)."""
+    if project.resolve_origin(importer, origin) is None:
+        return None
+    return project.lookup(importer, origin, _verifier_section)
 
 
-def lookup_export(project: object, importer: Path, origin: str, depth: int = 0) -> str | None:
-    """What `verifier_exports` says about an import origin, following re-exports
-    (`from .security import verify` in a package `__init__`)."""
-    if depth > 4:
-        return None
-    resolved = project.resolve_origin(importer, origin)  # type: ignore[attr-defined]
-    if resolved is None:
-        return None
-    module, name = resolved
-    if not name:
-        return None
-    text = project.text(module) or ""  # type: ignore[attr-defined]
-    if name not in text:
-        return None
-    if VERIFY_TEXT.search(text) or _configured_token(project, text):
-        exports = project.summary(module, verifier_exports) or {}  # type: ignore[attr-defined]
-        if name in exports:
-            return exports[name]
-    imports = project.summary(module, _import_table) or {}  # type: ignore[attr-defined]
-    if name in imports and imports[name] != origin:  # a re-export: follow it
-        return lookup_export(project, module, imports[name], depth + 1)
-    return None
+def _verifier_section(ctx: PythonContext) -> Mapping[str, str]:
+    """`verifier_exports`, for modules whose text can hold a verifier (others answer
+    nothing without building the analysis)."""
+    if VERIFY_TEXT.search(ctx.text) or (ctx.project is not None
+                                        and _configured_token(ctx.project, ctx.text)):
+        return ctx.analysis(verifier_exports)
+    return {}
 
 
-def _configured_token(project: object, text: str) -> bool:
-    patterns = project.settings.get("verifiers", [])  # type: ignore[attr-defined]
+def _configured_token(project: ProjectIndex, text: str) -> bool:
+    patterns = project.settings.get("verifiers", [])
     return any(t and t in text for t in (re.split(r"[*?\[]", p.rsplit(".", 1)[-1])[0]
                                          for p in patterns))
