@@ -36,7 +36,9 @@ class ModuleRecords:
     handlers: HandlerCollector
     handler_facts: HandlerFacts
     flows: _FlowVisitor
-    results: ResultsCollector | None  # None: the text cannot hold a validation result
+    # None: neither the text nor an import of a KeyPort-related project module can bring a
+    # validation result
+    results: ResultsCollector | None
 
 
 def module_records(ctx: PythonContext) -> ModuleRecords:
@@ -55,7 +57,9 @@ def module_records(ctx: PythonContext) -> ModuleRecords:
     handler_facts = HandlerFacts()
     handlers = HandlerCollector(facts, ctx.settings, handler_facts)
     flows = _FlowVisitor(facts, ctx.settings)
-    results = ResultsCollector() if _may_mention_results(ctx) else None
+    results = ResultsCollector() if _may_mention_results(ctx) or (
+        ctx.project is not None and ctx.project.imports_keyport_module(
+            ctx.path, facts.imports)) else None
     collectors = [facts_collector, handlers, flows] + ([results] if results else [])
     walk(ctx.module, *collectors)
     ctx.walks += 1

@@ -33,6 +33,8 @@ class RawResponse(Kind):
     placeholders = frozenset({"what", "handler"})
     default_context = "keyport"
     user_facing = False  # KP502 only: tuned through settings (response-calls, web-*)
+    # the raw response may come from a helper or client of a KeyPort-related project module
+    follows_imports = True
     uses_settings = ("response-calls", "web-frameworks", "validate-paths", "sdk-clients",
                      "sdk-lookup-methods", "http-request-classes", "http-raw-body-attributes",
                      "http-raw-body-methods", "http-ok-attributes", "http-status-attributes",

@@ -43,6 +43,8 @@ class StatusHandling(Kind):
     placeholders = frozenset({"categories", "detail", "caught"})
     default_context = "keyport"
     user_facing = False  # KP4 only: tuned through settings (statuses, categories)
+    # a validation helper, client or factory may come from a KeyPort-related project module
+    follows_imports = True
 
     def validate(self, rule: Rule, raw: LDict) -> None:
         if rule.params["check"] not in CHECKS:

@@ -6,7 +6,7 @@ from keyport_lint.analysis.facts import ModuleFacts
 from keyport_lint.analysis.results.branches import _Branches
 from keyport_lint.analysis.results.evaluate import _Evaluate
 from keyport_lint.analysis.results.handoffs import _Handoffs
-from keyport_lint.analysis.results.values import ResultsAnalysis
+from keyport_lint.analysis.results.values import ResultsAnalysis, Value
 from keyport_lint.context import PythonContext
 
 
@@ -29,11 +29,21 @@ def validation_results(ctx: PythonContext) -> ResultsAnalysis:
     return analysis
 
 
+def results_exports(ctx: PythonContext) -> dict[str, Value]:
+    """Project-index section: the clients, results, helpers and factories a module offers
+    importers (`ResultsAnalysis.exports`)."""
+    return ctx.analysis(validation_results).exports
+
+
 def _may_hold_results(ctx: PythonContext, facts: ModuleFacts) -> bool:
-    """Without the SDK imported or a KeyPort URL in the text there is nothing to follow."""
+    """Without the SDK imported, a KeyPort URL in the text or an import of a KeyPort-related
+    project module (a helper, a client) there is nothing to follow."""
     settings = ctx.settings
     marks = [*settings["validate-paths"], *settings["api-paths"], *settings["api-hosts"]]
     if any(mark in ctx.text for mark in marks):
         return True
     roots = {c.split(".")[0] for c in settings["sdk-clients"]}
-    return any(origin.lstrip(".").split(".")[0] in roots for origin in facts.imports.values())
+    if any(origin.lstrip(".").split(".")[0] in roots for origin in facts.imports.values()):
+        return True
+    return ctx.project is not None and ctx.project.imports_keyport_module(ctx.path,
+                                                                          facts.imports)

@@ -28,6 +28,7 @@ from keyport_lint.analysis.results.values import (
     COPY_CALLS,
     DICT,
     FUNCTION,
+    HELPER,
     HTTP_CLIENT,
     HTTP_OK,
     HTTP_STATUS,
@@ -240,6 +241,9 @@ class _Evaluate(_InterpreterState):
             callee = self.ev(func)
             if callee is not None and callee.kind == FUNCTION:
                 return self._apply(callee.ref, node)
+            if callee is not None and callee.kind == HELPER:  # of another project module
+                returned = callee.items[0]
+                return replace(returned, site=node) if returned.is_validation else returned
             if callee is not None and callee.kind == CLASS and callee.ref is not None:
                 init = callee.ref.methods.get("__init__")
                 if init is not None:

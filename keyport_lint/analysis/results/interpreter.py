@@ -14,6 +14,8 @@ from keyport_lint.analysis.results.values import (
     BOOL,
     CLASS,
     CLIENT,
+    HELPER,
+    HTTP_CLIENT,
     INSTANCE,
     MAX_ESCAPES,
     MAX_ROUNDS,
@@ -34,9 +36,21 @@ if TYPE_CHECKING:
     from keyport_lint.analysis.results.syntax import _ParamHandling
 
 
+def _shareable(value: Value | None) -> Value | None:
+    """A value another module can use: a client or a validation value, without the nodes
+    of this module (its call site)."""
+    if value is None or not (value.kind in (CLIENT, HTTP_CLIENT) or value.is_validation):
+        return None
+    if value.ref is not None or any(not isinstance(i, Value) for i in value.items):
+        return None
+    return replace(value, site=None, items=tuple(_shareable(i) for i in value.items))
+
+
 class _InterpreterState:
     def __init__(self, ctx: PythonContext, facts: ModuleFacts, collector: _Collector) -> None:
         settings = ctx.settings
+        self.ctx = ctx
+        self.imported: dict[str, Value | None] = {}
         self.facts = facts
         self.units = collector.units
         self.sdk_clients = set(settings["sdk-clients"])
@@ -95,8 +109,26 @@ class _InterpreterState:
         return ResultsAnalysis(
             functions=[self.results[u.uid] for u in self.units],
             guarded_calls=list(guarded.values()),
+            exports=self._exports(),
             _values=self.values,
         )
+
+    def _exports(self) -> dict[str, Value]:
+        """Module-level names holding a client or a result, and module-level functions
+        returning one (helpers, factories), as an importing module sees them: no call sites,
+        units or parameters of this module."""
+        module = self.units[0]
+        out: dict[str, Value] = {}
+        for name, value in self.envs.get(module.uid, {}).items():
+            shared = _shareable(self._export(value))
+            if shared is not None:
+                out[name] = shared
+        for unit in self.units:
+            if unit.kind == "function" and unit.parent is module:
+                returned = _shareable(self._export(self.summaries.get(unit.uid)))
+                if returned is not None:
+                    out[unit.name] = Value(HELPER, items=(returned,))
+        return out
     def _run_unit(self, unit: _Unit) -> None:
         self.unit = unit
         self.f = FunctionResults(unit.node, unit.name)
@@ -164,7 +196,20 @@ class _InterpreterState:
             return Value(BOOL)
         if name == "None":
             return Value(NONE)
-        return None
+        origin = self.facts.imports.get(name)
+        return self._imported(origin) if origin is not None else None
+
+    def _imported(self, origin: str) -> Value | None:
+        """What an imported name of another project module holds (a client, a result, a
+        helper or factory returning one), through the project index."""
+        if origin not in self.imported:
+            self.imported[origin] = None  # cycle guard
+            project, path = self.ctx.project, self.ctx.path
+            if project is not None and path is not None:
+                from keyport_lint.analysis.results.analysis import results_exports
+
+                self.imported[origin] = project.lookup(path, origin, results_exports)
+        return self.imported[origin]
     def _export(self, value: Value | None) -> Value | None:
         """A value leaving its function: parameters mean nothing elsewhere."""
         if value is None or value.kind == PARAM:

@@ -78,6 +78,9 @@ SDK_CALL = "sdk-call"  # marks an SDK call a helper lets escape (KP405)
 HTTP_CLIENT = "http-client"  # an HTTP client made with a base_url (url: that base)
 
 
+HELPER = "helper"  # a function of another project module (items: what a call returns)
+
+
 RESULT_KINDS = frozenset({SDK_RESULT, BODY})
 
 
@@ -233,6 +236,8 @@ class ResultsAnalysis:
     functions: list = field(default_factory=list)  # FunctionResults, module body first
     guarded_calls: list = field(default_factory=list)  # (Try, [KeyPort calls it guards])
     exception_refs: frozenset = frozenset()  # exception names caught or registered anywhere
+    # what other modules may import: clients, results, and helpers or factories returning them
+    exports: dict = field(default_factory=dict)
     _values: dict = field(default_factory=dict, repr=False)
 
     def value_of(self, node: cst.CSTNode) -> Value | None:
