@@ -36,6 +36,7 @@ class FileContext:
         self.project = project
         self._lines: list[str] | None = None
         self._memo: dict[Any, Any] = {}
+        self._deps: dict[Any, set[Path]] = {}
         # whole-module tree walks and passes (the shared walk, the taint pass, a position
         # pass over the whole module): JSON `stats.walks_per_parsed_file`
         self.walks = 0
@@ -51,10 +52,26 @@ class FileContext:
         return self._lines
 
     def analysis(self, compute: Callable[[Any], T]) -> T:
-        """Run a shared analysis once per file and hand every rule the same result."""
-        if compute not in self._memo:
-            self._memo[compute] = compute(self)
-        return self._memo[compute]
+        """Run a shared analysis once per file and hand every rule the same result.
+
+        The project modules an analysis consulted are kept with its result and replayed to
+        the project index on every later use: a context the index shares between files
+        (asked about by one file, checked as another) still records, for the result cache,
+        every module each file's findings depend on."""
+        if compute in self._memo:
+            deps = self._deps.get(compute)
+            if deps and self.project is not None:
+                self.project.touch(deps)
+            return self._memo[compute]
+        if self.project is None:
+            value = compute(self)
+        else:
+            with self.project.recording() as deps:
+                value = compute(self)
+            if deps:
+                self._deps[compute] = deps
+        self._memo[compute] = value
+        return value
 
     def report_at(self, rule: Rule, line: int, column: int, end_line: int, end_column: int,
                   **fields: Any) -> None:

@@ -74,7 +74,9 @@ class ProjectIndex:
         finally:
             self._recorders.pop()
 
-    def _touch(self, paths: set[Path] | frozenset[Path] | list[Path]) -> None:
+    def touch(self, paths: set[Path] | frozenset[Path] | list[Path]) -> None:
+        """Record modules as consulted by every open recorder (memoised answers replay
+        their dependencies through this)."""
         for recorder in self._recorders:
             recorder.update(paths)
 
@@ -92,7 +94,7 @@ class ProjectIndex:
                 self._text[path] = source.text
             except SourceError:
                 self._text[path] = None
-        self._touch([path])
+        self.touch([path])
         return self._text[path]
 
     def adopt(self, ctx: PythonContext) -> None:
@@ -106,6 +108,16 @@ class ProjectIndex:
         self._text.setdefault(path, ctx.text)
         while len(self._contexts) > MAX_PARSED:
             self._contexts.pop(next(iter(self._contexts)))
+
+    def reuse(self, path: Path, text: str, display: str) -> PythonContext | None:
+        """The context the index already built for a module the pipeline is about to check
+        (asked by an earlier file), if its text is the same: neither parsed nor walked
+        again. It takes the pipeline's display path."""
+        ctx = self._contexts.get(Path(os.path.normpath(str(path.resolve()))))
+        if ctx is None or ctx.text != text:
+            return None
+        ctx.display = display
+        return ctx
 
     def context(self, path: Path) -> PythonContext | None:
         """The parsed module (shared by every question about it); None if it cannot parse."""
@@ -206,12 +218,12 @@ class ProjectIndex:
         cannot be read or parsed)."""
         key = (path, summarize)
         if key in self._summaries:
-            self._touch(self._deps.get(key, set()) | {path})
+            self.touch(self._deps.get(key, set()) | {path})
             return self._summaries[key]
         self._summaries[key] = None  # cycle guard: a module reached again sees "nothing"
         with self.recording() as deps:
             ctx = self.context(path)
-            self._touch([path])
+            self.touch([path])
             value = summarize(ctx) if ctx is not None else None
         self._deps[key] = deps
         self._summaries[key] = value
@@ -261,7 +273,7 @@ class ProjectIndex:
                 found = (tokens is None or any(t in text.lower() for t in tokens)) and bool(
                     self.markers.search(text))
             self._keyport_text[path] = found
-        self._touch([path])  # a memoised verdict still depends on that module's text
+        self.touch([path])  # a memoised verdict still depends on that module's text
         return self._keyport_text[path]
 
     def imports_keyport_module(self, importer: Path | None, imports: dict[str, str]) -> bool:
@@ -281,7 +293,7 @@ class ProjectIndex:
         importer = importer.resolve()
         key = ("reach", importer)
         if importer in self._reach:
-            self._touch(self._deps.get(key, set()))
+            self.touch(self._deps.get(key, set()))
             return self._reach[importer]
         self._reach[importer] = False  # cycle guard
         with self.recording() as deps:

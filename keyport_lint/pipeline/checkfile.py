@@ -71,15 +71,17 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
         if target.kind == "python":
             from keyport_lint.pipeline.parse import ParseFailure, parse_python
 
+            # a module an earlier file's questions made the project index parse: reuse it
+            reused = project.reuse(target.path, text, target.display) if project else None
             try:
-                module = parse_python(text)
+                module = reused.module if reused is not None else parse_python(text)
             except ParseFailure as exc:
                 _diagnostic(result, rules, "KP900", reason=f"cannot parse: {exc}")
                 module = None
             if module is not None:
                 result.parsed = True
-                ctx = PythonContext(target.display, text, module, settings, project,
-                                    path=target.path)
+                ctx = reused or PythonContext(target.display, text, module, settings, project,
+                                              path=target.path)
         else:
             ctx = TextContext(target.display, text, settings, project, path=target.path)
     if ctx is not None:
