@@ -47,6 +47,9 @@ def _shareable(value: Value | None) -> Value | None:
 
 
 class _InterpreterState:
+    """What the interpreter knows across units and rounds; the mixins (`evaluate.py`,
+    `branches.py`, `handoffs.py`) replay the events against it."""
+
     def __init__(self, ctx: PythonContext, facts: ModuleFacts, collector: _Collector) -> None:
         settings = ctx.settings
         self.ctx = ctx
@@ -86,6 +89,7 @@ class _InterpreterState:
         self.index = 0
         self.tested: set[int] = set()
         self.markers: dict[int, Value] = {}  # id(call) -> what a KeyPort call is, for summaries
+
     # -- driver --------------------------------------------------------------------------------
     def run(self) -> ResultsAnalysis:
         previous: Any = None
@@ -100,6 +104,7 @@ class _InterpreterState:
                 break
             previous = state
         return self._analysis()
+
     def _analysis(self) -> ResultsAnalysis:
         guarded: dict[int, tuple] = {}
         for f in self.results.values():
@@ -129,6 +134,7 @@ class _InterpreterState:
                 if returned is not None:
                     out[unit.name] = Value(HELPER, items=(returned,))
         return out
+
     def _run_unit(self, unit: _Unit) -> None:
         self.unit = unit
         self.f = FunctionResults(unit.node, unit.name)
@@ -152,6 +158,7 @@ class _InterpreterState:
         self.values.update({k: v for k, v in self.memo.items() if v is not None})
         if unit.kind == "function":
             self._summarise(unit)
+
     def _bind_params(self, unit: _Unit) -> None:
         if unit.first and isinstance(unit.node, cst.FunctionDef):
             first = [*unit.node.params.posonly_params, *unit.node.params.params][0].name.value
@@ -163,6 +170,7 @@ class _InterpreterState:
             tag = (unit.uid, index, "")
             bound = self.bound.get((unit.uid, index))
             self.env[name] = Value(PARAM, param=tag) if bound is None else replace(bound, param=tag)
+
     def _summarise(self, unit: _Unit) -> None:
         joined: Value | None = None
         for _, value in self.f.returns:
@@ -181,7 +189,9 @@ class _InterpreterState:
             if guard is None and marker is not None and marker not in escapes:
                 escapes.append(marker)
         self.escapes[unit.uid] = tuple(escapes[:MAX_ESCAPES])
+
     # -- names and exported values ----------------------------------------------------------------
+
     def _lookup(self, name: str) -> Value | None:
         if name in self.env:
             return self.env[name]
@@ -210,6 +220,7 @@ class _InterpreterState:
 
                 self.imported[origin] = project.lookup(path, origin, results_exports)
         return self.imported[origin]
+
     def _export(self, value: Value | None) -> Value | None:
         """A value leaving its function: parameters mean nothing elsewhere."""
         if value is None or value.kind == PARAM:
@@ -219,6 +230,7 @@ class _InterpreterState:
         if url == value.url and items == value.items and value.param is None:
             return value
         return self._http(replace(value, url=url, items=items, param=None))
+
     def _http(self, value: Value) -> Value:
         """Recompute what a URL reaches after its segments changed."""
         if value.kind not in (STR, REQUEST) and value.origin != "http":
@@ -231,6 +243,7 @@ class _InterpreterState:
             endpoint = "api"
         conditional = any(isinstance(s, tuple) for s in value.url)
         return replace(value, endpoint=endpoint, conditional=conditional)
+
     def _is_client_type(self, annotation: cst.BaseExpression) -> bool:
         if isinstance(annotation, cst.BinaryOperation):
             return self._is_client_type(annotation.left) or self._is_client_type(annotation.right)
@@ -241,6 +254,7 @@ class _InterpreterState:
             text = _string_of(annotation) or ""
             return text.rsplit(".", 1)[-1] in {c.rsplit(".", 1)[-1] for c in self.sdk_clients}
         return self.facts.resolve(annotation) in self.sdk_clients
+
     if TYPE_CHECKING:  # implemented by the mixins below
         def _arguments(self, callee: _Unit, node: cst.Call) -> dict[int, tuple]: ...
         def _bind(self, target: cst.BaseExpression, value: Value | None) -> None: ...

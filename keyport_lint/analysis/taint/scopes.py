@@ -120,6 +120,7 @@ class _ModuleState:
         self._solved = False
         self._budget = EXPAND_BUDGET
         self._imports: dict[tuple, Any] = {}
+
     if TYPE_CHECKING:  # implemented by the mixins below
         def _assign(self, target: cst.BaseExpression, value: frozenset, value_node: cst.CSTNode,
                     scope: _Scope, *, exact: bool, augmented: bool = False) -> None: ...

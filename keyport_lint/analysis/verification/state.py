@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 class _VerificationState:
     """Per-module verification facts; answers are computed on demand and memoised."""
+
     def __init__(self, ctx: PythonContext) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
@@ -48,11 +49,14 @@ class _VerificationState:
         self._methods: dict[str, dict[str, Flow]] | None = None
         self._webhook_flows: dict[bool, list[Flow]] = {}
     # lookups ----------------------------------------------------------------------------------
+
     @property
     def constants(self) -> ModuleConstants:
         return module_constants(self.ctx)
+
     def record(self, flow: Flow) -> FunctionRecord | None:
         return self._records.get(flow.node) if flow.node is not None else None
+
     def class_methods(self, cls: str) -> dict[str, Flow]:
         if self._methods is None:
             self._methods = {}
@@ -60,12 +64,14 @@ class _VerificationState:
                 if flow.cls and flow.parent is None:
                     self._methods.setdefault(flow.cls, {}).setdefault(flow.name, flow)
         return self._methods.get(cls, {})
+
     def configured_verifier(self, written: str, resolved: str) -> bool:
         patterns = self.settings["verifiers"]
         if not patterns:
             return False
         names = {written, resolved, resolved.rsplit(".", 1)[-1], written.rsplit(".", 1)[-1]}
         return any(n and fnmatch_any(n, patterns) for n in names)
+
     def _method(self, cls: str, name: str, depth: int = 0) -> Flow | None:
         methods = self.class_methods(cls)
         if name in methods:
@@ -78,20 +84,26 @@ class _VerificationState:
                     if found is not None:
                         return found
         return None
+
     def _outer(self, flow: Flow) -> Flow:
         while flow.parent is not None:
             flow = flow.parent
         return flow
+
     def _words(self, name: str) -> set[str]:
         return {w.lower() for w in re.split(r"_|(?<=[a-z])(?=[A-Z])", name) if w}
+
     def _named(self, name: str) -> str | None:
         return "weak" if self._words(name) & self._sig_words else None
+
     def _constant(self, node: cst.BaseExpression) -> str | None:
         if isinstance(node, cst.Name):
             return self.constants.get(node.value)
         return None
+
     def _is_header(self, name: str, which: str) -> bool:
         return bool(whole_regex(self.settings, which).fullmatch(normalise_header(name)))
+
     def _assigned(self, name: str, flow: Flow) -> list[tuple[cst.BaseExpression, Flow]]:
         scope: Flow | None = flow
         while scope is not None:
@@ -101,6 +113,7 @@ class _VerificationState:
                 return []
             scope = scope.parent
         return []
+
     if TYPE_CHECKING:  # implemented by the mixins below
         def _assigned(self, name: str, flow: Flow) -> list[tuple[cst.BaseExpression, Flow]]: ...
         def _constant(self, node: cst.BaseExpression) -> str | None: ...
