@@ -104,75 +104,84 @@ def child_fields(kind: type) -> tuple[str, ...]:
 _ENTER, _LEAVE, _FIELD_ENTER, _FIELD_LEAVE = range(4)
 
 
-class WalkCounter:
-    """How many whole-tree walks ran (the JSON report's `walks_per_parsed_file`)."""
-
-    walks = 0
-
-
 def walk(root: cst.CSTNode, *collectors: FastVisitor) -> None:
     """Feed every collector in one iterative pass over `root`'s subtree."""
-    WalkCounter.walks += 1
     count = len(collectors)
     skip = frozenset.intersection(*(c.OPAQUE for c in collectors))
-    opaque = [c.OPAQUE for c in collectors]
-    visits = [c._visits for c in collectors]
-    leaves = [c._leaves for c in collectors]
-    field_visits = [c._field_visits for c in collectors]
-    field_leaves = [c._field_leaves for c in collectors]
-    any_fields = any(field_visits) or any(field_leaves)
+    plans: dict[type, tuple] = {}
     # blocked[i]: the node whose visit pruned collector i (None: it sees this subtree)
     blocked: list[cst.CSTNode | None] = [None] * count
-    stack: list[tuple[int, Any, str]] = [(_ENTER, root, "")]
+    indices = range(count)
+    stack: list[tuple[int, Any, Any]] = [(_ENTER, root, None)]
     pop, push = stack.pop, stack.append
+    node_type = cst.CSTNode
     while stack:
-        op, node, field = pop()
-        kind = type(node)
+        op, node, extra = pop()
         if op == _ENTER:
-            active = False
-            for i in range(count):
+            kind = type(node)
+            plan = plans.get(kind)
+            if plan is None:
+                plan = plans[kind] = _plan(kind, collectors)
+            opaque, visits, leaves, fields = plan
+            active = pruned = False
+            for i in indices:
                 if blocked[i] is None:
-                    if kind in opaque[i]:
+                    if opaque[i]:
                         blocked[i] = node
+                        pruned = True
                         continue
-                    handler = visits[i].get(kind)
+                    handler = visits[i]
                     if handler is not None and handler(collectors[i], node) is False:
                         blocked[i] = node
+                        pruned = True
                         continue
                     active = True
-            push((_LEAVE, node, ""))
+            if leaves or pruned:
+                push((_LEAVE, node, leaves))
             if not active:
                 continue
-            for name in reversed(child_fields(kind)):
+            for name, field_handlers in fields:
                 value = getattr(node, name, None)
-                wants_field = any_fields and any(
-                    blocked[i] is None and ((kind, name) in field_visits[i]
-                                            or (kind, name) in field_leaves[i])
-                    for i in range(count))
-                if wants_field:
-                    push((_FIELD_LEAVE, node, name))
-                if isinstance(value, cst.CSTNode):
+                if field_handlers is not None:
+                    push((_FIELD_LEAVE, node, field_handlers[1]))
+                if isinstance(value, node_type):
                     if type(value) not in skip:
-                        push((_ENTER, value, ""))
+                        push((_ENTER, value, None))
                 elif isinstance(value, (list, tuple)):
                     for child in reversed(value):
-                        if isinstance(child, cst.CSTNode) and type(child) not in skip:
-                            push((_ENTER, child, ""))
-                if wants_field:
-                    push((_FIELD_ENTER, node, name))
+                        if isinstance(child, node_type) and type(child) not in skip:
+                            push((_ENTER, child, None))
+                if field_handlers is not None:
+                    push((_FIELD_ENTER, node, field_handlers[0]))
         elif op == _LEAVE:
-            for i in range(count):
+            for i in indices:
                 mark = blocked[i]
                 if mark is None or mark is node:
-                    handler = leaves[i].get(kind)
-                    if handler is not None:
-                        handler(collectors[i], node)
+                    if extra is not None:
+                        handler = extra[i]
+                        if handler is not None:
+                            handler(collectors[i], node)
                     if mark is node:
                         blocked[i] = None
-        else:
-            table = field_visits if op == _FIELD_ENTER else field_leaves
-            for i in range(count):
-                if blocked[i] is None:
-                    handler = table[i].get((kind, field))
-                    if handler is not None:
-                        handler(collectors[i], node)
+        else:  # field events: extra holds one handler (or None) per collector
+            for i in indices:
+                handler = extra[i]
+                if handler is not None and blocked[i] is None:
+                    handler(collectors[i], node)
+
+
+def _plan(kind: type, collectors: tuple[FastVisitor, ...]) -> tuple:
+    """Per node type, for one walk: which collectors skip it, their visit and leave handlers
+    (None when no collector has one), and its child fields in reverse visiting order with
+    the field handlers of each (None when no collector has any)."""
+    opaque = tuple(kind in c.OPAQUE for c in collectors)
+    visits = tuple(c._visits.get(kind) for c in collectors)
+    leave_handlers = tuple(c._leaves.get(kind) for c in collectors)
+    leaves = leave_handlers if any(h is not None for h in leave_handlers) else None
+    fields = []
+    for name in reversed(child_fields(kind)):
+        enter = tuple(c._field_visits.get((kind, name)) for c in collectors)
+        leave = tuple(c._field_leaves.get((kind, name)) for c in collectors)
+        handlers = (enter, leave) if any(h is not None for h in enter + leave) else None
+        fields.append((name, handlers))
+    return opaque, visits, leaves, tuple(fields)
