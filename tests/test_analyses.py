@@ -131,3 +131,67 @@ def test_statement_positions_equal_whole_module_positions(extra: str) -> None:
             rng = whole[node]
             assert spans[id(node)] == (rng.start.line, rng.start.column, rng.end.line,
                                        rng.end.column), (case.name, node)
+
+
+def test_the_shared_walk_visits_in_libcsts_order() -> None:
+    """Collectors written for libcst's visitor see the same events from the iterative walk:
+    node visits and leaves, and field events, in the same order (pruning included)."""
+    import inspect
+
+    import libcst as cst
+
+    from keyport_lint.analysis.fastvisit import TOKENS, FastVisitor, walk
+
+    node_types = [t for t in vars(cst).values() if isinstance(t, type)
+                  and issubclass(t, cst.CSTNode) and not inspect.isabstract(t)]
+    fields = [("If", "body"), ("If", "orelse"), ("FunctionDef", "body"), ("Try", "body"),
+              ("Call", "args"), ("FunctionDef", "params")]
+
+    def recorder(opaque: frozenset) -> FastVisitor:
+        methods: dict = {"OPAQUE": opaque}
+        for t in node_types:
+            methods[f"visit_{t.__name__}"] = (
+                lambda self, n: self.log.append(("v", type(n).__name__))
+                or (False if isinstance(n, cst.Lambda) else None))
+            methods[f"leave_{t.__name__}"] = (
+                lambda self, n: self.log.append(("l", type(n).__name__)))
+        for owner, field in fields:
+            methods[f"visit_{owner}_{field}"] = (
+                lambda self, n, f=field: self.log.append(("fv", type(n).__name__, f)))
+            methods[f"leave_{owner}_{field}"] = (
+                lambda self, n, f=field: self.log.append(("fl", type(n).__name__, f)))
+        collector = type("Recorder", (FastVisitor,), methods)()
+        collector.log = []  # type: ignore[attr-defined]
+        return collector
+
+    class Reference(cst.CSTVisitor):
+        def __init__(self, opaque: frozenset) -> None:
+            self.log: list = []
+            self.opaque = opaque
+
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if type(node) in self.opaque:
+                return False
+            self.log.append(("v", type(node).__name__))
+            return not isinstance(node, cst.Lambda)
+
+        def on_leave(self, node: cst.CSTNode) -> None:
+            if type(node) not in self.opaque:
+                self.log.append(("l", type(node).__name__))
+
+        def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+            if (type(node).__name__, attribute) in fields:
+                self.log.append(("fv", type(node).__name__, attribute))
+
+        def on_leave_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+            if (type(node).__name__, attribute) in fields:
+                self.log.append(("fl", type(node).__name__, attribute))
+
+    code = "".join(p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("KP3*/*.py")))
+    code += "f = lambda x: (x, [y for y in x])\n"
+    module = cst.parse_module(code)
+    for opaque in (frozenset(), TOKENS):
+        mine, theirs = recorder(opaque), Reference(opaque)
+        walk(module, mine)
+        module.visit(theirs)
+        assert mine.log == theirs.log  # type: ignore[attr-defined]
