@@ -131,13 +131,34 @@ def evaluated(node: cst.CSTNode) -> Any:
     return _evaluate_token(node.value)  # type: ignore[attr-defined]
 
 
+def literal_text(node: cst.CSTNode | None, *, concatenated: bool = True,
+                 allow_bytes: bool = True) -> str | None:
+    """The one literal evaluator every analysis uses: the text of a plain string literal
+    (bytes decoded as latin-1 unless `allow_bytes` is False), or of an implicit
+    concatenation of them (read iteratively: chains can be long), else None."""
+    if isinstance(node, cst.SimpleString):
+        value = evaluated(node)
+        if isinstance(value, bytes):
+            return value.decode("latin-1") if allow_bytes else None
+        return value if isinstance(value, str) else None
+    if concatenated and isinstance(node, cst.ConcatenatedString):
+        pieces: list[str] = []
+        stack: list[cst.BaseExpression] = [node]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, cst.ConcatenatedString):
+                stack.extend((item.right, item.left))
+                continue
+            piece = literal_text(item, concatenated=False, allow_bytes=allow_bytes)
+            if piece is None:  # an f-string piece: not a literal
+                return None
+            pieces.append(piece)
+        return "".join(pieces)
+    return None
+
+
 def _evaluated(node: cst.SimpleString) -> str | None:
-    value = evaluated(node)
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    return value
+    return literal_text(node)
 
 
 def _module_name(node: cst.BaseExpression | None) -> str:

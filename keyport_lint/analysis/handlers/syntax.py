@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from keyport_lint.analysis.facts import dotted_name, evaluated
+from keyport_lint.analysis.facts import dotted_name, literal_text
 
 if TYPE_CHECKING:
     from keyport_lint.settings import Settings
@@ -59,16 +59,7 @@ def fnmatch_any(name: str, patterns: list[str]) -> bool:
 
 def string_value(node: cst.CSTNode | None) -> str | None:
     """The text of a plain (possibly concatenated) string literal, else None."""
-    if isinstance(node, cst.SimpleString):
-        try:
-            value = evaluated(node)
-        except Exception:  # odd escapes
-            return None
-        return value.decode("latin-1") if isinstance(value, bytes) else value
-    if isinstance(node, cst.ConcatenatedString):
-        left, right = string_value(node.left), string_value(node.right)
-        return left + right if left is not None and right is not None else None
-    return None
+    return literal_text(node)
 
 
 def string_list(node: cst.CSTNode | None) -> list[str] | None:

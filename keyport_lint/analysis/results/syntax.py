@@ -11,7 +11,7 @@ from http import HTTPStatus
 
 import libcst as cst
 
-from keyport_lint.analysis.facts import dotted_name, evaluated
+from keyport_lint.analysis.facts import dotted_name, literal_text
 from keyport_lint.analysis.results.values import (
     DICT,
     EXITING_CALLS,
@@ -64,13 +64,8 @@ def _is_bool_literal(node: cst.BaseExpression | None) -> bool:
 
 
 def _string_of(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.SimpleString):
-        try:
-            value = evaluated(node)
-        except Exception:  # malformed escapes in odd code
-            return None
-        return value if isinstance(value, str) else None
-    return None
+    """A plain text literal (not bytes, not a concatenation)."""
+    return literal_text(node, concatenated=False, allow_bytes=False)
 
 
 def _http_code(dotted: str) -> int | None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import libcst as cst
 
-from keyport_lint.analysis.facts import ModuleFacts, evaluated
+from keyport_lint.analysis.facts import ModuleFacts, evaluated, literal_text
 from keyport_lint.analysis.taint.values import _cap
 
 
@@ -51,24 +51,8 @@ def _keeps_shape(callee: str) -> bool:
 def constant_value(node: cst.CSTNode | None) -> Any:
     """The value of a literal (str, int), or None."""
     try:
-        if isinstance(node, cst.SimpleString):
-            value = evaluated(node)
-            return value.decode("latin-1") if isinstance(value, bytes) else value
-        if isinstance(node, cst.ConcatenatedString):  # iteratively: chains can be long
-            pieces: list[str] = []
-            stack: list[cst.BaseExpression] = [node]
-            while stack:
-                item = stack.pop()
-                if isinstance(item, cst.ConcatenatedString):
-                    stack.extend((item.right, item.left))
-                elif isinstance(item, cst.SimpleString):
-                    piece = constant_value(item)
-                    if not isinstance(piece, str):
-                        return None
-                    pieces.append(piece)
-                else:  # an f-string piece: not a constant
-                    return None
-            return "".join(pieces)
+        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+            return literal_text(node)
         if isinstance(node, cst.Integer):
             return int(evaluated(node))
         if (isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus)
