@@ -76,13 +76,19 @@ class ModuleFacts:
 
     def resolve(self, node: cst.CSTNode | None) -> str:
         """Dotted name of a Name/Attribute chain with its first segment resolved via imports."""
-        dotted = dotted_name(node)
+        return self.resolve_dotted(dotted_name(node), calls=False)
+
+    def resolve_dotted(self, dotted: str, *, calls: bool = True) -> str:
+        """The one name resolver: a dotted name as written (`log.info`, and with `calls`
+        `get_logger().info`) with its first segment resolved through the import table."""
         if not dotted:
             return ""
         head, _, rest = dotted.partition(".")
-        origin = self.imports.get(head)
+        called = calls and head.endswith("()")
+        origin = self.imports.get(head[:-2] if called else head)
         if origin is None:
             return dotted
+        origin += "()" if called else ""
         return f"{origin}.{rest}" if rest else origin
 
 

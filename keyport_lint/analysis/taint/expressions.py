@@ -15,7 +15,6 @@ from keyport_lint.analysis.taint.scopes import _ModuleState, _Scope
 from keyport_lint.analysis.taint.syntax import (
     _bound_names,
     _is_exact,
-    _resolve_dotted,
     constant_value,
 )
 from keyport_lint.analysis.taint.values import (
@@ -393,5 +392,5 @@ class _Expressions(_ModuleState):
                     return f"{table[prefix]}.{rest}" if rest else table[prefix]
         if parts[0] == "self":
             return ".".join(parts)
-        return _resolve_dotted(self.facts, dotted)
+        return self.facts.resolve_dotted(dotted)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import libcst as cst
 
-from keyport_lint.analysis.facts import ModuleFacts, evaluated, literal_text
+from keyport_lint.analysis.facts import evaluated, literal_text
 from keyport_lint.analysis.taint.values import _cap
 
 
@@ -20,17 +20,6 @@ def _join(a: dict[str, frozenset], b: dict[str, frozenset]) -> dict[str, frozens
         current = result.get(name)
         result[name] = value if current is None or current is value else _cap(current | value)
     return result
-
-
-def _resolve_dotted(facts: ModuleFacts, dotted: str) -> str:
-    """`ModuleFacts.resolve` for an already dotted name (`get_logger().info` included)."""
-    head, _, rest = dotted.partition(".")
-    called = head.endswith("()")
-    origin = facts.imports.get(head[:-2] if called else head)
-    if origin is None:
-        return dotted
-    origin += "()" if called else ""
-    return f"{origin}.{rest}" if rest else origin
 
 
 _MUTATORS = frozenset({"append", "extend", "update", "add", "insert", "setdefault",
