@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -95,7 +96,7 @@ def load_yaml(text: str, source_name: str) -> Any:
         loader.dispose()
 
 
-def suggest(word: str, choices: list[str] | set[str]) -> str:
+def suggest(word: str, choices: Iterable[str]) -> str:
     """A ruff-style hint for a misspelt key."""
     close = difflib.get_close_matches(str(word), sorted(choices), n=1, cutoff=0.6)
     return f" — did you mean {close[0]!r}?" if close else ""
