@@ -63,6 +63,8 @@ class RawResponse(Kind):
                 what = _raw(value) or _wrapped(ret.value, results, facts, calls)
                 if what:
                     ctx.report(rule, ret, what=what, handler=handler.name)
+            if not handler.function.called & {"self.write", "self.finish"}:
+                continue  # only Tornado-style handlers write their response
             for write in _writes(handler.node):
                 what = _wrapped(write, results, facts, calls)
                 if what:
