@@ -195,3 +195,15 @@ def test_the_shared_walk_visits_in_libcsts_order() -> None:
         walk(module, mine)
         module.visit(theirs)
         assert mine.log == theirs.log  # type: ignore[attr-defined]
+
+
+def test_json_stats_count_one_walk_and_the_taint_pass_per_parsed_file(project) -> None:
+    import json
+
+    project.write("app.py", "import logging\nimport os\n\nlog = logging.getLogger(__name__)\n"
+                            "KEYPORT_API_KEY = os.environ['KEYPORT_API_KEY']\n"
+                            "log.info(KEYPORT_API_KEY)\n")
+    result = project.run("check", "--no-cache", "--exit-zero", "--output-format", "json", ".")
+    stats = json.loads(result.stdout)["stats"]
+    assert stats["parsed"] == 1
+    assert stats["walks_per_parsed_file"] == 2  # the shared walk and the taint pass
