@@ -108,7 +108,7 @@ def walk(root: cst.CSTNode, *collectors: FastVisitor) -> None:
     """Feed every collector in one iterative pass over `root`'s subtree."""
     count = len(collectors)
     skip = frozenset.intersection(*(c.OPAQUE for c in collectors))
-    plans: dict[type, tuple] = {}
+    plans = _PLANS.setdefault(tuple(type(c) for c in collectors), {})
     # blocked[i]: the node whose visit pruned collector i (None: it sees this subtree)
     blocked: list[cst.CSTNode | None] = [None] * count
     indices = range(count)
@@ -168,6 +168,10 @@ def walk(root: cst.CSTNode, *collectors: FastVisitor) -> None:
                 handler = extra[i]
                 if handler is not None and blocked[i] is None:
                     handler(collectors[i], node)
+
+
+# plans per combination of collector classes, then per node type (built once per process)
+_PLANS: dict[tuple[type, ...], dict[type, tuple]] = {}
 
 
 def _plan(kind: type, collectors: tuple[FastVisitor, ...]) -> tuple:

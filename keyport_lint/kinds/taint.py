@@ -142,12 +142,28 @@ def _settings_list(settings: Settings, names: Iterable[str]) -> tuple[str, ...]:
 
 
 def build_config(rule: Rule, settings: Settings) -> tuple[TaintConfig, SinkSpec]:
-    """The analysis configuration and sink spec of a rule.
+    """The analysis configuration and sink spec of a rule (memoised per rule and settings:
+    asked once per file and rule).
 
     One pass serves every secret: the configuration holds the rule's own family and the
     families of the built-in taint rules that run under the same knobs (sanitisers,
     propagators), so KP201, KP202 and KP501 share one computation per file; each rule keeps
     the flows of its own family (`family_of`)."""
+    key = (rule.id, id(rule), id(settings))
+    cached = _CONFIGS.get(key)
+    if cached is not None and cached[0] is settings and cached[1] is rule:
+        return cached[2]
+    built = _build_config(rule, settings)
+    if len(_CONFIGS) > 256:  # runs keep one settings object; tests make many
+        _CONFIGS.clear()
+    _CONFIGS[key] = (settings, rule, built)
+    return built
+
+
+_CONFIGS: dict[tuple, tuple[Any, Any, tuple[TaintConfig, SinkSpec]]] = {}
+
+
+def _build_config(rule: Rule, settings: Settings) -> tuple[TaintConfig, SinkSpec]:
     from dataclasses import replace
 
     from keyport_lint.catalog import builtin_rules

@@ -53,8 +53,15 @@ def _is_static(node: cst.FunctionDef) -> bool:
     return any(dotted_name(d.decorator) == "staticmethod" for d in node.decorators)
 
 
-def fnmatch_any(name: str, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+def fnmatch_any(name: str, patterns: list[str] | tuple[str, ...]) -> bool:
+    """Does a dotted name match one of the fnmatch patterns (case-sensitive)? One compiled
+    regex per pattern list: asked for every call and decorator of a module."""
+    return _glob_regex(tuple(patterns)).match(name) is not None
+
+
+@lru_cache(maxsize=256)
+def _glob_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or r"(?!x)x")
 
 
 def string_value(node: cst.CSTNode | None) -> str | None:
