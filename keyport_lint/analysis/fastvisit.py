@@ -33,6 +33,11 @@ def opaque_types(*bases: type) -> frozenset[type]:
     return frozenset(t for base in bases for t in subclasses(base))
 
 
+# every concrete node type: `type(x) in NODE_TYPES` is a set lookup, where isinstance against
+# libcst's abstract base classes goes through ABCMeta (the walk asks it for every field)
+NODE_TYPES = frozenset(subclasses(cst.CSTNode))
+SEQUENCES = (list, tuple)
+
 # punctuation and whitespace: no analysis needs to enter them
 TOKENS = opaque_types(
     cst.BaseParenthesizableWhitespace, cst.Comma, cst.Dot, cst.Colon, cst.AssignEqual,
@@ -114,7 +119,7 @@ def walk(root: cst.CSTNode, *collectors: FastVisitor) -> None:
     indices = range(count)
     stack: list[tuple[int, Any, Any]] = [(_ENTER, root, None)]
     pop, push = stack.pop, stack.append
-    node_type = cst.CSTNode
+    node_types = NODE_TYPES
     while stack:
         op, node, extra = pop()
         if op == _ENTER:
@@ -144,12 +149,14 @@ def walk(root: cst.CSTNode, *collectors: FastVisitor) -> None:
                 value = getattr(node, name, None)
                 if field_handlers is not None:
                     push((_FIELD_LEAVE, node, field_handlers[1]))
-                if isinstance(value, node_type):
-                    if type(value) not in skip:
+                value_type = type(value)
+                if value_type in node_types:
+                    if value_type not in skip:
                         push((_ENTER, value, None))
-                elif isinstance(value, (list, tuple)):
+                elif value_type in SEQUENCES:
                     for child in reversed(value):
-                        if isinstance(child, node_type) and type(child) not in skip:
+                        child_type = type(child)
+                        if child_type in node_types and child_type not in skip:
                             push((_ENTER, child, None))
                 if field_handlers is not None:
                     push((_FIELD_ENTER, node, field_handlers[0]))

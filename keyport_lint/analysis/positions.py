@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from keyport_lint.analysis.fastvisit import TOKENS, child_fields
+from keyport_lint.analysis.fastvisit import NODE_TYPES, SEQUENCES, TOKENS, child_fields
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -104,7 +104,6 @@ def _statements_holding(module: cst.Module, wanted: set[int]) -> dict[int, int]:
     """id(node) -> index of the top-level statement holding it, for the wanted nodes (an
     iterative search that stops when all are found; punctuation and whitespace, never
     reported, are not entered)."""
-    import libcst as cst
 
     found: dict[int, int] = {}
     remaining = set(wanted)
@@ -120,12 +119,13 @@ def _statements_holding(module: cst.Module, wanted: set[int]) -> dict[int, int]:
                     return found
             for name in child_fields(type(node)):
                 value = getattr(node, name, None)
-                if isinstance(value, cst.CSTNode):
-                    if type(value) not in TOKENS:
+                kind = type(value)
+                if kind in NODE_TYPES:
+                    if kind not in TOKENS:
                         stack.append(value)
-                elif isinstance(value, (list, tuple)):
+                elif kind in SEQUENCES:
                     stack.extend(v for v in value
-                                 if isinstance(v, cst.CSTNode) and type(v) not in TOKENS)
+                                 if type(v) in NODE_TYPES and type(v) not in TOKENS)
     return found
 
 
