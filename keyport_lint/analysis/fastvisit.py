@@ -146,7 +146,7 @@ def walk(root: cst.CSTNode, *collectors: FastVisitor) -> None:
             if not active:
                 continue
             for name, field_handlers in fields:
-                value = getattr(node, name, None)
+                value: Any = getattr(node, name, None)
                 if field_handlers is not None:
                     push((_FIELD_LEAVE, node, field_handlers[1]))
                 value_type = type(value)

@@ -118,7 +118,7 @@ def _statements_holding(module: cst.Module, wanted: set[int]) -> dict[int, int]:
                 if not remaining:
                     return found
             for name in child_fields(type(node)):
-                value = getattr(node, name, None)
+                value: Any = getattr(node, name, None)
                 kind = type(value)
                 if kind in NODE_TYPES:
                     if kind not in TOKENS:
