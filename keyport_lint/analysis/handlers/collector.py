@@ -35,6 +35,7 @@ class _Collector(FastVisitor):
         self.per_handler_hooks = frozenset(settings["web-per-handler-hooks"])
         self.out = out
         self.scope: list[FunctionRecord | ClassRecord] = []
+        self._current: FunctionRecord | None = None
         self.pending: dict[int, FunctionRecord] = {}
         self.decorator_exprs: set[int] = set()
         self.assign_target: list[str] = []
@@ -48,10 +49,13 @@ class _Collector(FastVisitor):
 
     # scope ------------------------------------------------------------------------------------
     def _function(self) -> FunctionRecord | None:
-        for item in reversed(self.scope):
-            if isinstance(item, FunctionRecord):
-                return item
-        return None
+        """The innermost enclosing def (kept current as scopes open and close: asked for
+        every name, attribute, string and call)."""
+        return self._current
+
+    def _scope_changed(self) -> None:
+        self._current = next((item for item in reversed(self.scope)
+                              if isinstance(item, FunctionRecord)), None)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         bases = [self.facts.resolve(arg.value) for arg in node.bases if arg.keyword is None]
@@ -63,10 +67,12 @@ class _Collector(FastVisitor):
             for ref in expression_refs(decorator.decorator):
                 self.out.hooks.append(HookRef(ref, record))
         self.scope.append(record)
+        self._scope_changed()
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         if self.scope and isinstance(self.scope[-1], ClassRecord):
             self.scope.pop()
+            self._scope_changed()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         top = self.scope[-1] if self.scope else None
@@ -93,11 +99,13 @@ class _Collector(FastVisitor):
         record = self.pending.pop(id(node), None)
         if record is not None:
             self.scope.append(record)
+            self._scope_changed()
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         top = self.scope[-1] if self.scope else None
         if isinstance(top, FunctionRecord) and top.node is original_node:
             self.scope.pop()
+            self._scope_changed()
 
     # facts inside functions -------------------------------------------------------------------
     def visit_Attribute(self, node: cst.Attribute) -> None:
