@@ -178,13 +178,16 @@ def _parse_report(value: str) -> tuple[str, str]:
                    "then exit.")
 @click.option("--show-files", is_flag=True, help="List the files that would be checked, then "
               "exit.")
+@click.option("--stdin-filename", metavar="PATH",
+              help="Check the source read from standard input (PATHS is `-`) as if it were the "
+                   "file PATH: its config, exclude and per-file-ignores apply; not cached.")
 @_run_options
 def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[str, ...],
           select: tuple[str, ...], ignore: tuple[str, ...], config_path: str | None,
           fail_on: str | None, exit_zero: bool, allow_empty: bool, quiet: bool,
           statistics: bool, color: str, no_color: bool, baseline_path: str | None,
-          show_settings: str | None, show_files: bool, jobs: int | None, no_cache: bool,
-          respect_gitignore: bool | None) -> None:
+          show_settings: str | None, show_files: bool, stdin_filename: str | None,
+          jobs: int | None, no_cache: bool, respect_gitignore: bool | None) -> None:
     """Check PATHS (files and folders; default: the current folder).
 
     \b
@@ -197,6 +200,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
     from keyport_lint.report.summary import verdict
 
     extra = [_parse_report(r) for r in reports]
+    stdin = _stdin_mode(paths, stdin_filename)
     try:
         cfg = _load(config_path, select, ignore, fail_on)
         tree = _tree(cfg, config_path, select, ignore, fail_on, respect_gitignore)
@@ -215,8 +219,14 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
                 click.echo(f"keyport-lint: error: {error}", err=True)
             sys.exit(2 if errors else 0)
         known = baseline.load(Path(baseline_path)) if baseline_path else None
-        result = _run(paths, tree, jobs, no_cache, progress=not quiet)
-        _empty_run(result, allow_empty)
+        if stdin is not None:  # an excluded PATH reports nothing, and that is no error
+            from keyport_lint.pipeline.buffer import run_buffer
+
+            # the decoded text is in .text: `--fix` prints it, repaired, instead of a report
+            result = run_buffer(click.get_binary_stream("stdin").read(), stdin, tree).result
+        else:
+            result = _run(paths, tree, jobs, no_cache, progress=not quiet)
+            _empty_run(result, allow_empty)
         shown = _use_color("never" if no_color else color, output is not None)
         opts = ReportOptions(cfg, color=shown and fmt in PEOPLE, quiet=quiet,
                              statistics=statistics, width=_width(),
@@ -250,6 +260,21 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
                if f.severity == "error" or fail_on_of.get(result.roots.get(f.path, cfg.root),
                                                           cfg.fail_on) == "warning"]
     sys.exit(1 if failing and not exit_zero else 0)
+
+
+def _stdin_mode(paths: tuple[str, ...], stdin_filename: str | None) -> str | None:
+    """The path standard input stands for, or None; `-` and --stdin-filename go together."""
+    if "-" in paths and stdin_filename is None:
+        raise click.UsageError("reading standard input (`-`) needs --stdin-filename PATH, the "
+                               "file the text stands for")
+    if stdin_filename is None:
+        return None
+    if any(p != "-" for p in paths):
+        raise click.UsageError("--stdin-filename checks standard input only: give `-` (or no "
+                               "path), not other paths")
+    if not stdin_filename.strip():
+        raise click.UsageError("--stdin-filename needs a file name")
+    return stdin_filename
 
 
 def _width() -> int:
@@ -478,6 +503,23 @@ def test_rules_cmd(paths: tuple[str, ...], select: tuple[str, ...], config_path:
                    err=True)
         sys.exit(1)
     click.echo(f"All {checked} passed.", err=True)
+
+
+@cli.command("server", short_help="Run the language server for editors (LSP over stdio).")
+def server_cmd() -> None:
+    """Run the Language Server Protocol server on standard input and output, for editors:
+    findings as you type, fixes, suppressions, explanations (README: Editors).
+
+    Needs the `server` extra: pip install 'keyport-lint[server]'.
+    """
+    from keyport_lint.server import INSTALL_HINT, serve
+
+    try:
+        import pygls  # noqa: F401
+    except ImportError:
+        click.echo(INSTALL_HINT, err=True)
+        sys.exit(2)
+    serve()
 
 
 def _fresh(cfg: Config) -> Config:
