@@ -80,6 +80,8 @@ class ProjectIndex:
         for recorder in self._recorders:
             recorder.update(paths)
 
+    _touch = touch  # the name subclasses (the server's overlay index) use
+
     def content_hash(self, path: Path) -> str | None:
         """Hash of a module's bytes, as the cache compares them."""
         if path not in self._hashes:
