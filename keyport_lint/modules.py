@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from keyport_lint.pipeline.source import Source, SourceError, decode, file_digest, read_bytes
+from keyport_lint.settings import has_marker
 from keyport_lint.sourceroots import detect_roots, nearest_first
 
 FROM_IMPORT = re.compile(
@@ -249,7 +250,7 @@ class ModuleTable:
             text = decode(data, "python")
         except SourceError:
             return False
-        return bool(self.markers.search(text))
+        return has_marker(self.markers, text)
 
     def _is_keyport(self, source: Source) -> bool:
         if self.markers is None or not source.text:
@@ -259,7 +260,7 @@ class ModuleTable:
             lower = source.lower
             if not any(all(run in lower for run in runs) for runs in needs):
                 return False
-        return bool(self.markers.search(source.text))
+        return has_marker(self.markers, source.text)
 
     def text_is_keyport(self, source: Source) -> bool:
         """Markers in a file that is not a module (JS, HTML …)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -48,6 +49,57 @@ def _marker_regex(markers: tuple[str, ...], names: tuple[str, ...]) -> re.Patter
     bounded = [rf"(?<![A-Za-z0-9_])(?:{n})(?![A-Za-z0-9_])" for n in names]
     return re.compile("|".join([f"(?:{m})" for m in markers] + bounded) or r"(?!x)x",
                       re.IGNORECASE)
+
+
+KEYPORT_HEADER_WORDS = frozenset({"signature", "timestamp", "event"})
+NUMBER_BINDING = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=[ \t]*[-+]?"
+                            r"(?:\d[\d_.]*|0[xXoObB]\w+)[ \t]*(?:#[^\n]*)?$", re.MULTILINE)
+ANY_BINDING = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=(?!=)|"
+                         r"\b(?:import|def|class|as)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+def marker_hits(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The matches of the marker regex that mark KeyPort code. Not: another product's
+    `X-Keyport-…` header (KeyPort's are `-Signature`, `-Timestamp`, `-Event`), or a name bound
+    only to a number (network code's `keyport = 8022`)."""
+    numeric: set[str] | None = None
+    for match in regex.finditer(text):
+        start, end = match.span()
+        if text[max(0, start - 2):start].lower() == "x-" and text[end:end + 1] == "-":
+            word = re.match(r"-([A-Za-z]+)", text[end:end + 40])
+            if word is not None and word.group(1).lower() not in KEYPORT_HEADER_WORDS:
+                continue
+        left, right = start, end
+        while left > 0 and (text[left - 1].isalnum() or text[left - 1] == "_"):
+            left -= 1
+        while right < len(text) and (text[right].isalnum() or text[right] == "_"):
+            right += 1
+        name = text[left:right]
+        if name.isidentifier() and (left == 0 or text[left - 1] not in "\"'-./"):
+            if numeric is None:
+                numeric = _number_only_names(text)
+            if name in numeric:
+                continue
+        yield match
+
+
+def has_marker(regex: re.Pattern[str], text: str) -> bool:
+    return next(marker_hits(regex, text), None) is not None
+
+
+def _number_only_names(text: str) -> set[str]:
+    numbers = {m.group(1) for m in NUMBER_BINDING.finditer(text)}
+    if not numbers:
+        return numbers
+    others: set[str] = set()
+    for match in ANY_BINDING.finditer(text):
+        name = match.group(1) or match.group(2)
+        if name in numbers:
+            line_end = text.find("\n", match.start())
+            line = text[match.start():line_end if line_end >= 0 else len(text)]
+            if match.group(2) or not NUMBER_BINDING.match(line):
+                others.add(name)
+    return numbers - others
 
 
 def marker_regex(settings: Settings) -> re.Pattern[str]:

@@ -111,7 +111,8 @@ log = logging.getLogger(__name__)
     "log.info(key or 'missing')  # leak",
     "log.info(key[:40])  # leak",
     "log.info(key[4:])  # leak",
-    "log.info(key[-4:])  # leak",
+    "log.info(key[-5:])  # leak",
+    "log.info(key[-4:-1] + key[4:])  # leak",
     "log.info(f'{key!r:>80}')  # leak",
     "import base64\nlog.info(base64.b64encode(key.encode()))  # leak",
     "import json\nlog.info(json.dumps({'api_key': key}))  # leak",
@@ -126,6 +127,7 @@ def test_propagation_within_a_function(body: str) -> None:
 
 @pytest.mark.parametrize("expr", [
     "key[:12]", "key[:8]", "key[2:10]", "key[:PREFIX]", "f'{key[:12]}…'", "f'{key:.12}'",
+    "key[-4:]", "key[-1:]",
     "len(key)", "bool(key)", "key == 'x'", "key is None", "not key",
     "'KEYPORT_API_KEY' in os.environ",
     "key.startswith('kp_live_')", "key.count('_')", "'set' if key else 'missing'",

@@ -10,13 +10,13 @@ when it appears only in comments.
 from __future__ import annotations
 
 from keyport_lint.context import FileContext, PythonContext
-from keyport_lint.settings import marker_regex
+from keyport_lint.settings import has_marker, marker_hits, marker_regex
 
 __all__ = ["is_keyport_related", "marker_regex", "text_is_keyport_related"]
 
 
 def text_is_keyport_related(ctx: FileContext) -> bool:
-    return bool(marker_regex(ctx.settings).search(ctx.text))
+    return has_marker(marker_regex(ctx.settings), ctx.text)
 
 
 def is_keyport_related(ctx: FileContext) -> bool:
@@ -26,10 +26,10 @@ def is_keyport_related(ctx: FileContext) -> bool:
     from keyport_lint.analysis.facts import module_facts
 
     regex = marker_regex(ctx.settings)
-    total = len(regex.findall(ctx.text))
+    total = sum(1 for _ in marker_hits(regex, ctx.text))
     facts = ctx.analysis(module_facts)
     if total:
-        in_comments = sum(len(regex.findall(c)) for c in facts.comments)
+        in_comments = sum(1 for c in facts.comments for _ in marker_hits(regex, c))
         if total > in_comments:
             return True
     if ctx.project is not None:

@@ -221,6 +221,7 @@ def _single_config(rule: Rule, settings: Settings) -> tuple[TaintConfig, SinkSpe
         config_files=tuple(settings.get("config-files", [])),
         config_loaders=tuple(settings.get("config-loaders", [])),
         prefix_max=settings["prefix-max"],
+        suffix_max=settings["suffix-max"],
         placeholder_words=tuple(settings["placeholder-words"]),
         min_entropy=settings["min-entropy"],
     )

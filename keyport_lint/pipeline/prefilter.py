@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from keyport_lint.catalog import Rule
 from keyport_lint.kinds import get_kind
 from keyport_lint.kinds.base import literal_trigger
-from keyport_lint.settings import Settings, marker_regex
+from keyport_lint.settings import Settings, has_marker, marker_regex
 
 
 @dataclass
@@ -59,7 +59,7 @@ class PreFilter:
                     pending.append(rule)
         if pending and keyport_text is None and self.markers is not None:
             markers = self.markers
-            keyport_text = lambda: bool(markers.search(text))  # noqa: E731
+            keyport_text = lambda: has_marker(markers, text)  # noqa: E731
         if pending and ((keyport_text is not None and keyport_text()) or (
                 reaches_keyport is not None and reaches_keyport())):
             active.extend(pending)

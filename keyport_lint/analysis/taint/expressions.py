@@ -330,6 +330,9 @@ class _Expressions(_ModuleState):
             upper = self._int(inner.upper, scope)
             if upper is not None and 0 <= upper <= self.prefix_max:
                 return EMPTY  # key[:12]: a loggable prefix
+            lower = self._int(inner.lower, scope)
+            if inner.upper is None and lower is not None and -self.suffix_max <= lower < 0:
+                return EMPTY  # key[-4:]: a mask
             return _map_op(value, (RESET, None)) if value else value
         if not isinstance(inner, cst.Index):
             return value

@@ -83,6 +83,7 @@ class _ModuleState:
         self.facts: ModuleFacts = ctx.analysis(module_facts)
         self.related = bool(ctx.analysis(is_keyport_related))
         self.prefix_max = config.prefix_max
+        self.suffix_max = config.suffix_max
         names = [(f, ctx.settings.names_regex(list(f.names)),
                   ctx.settings.names_regex(list(f.generic_names)) if self.related
                   else ctx.settings.names_regex([]),

@@ -194,6 +194,11 @@ class _Statements(_ModuleState):
         elif isinstance(small, cst.Raise):
             if small.exc is not None:
                 value = self.eval(small.exc, scope)
+                if isinstance(small.exc, cst.Call):
+                    # any exception class (built-in, the project's, a framework's) keeps its
+                    # arguments: they are the message a traceback or error tracker shows
+                    for arg in small.exc.args:
+                        value = value | self.eval(arg.value, scope)
                 if small.cause is not None:
                     self.eval(small.cause, scope)
                 if value:

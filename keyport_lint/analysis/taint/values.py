@@ -77,6 +77,7 @@ class TaintConfig:
     config_files: tuple[str, ...] = ()  # regexes of KeyPort config file names (keyport.json)
     config_loaders: tuple[str, ...] = ()  # callees that parse such a file
     prefix_max: int = 12  # a slice with an upper bound at or under this is a loggable prefix
+    suffix_max: int = 4  # key[-4:]: a suffix this short is a mask
     placeholder_words: tuple[str, ...] = ()
     min_entropy: float = 3.0
 
