@@ -40,8 +40,6 @@ KNOWN_GAPS: dict[str, str] = {
         "to_thread, run_in_executor, functools.partial, Depends(f)",
     "KP402/bad_truthiness_larger_conditions.py":
         "the validate dict tested inside a larger condition",
-    "KP502/bad_tuples_and_wrappers.py":
-        "tuples, jsonify(**result), license lookup",
 }
 
 

@@ -74,19 +74,44 @@ class RawResponse(Kind):
 
 
 def _raw(value: Any) -> str | None:
+    from keyport_lint.analysis.results.values import BODY, LOOKUP, RAW, RESPONSE
+
     if value is None:
         return None
     if value.is_result:
         return "the validate result"
     if value.is_raw_response:
         return "the raw validate response"
+    if value.kind == LOOKUP:  # the SDK's get_license()
+        return "the license lookup result"
+    if value.origin == "http" and value.endpoint == "api" and _fixed_endpoint(value.url):
+        if value.kind == BODY:  # another KeyPort API call: the license lookup
+            return "the license lookup body"
+        if value.kind in (RESPONSE, RAW):
+            return "the raw license lookup response"
     return None
 
 
+def _fixed_endpoint(url: tuple) -> bool:
+    """The host and API path are fixed (`f"{API}/license/{key}"`: the key is a path argument),
+    unlike a generic request helper whose whole URL is a parameter."""
+    from keyport_lint.analysis.results.values import segments_text
+
+    text = segments_text(url)
+    at = text.find("/api/v1/")
+    return at >= 0 and "\0" not in text[:at + len("/api/v1/")]
+
+
 def _wrapped(expr: Any, results: Any, facts: Any, calls: list[str]) -> str | None:
-    """`jsonify(result)`, `JsonResponse(resp.json())`, `json.dumps(result)`, `{**result}`."""
+    """`jsonify(result)`, `JsonResponse(resp.json())`, `json.dumps(result)`, `{**result}`,
+    `jsonify(**result)`, and the body of a `(body, status[, headers])` tuple."""
     import libcst as cst
 
+    if isinstance(expr, cst.Tuple) and expr.elements:  # Flask's (body, status, headers)
+        body = expr.elements[0]
+        if isinstance(body, cst.StarredElement):
+            return None
+        return _raw(results.value_of(body.value)) or _wrapped(body.value, results, facts, calls)
     if isinstance(expr, cst.Dict):
         for element in expr.elements:
             if isinstance(element, cst.StarredDictElement):
@@ -100,6 +125,11 @@ def _wrapped(expr: Any, results: Any, facts: Any, calls: list[str]) -> str | Non
     last = callee.rsplit(".", 1)[-1]
     if not last or not any(fnmatch.fnmatchcase(last, p) for p in calls):
         return None
+    for arg in expr.args:
+        if arg.star == "**":  # jsonify(**result): every field of it
+            what = _raw(results.value_of(arg.value))
+            if what:
+                return f"a ** copy of {what}"
     positional = [a for a in expr.args if a.keyword is None and not a.star]
     candidates = positional[:1] + [a for a in expr.args
                                    if a.keyword is not None and a.keyword.value in BODY_KEYWORDS]
