@@ -38,8 +38,6 @@ KNOWN_GAPS: dict[str, str] = {
         "verification inside contextlib.suppress",
     "KP401/bad_indirection.py":
         "to_thread, run_in_executor, functools.partial, Depends(f)",
-    "KP402/bad_truthiness_larger_conditions.py":
-        "the validate dict tested inside a larger condition",
 }
 
 

@@ -97,10 +97,17 @@ class StatusHandling(Kind):
 
     # -- KP402 ---------------------------------------------------------------------------------
     def _truthiness(self, rule: Rule, ctx: PythonContext, analysis: ResultsAnalysis) -> None:
+        direct = {*ctx.settings["sdk-validate-methods"], *ctx.settings["http-call-names"],
+                  "json", "loads"}
         for f in analysis.functions:
             for expr, value, name in f.truth_tests:
-                if value.is_result and not (name and name in f.checked_names):
-                    ctx.report(rule, expr)
+                if not value.is_result:
+                    continue
+                # a result from a helper may be None (`return None` on error): testing it
+                # before reading its fields is a None guard; a direct validate() never is
+                if name and name in f.checked_names and _via_helper(value.site, direct):
+                    continue
+                ctx.report(rule, expr)
 
     # -- KP403 ---------------------------------------------------------------------------------
     def _unknown_status(self, rule: Rule, ctx: PythonContext, analysis: ResultsAnalysis) -> None:
@@ -193,6 +200,16 @@ def _distinguishes(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
     return bool(m.findall(handler.body, m.Attribute(
         value=m.Name(name),
         attr=m.OneOf(*[m.Name(a) for a in sorted(DISTINGUISHING_ATTRIBUTES)]))))
+
+
+def _via_helper(site: Any, direct: set[str]) -> bool:
+    import libcst as cst
+
+    if not isinstance(site, cst.Call):
+        return False
+    func = site.func
+    last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+    return last not in direct
 
 
 def _and(names: list[str]) -> str:
