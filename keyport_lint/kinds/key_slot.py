@@ -80,7 +80,9 @@ class KeySlot(Kind):
         if slot.kind in ("name", "attribute", "subscript", "dict-key", "keyword", "param") \
                 and names.fullmatch(slot.name):
             return slot.name
-        if rule.params["bearer-header"] and talks_to_api and slot.kind == "dict-key" \
+        # {"Authorization": "Bearer …"} and headers["Authorization"] = "Bearer …"
+        if rule.params["bearer-header"] and talks_to_api and slot.kind in ("dict-key",
+                                                                           "subscript") \
                 and slot.name.lower() == "authorization" \
                 and literal.value.lower().startswith("bearer "):
             return "Authorization: Bearer header"
