@@ -24,10 +24,6 @@ KNOWN_GAPS: dict[str, str] = {
         "another product's X-Keyport-* header; a GET probe",
     "KP302/good_parse_only_feeds_hmac.py":
         "a parse that only feeds the HMAC helper is not KP302",
-    "KP304/bad_rotation_and_header_param.py":
-        "`in` over rotated digests; `!=` with a Header() param",
-    "KP304/good_oauth1_method_name.py":
-        "a signature method name against the supported list",
     "KP305/bad_helper_fed_json.py":
         "an HMAC helper fed re-serialised JSON by its caller",
     "KP306/good_caller_signs_timestamp.py":

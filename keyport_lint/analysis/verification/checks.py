@@ -158,7 +158,14 @@ class _Checks(_VerificationState):
                     return found
             elif expr.value in self.constants:
                 return "const"
+            elif expr.value in flow.params and self._header_param(flow.params[expr.value]):
+                return "signature"  # FastAPI: x_keyport_signature: str = Header(...)
             return self._named(expr.value)
+        if isinstance(expr, (cst.Set, cst.List, cst.Tuple)):  # `in` over rotated digests
+            return _strongest([self.side(e.value, flow, depth + 1) for e in expr.elements],
+                              consts=False)
+        if isinstance(expr, (cst.SetComp, cst.ListComp, cst.GeneratorExp)):
+            return _strongest([self.side(expr.elt, flow, depth + 1)], consts=False)
         if isinstance(expr, cst.FormattedString):
             return _strongest([self.side(p.expression, flow, depth + 1) for p in expr.parts
                                if isinstance(p, cst.FormattedStringExpression)], consts=False)
@@ -181,6 +188,18 @@ class _Checks(_VerificationState):
         if isinstance(expr, cst.Call):
             return self._call_side(expr, flow, depth)
         return None
+
+    def _header_param(self, param: cst.Param) -> bool:
+        """A parameter the framework fills from the signature header (`Header(...)`, named
+        after the header or given it as `alias=`)."""
+        default = param.default
+        if not isinstance(default, cst.Call) or _last(default.func) != "Header":
+            return False
+        header = param.name.value.replace("_", "-")
+        for arg in default.args:
+            if arg.keyword is not None and arg.keyword.value == "alias":
+                header = string_value(arg.value) or header
+        return self._is_header(header, "webhook-signature-headers")
 
     def _call_side(self, expr: cst.Call, flow: Flow, depth: int) -> str | None:
         written = dotted_name(expr.func)

@@ -54,6 +54,12 @@ MAX_NEARBY_FILES = 80
 SIGNATURE_SIDES = frozenset({"digest", "signature", "weak"})
 
 
+# names about a signature that do not hold one: a method or algorithm name, a scheme, a version
+NOT_A_SIGNATURE_WORDS = frozenset({"method", "methods", "algorithm", "algorithms", "alg",
+                                   "algs", "scheme", "schemes", "version", "versions", "type",
+                                   "types", "name", "names", "header", "headers"})
+
+
 SIGNATURE_FUNCTION_WORDS = frozenset({"sig", "sigs", "signature", "signatures", "verify",
                                       "verification", "webhook", "webhooks", "hmac", "digest",
                                       "signed", "sign"})

@@ -17,6 +17,7 @@ from keyport_lint.analysis.handlers import (
     web_handlers,
     whole_regex,
 )
+from keyport_lint.analysis.verification.records import NOT_A_SIGNATURE_WORDS
 from keyport_lint.analysis.webhooks import ModuleConstants, module_constants
 from keyport_lint.context import PythonContext
 
@@ -94,7 +95,10 @@ class _VerificationState:
         return {w.lower() for w in re.split(r"_|(?<=[a-z])(?=[A-Z])", name) if w}
 
     def _named(self, name: str) -> str | None:
-        return "weak" if self._words(name) & self._sig_words else None
+        words = self._words(name)
+        if words & NOT_A_SIGNATURE_WORDS:  # signature_method, SIGNATURE_METHODS, sig_alg …
+            return None
+        return "weak" if words & self._sig_words else None
 
     def _constant(self, node: cst.BaseExpression) -> str | None:
         if isinstance(node, cst.Name):
