@@ -28,8 +28,6 @@ KNOWN_GAPS: dict[str, str] = {
         "an HMAC helper fed re-serialised JSON by its caller",
     "KP306/good_caller_signs_timestamp.py":
         "the helper's callers sign '%d.%s' % (timestamp, body)",
-    "KP307/bad_suppress.py":
-        "verification inside contextlib.suppress",
     "KP401/bad_indirection.py":
         "to_thread, run_in_executor, functools.partial, Depends(f)",
 }

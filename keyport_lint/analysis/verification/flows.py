@@ -51,6 +51,7 @@ class _FlowVisitor(FastVisitor):
         self.hmac_ids: set[int] = set()
         self.hmac_vars: dict[str, HmacRecord] = {}
         self.try_nodes: list[TryRecord] = []
+        self.suppressing: list[cst.With] = []  # open `with contextlib.suppress(…)` blocks
         self.if_nodes: list[IfRecord] = []
         self.stop_calls = settings["webhook-stop-calls"]
 
@@ -319,6 +320,28 @@ class _FlowVisitor(FastVisitor):
     def leave_TryStar_body(self, node: cst.TryStar) -> None:
         if self.flow.tries:
             self.flow.tries.pop()
+
+    def visit_With(self, node: cst.With) -> None:
+        """`with contextlib.suppress(E):` is a `try` whose `except E:` carries on."""
+        types: list[str] = []
+        for item in node.items:
+            call = item.item
+            if isinstance(call, cst.Call) and self.facts.resolve(call.func).lstrip(".") in (
+                    "contextlib.suppress", "suppress"):
+                types += [self.facts.resolve(a.value) for a in call.args if a.keyword is None]
+        if not types:
+            return
+        self._tick()
+        record = TryRecord(node)
+        record.handlers.append((types, Block()))
+        self.suppressing.append(node)
+        self.flow.tries.append(record)
+
+    def leave_With(self, original_node: cst.With) -> None:
+        if self.suppressing and self.suppressing[-1] is original_node:
+            self.suppressing.pop()
+            if self.flow.tries:
+                self.flow.tries.pop()
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         self._except(node.type)
