@@ -115,9 +115,6 @@ class _FlowVisitor(FastVisitor):
         self._tick()
         self._mark_tested(node.test)
 
-    def visit_With(self, node: cst.With) -> None:
-        self._tick()
-
     def visit_AsName(self, node: cst.AsName) -> None:
         for name in _target_names(node.name):  # type: ignore[arg-type]
             self.skip.add(id(name))
@@ -323,6 +320,7 @@ class _FlowVisitor(FastVisitor):
 
     def visit_With(self, node: cst.With) -> None:
         """`with contextlib.suppress(E):` is a `try` whose `except E:` carries on."""
+        self._tick()
         types: list[str] = []
         for item in node.items:
             call = item.item
@@ -331,7 +329,6 @@ class _FlowVisitor(FastVisitor):
                 types += [self.facts.resolve(a.value) for a in call.args if a.keyword is None]
         if not types:
             return
-        self._tick()
         record = TryRecord(node)
         record.handlers.append((types, Block()))
         self.suppressing.append(node)
