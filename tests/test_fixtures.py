@@ -16,8 +16,6 @@ from .conftest import FIXTURES
 KNOWN_GAPS: dict[str, str] = {
     "KP301/bad_django_include":
         "Django include() prefixes are part of the route path",
-    "KP301/bad_route_prefixes.py":
-        "Blueprint url_prefix, APIRouter prefix, include_router prefix",
     "KP301/good_dependency_ignores_result":
         "a dependency ignoring its result is KP303 only",
     "KP301/good_other_products_header_probe.py":

@@ -15,6 +15,7 @@ from keyport_lint.context import PythonContext
 if TYPE_CHECKING:
     pass
 from keyport_lint.analysis.handlers.collector import _Collector
+from keyport_lint.analysis.handlers.prefixes import join, mount_prefixes
 from keyport_lint.analysis.handlers.records import Handler, HandlerFacts, Read, Registration, Route
 from keyport_lint.analysis.handlers.syntax import (
     HTTP_VERBS,
@@ -32,7 +33,8 @@ from keyport_lint.analysis.handlers.syntax import (
 )
 
 if TYPE_CHECKING:
-    from keyport_lint.analysis.handlers.records import ClassRecord, FunctionRecord
+    from keyport_lint.analysis.handlers.prefixes import join, mount_prefixes
+from keyport_lint.analysis.handlers.records import ClassRecord, FunctionRecord
 
 
 class _Builder:
@@ -63,8 +65,12 @@ class _Builder:
             self._route_target(reg)
         self._view_classes()
         self._django_function_views()
+        prefixes = mount_prefixes(self.ctx.module) if self.out.frameworks else {}
         for function in self.out.functions:
             routes = self.routes.get(id(function.node))
+            for route in routes or ():
+                if route.receiver in prefixes:
+                    route.path = join(prefixes[route.receiver], route.path or "")
             if routes:
                 handler = self._handler(function, routes)
                 self.out.handlers.append(handler)
