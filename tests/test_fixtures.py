@@ -16,8 +16,6 @@ from .conftest import FIXTURES
 KNOWN_GAPS: dict[str, str] = {
     "KP301/bad_django_include":
         "Django include() prefixes are part of the route path",
-    "KP301/good_dependency_ignores_result":
-        "a dependency ignoring its result is KP303 only",
     "KP301/good_other_products_header_probe.py":
         "another product's X-Keyport-* header; a GET probe",
     "KP302/good_parse_only_feeds_hmac.py":

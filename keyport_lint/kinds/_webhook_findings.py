@@ -39,7 +39,8 @@ def webhook_findings(ctx: PythonContext) -> list[WebhookFinding]:
         fields = {"handler": handler.qualname}
         checks = analysis.checks(flow)
         before = analysis.pre_verified(handler, flow)
-        if not checks and not before and processes and not analysis.project_middleware():
+        if not checks and not before and processes and not analysis.pre_attempted(flow) \
+                and not analysis.project_middleware():
             out.append(WebhookFinding("unverified", handler.node, fields, _def_length(handler)))
         if checks and not before:
             first = _parsed_use_before(analysis, handler, flow, checks[0].seq)

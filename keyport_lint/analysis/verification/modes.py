@@ -204,6 +204,16 @@ class _Modes(_VerificationState):
                         return True
         return False
 
+    def pre_attempted(self, flow: Flow) -> bool:
+        """Does a decorator or dependency of this handler try to verify, even if it ignores
+        the verdict? Then the handler is KP303 there, not also KP301."""
+        for ref in self._pre_refs(flow):
+            written = dotted_name(ref)
+            if written and self.ref_mode(written, self.facts.resolve(ref).lstrip("."),
+                                         flow) == "broken":
+                return True
+        return False
+
     def _ref_verifies(self, ref: cst.BaseExpression, flow: Flow | None) -> bool:
         if isinstance(ref, (cst.SimpleString, cst.ConcatenatedString)):
             value = string_value(ref)
