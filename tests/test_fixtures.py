@@ -16,8 +16,6 @@ from .conftest import FIXTURES
 KNOWN_GAPS: dict[str, str] = {
     "KP301/bad_django_include":
         "Django include() prefixes are part of the route path",
-    "KP301/good_other_products_header_probe.py":
-        "another product's X-Keyport-* header; a GET probe",
     "KP302/good_parse_only_feeds_hmac.py":
         "a parse that only feeds the HMAC helper is not KP302",
     "KP305/bad_helper_fed_json.py":
