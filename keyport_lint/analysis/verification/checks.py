@@ -12,6 +12,7 @@ from keyport_lint.analysis.handlers import string_value
 from keyport_lint.analysis.verification.records import (
     COMPARE_CALLS,
     CONVERSIONS,
+    HANDSHAKE_WORDS,
     HEADER_GETTERS,
     HMAC_CALLS,
     MAX_DEPTH,
@@ -37,12 +38,17 @@ class _Checks(_VerificationState):
 
     # checks -----------------------------------------------------------------------------------
     def checks(self, flow: Flow) -> list[Check]:
+        """What decides, in this function, whether a delivery is genuine."""
         key = id(flow)
         if key in self._checks:
             return self._checks[key]
         self._checks[key] = []
         out: list[Check] = []
+        if self._words(_flow_name(flow).replace(".", "_")) & HANDSHAKE_WORDS:
+            return out  # a WebSocket or TLS handshake check verifies no webhook delivery
         for call in flow.calls:
+            if call.written and self._words(call.written.rsplit(".", 1)[-1]) & HANDSHAKE_WORDS:
+                continue
             if call.resolved in COMPARE_CALLS or call.written.endswith(".compare_digest"):
                 out.append(Check(call.node, "compare-digest", "returns", call.use, call.seq,
                                  call.tries))

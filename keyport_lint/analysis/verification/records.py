@@ -54,6 +54,10 @@ MAX_NEARBY_FILES = 80
 SIGNATURE_SIDES = frozenset({"digest", "signature", "weak"})
 
 
+# functions that check a WebSocket (or other connection) handshake, not a webhook delivery
+HANDSHAKE_WORDS = frozenset({"websocket", "websockets", "handshake"})
+
+
 # names about a signature that do not hold one: a method or algorithm name, a scheme, a version
 NOT_A_SIGNATURE_WORDS = frozenset({"method", "methods", "algorithm", "algorithms", "alg",
                                    "algs", "scheme", "schemes", "version", "versions", "type",
