@@ -18,10 +18,6 @@ KNOWN_GAPS: dict[str, str] = {
         "Django include() prefixes are part of the route path",
     "KP302/good_parse_only_feeds_hmac.py":
         "a parse that only feeds the HMAC helper is not KP302",
-    "KP305/bad_helper_fed_json.py":
-        "an HMAC helper fed re-serialised JSON by its caller",
-    "KP306/good_caller_signs_timestamp.py":
-        "the helper's callers sign '%d.%s' % (timestamp, body)",
     "KP401/bad_indirection.py":
         "to_thread, run_in_executor, functools.partial, Depends(f)",
 }

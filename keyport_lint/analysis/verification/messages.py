@@ -102,7 +102,8 @@ class _Messages(_VerificationState):
                     return [self._name_kind(name, None)]
                 return _dedupe(out)
             if name in scope.params:
-                return [self._name_kind(name, scope.params[name])]
+                passed = self._caller_parts(name, scope, depth)
+                return passed or [self._name_kind(name, scope.params[name])]
             scope = scope.parent
         if name in self.constants:
             return ["literal"]
@@ -110,6 +111,35 @@ class _Messages(_VerificationState):
         if assigned is not None:
             return self.parts(assigned, self.module, depth + 1)
         return [self._name_kind(name, None)]
+
+    def _caller_parts(self, name: str, scope: Flow, depth: int) -> list[str]:
+        """What this module's callers pass as parameter `name` of `scope`'s function (a
+        helper signing `"%d.%s" % (timestamp, payload)` or `json.dumps(event)` for it); empty
+        when no caller is seen."""
+        node = scope.node
+        if node is None or depth > MAX_DEPTH:
+            return []
+        params = [p.name.value for p in node.params.params]
+        if name not in params:
+            return []
+        index = params.index(name)
+        static = any(dotted_name(d.decorator) == "staticmethod" for d in node.decorators)
+        bound = bool(scope.cls) and not static and bool(params) and params[0] in ("self", "cls")
+        out: list[str] = []
+        for caller in [self.module, *self.flows.values()]:
+            for call in caller.calls:
+                if call.written.rsplit(".", 1)[-1] != node.name.value or caller is scope:
+                    continue
+                method_call = "." in call.written
+                position = index - (1 if bound and method_call else 0)
+                positional = [a for a in call.node.args if a.keyword is None and not a.star]
+                arg = next((a for a in call.node.args
+                            if a.keyword is not None and a.keyword.value == name), None)
+                if arg is None and 0 <= position < len(positional):
+                    arg = positional[position]
+                if arg is not None:
+                    out.extend(self.parts(arg.value, caller, depth + 1))
+        return _dedupe(out)
 
     def _name_kind(self, name: str, param: cst.Param | None) -> str:
         if whole_regex(self.settings, "signed-timestamp-names").fullmatch(name):
