@@ -130,6 +130,10 @@ def _hmac_names(analysis: Verification, flow: Flow) -> set[str]:
         if record.message is not None:
             stack.append(record.message)
         stack.extend(record.updates)
+    for call in flow.calls:  # arguments of a module helper that computes the HMAC
+        helper = analysis.module_flows.get(call.written.rsplit(".", 1)[-1])
+        if helper is not None and helper is not flow and helper.hmacs:
+            stack.extend(arg.value for arg in call.node.args)
     guard = 0
     while stack and guard < 200:
         guard += 1
