@@ -16,8 +16,6 @@ from .conftest import FIXTURES
 KNOWN_GAPS: dict[str, str] = {
     "KP301/bad_django_include":
         "Django include() prefixes are part of the route path",
-    "KP401/bad_indirection.py":
-        "to_thread, run_in_executor, functools.partial, Depends(f)",
 }
 
 

@@ -37,6 +37,7 @@ from keyport_lint.analysis.results.values import (
     LOOKUP,
     NONE,
     PARAM,
+    PARTIAL,
     RAW,
     REQUEST,
     RESPONSE,
@@ -227,6 +228,9 @@ class _Evaluate(_InterpreterState):
             return Value(CLIENT)
         args = node.args
         last = resolved.rsplit(".", 1)[-1]
+        through = self._through(node, resolved)
+        if through is not None:  # to_thread(f, x), run_in_executor(None, f, x), partial
+            return through
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             receiver = self.ev(func.value)
@@ -277,6 +281,33 @@ class _Evaluate(_InterpreterState):
                 return replace(target, kind=REQUEST)
             return self._http(Value(RESPONSE, origin="http", url=target.url, site=node))
         return None
+
+    def _through(self, node: cst.Call, resolved: str) -> Value | None:
+        """Calls that run another callable: what that callable returns (with `site` the outer
+        call), or a PARTIAL for `functools.partial(f, …)`."""
+        args = [a for a in node.args if a.keyword is None and not a.star]
+        last = resolved.rsplit(".", 1)[-1]
+        if resolved in ("functools.partial", "partial") and args:
+            return Value(PARTIAL, ref=(args[0].value, tuple(node.args[1:])))
+        if resolved == "asyncio.to_thread" and args:
+            fn, rest = args[0].value, tuple(node.args[1:])
+        elif last == "run_in_executor" and len(args) >= 2:
+            fn, rest = args[1].value, tuple(node.args[2:])
+        else:
+            callee = self.ev(node.func) if not isinstance(node.func, cst.Attribute) else None
+            if callee is None or callee.kind != PARTIAL:
+                return None
+            fn, bound = callee.ref
+            rest = (*bound, *node.args)
+        ordered = sorted(rest, key=lambda a: a.keyword is not None or bool(a.star))
+        try:
+            call = cst.Call(func=fn, args=[a.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                                           for a in ordered])
+        except cst.CSTValidationError:
+            return None
+        found = self.ev(call)
+        return replace(found, site=node) if found is not None and found.site is not None \
+            else found
 
     def _method(self, node: cst.Call, receiver: Value, method: str,
                 args: Any) -> Value | None:

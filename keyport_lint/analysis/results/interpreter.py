@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from keyport_lint.analysis.facts import ModuleFacts
+from keyport_lint.analysis.facts import ModuleFacts, dotted_name
 from keyport_lint.analysis.results.syntax import _join, _patterns, _string_of
 from keyport_lint.analysis.results.values import (
     BOOL,
@@ -168,8 +168,31 @@ class _InterpreterState:
                 self.env[name] = Value(CLIENT)
                 continue
             tag = (unit.uid, index, "")
-            bound = self.bound.get((unit.uid, index))
+            bound = self.bound.get((unit.uid, index)) or self._dependency(unit, name)
             self.env[name] = Value(PARAM, param=tag) if bound is None else replace(bound, param=tag)
+
+    def _dependency(self, unit: _Unit, name: str) -> Value | None:
+        """FastAPI's `param = Depends(f)` (or `Annotated[…, Depends(f)]`): what `f` returns."""
+        node = unit.node
+        if not isinstance(node, cst.FunctionDef):
+            return None
+        param = next((p for p in [*node.params.params, *node.params.kwonly_params]
+                      if p.name.value == name), None)
+        if param is None:
+            return None
+        candidates: list[cst.BaseExpression] = [param.default] if param.default else []
+        annotation = param.annotation.annotation if param.annotation else None
+        if isinstance(annotation, cst.Subscript):
+            candidates += [e.slice.value for e in annotation.slice[1:]
+                           if isinstance(e.slice, cst.Index)]
+        for candidate in candidates:
+            if isinstance(candidate, cst.Call) and dotted_name(candidate.func).rsplit(
+                    ".", 1)[-1] == "Depends" and candidate.args and \
+                    candidate.args[0].keyword is None:
+                found = self.ev(cst.Call(func=candidate.args[0].value, args=[]))
+                if found is not None and (found.is_validation or found.kind == CLIENT):
+                    return found
+        return None
 
     def _summarise(self, unit: _Unit) -> None:
         joined: Value | None = None

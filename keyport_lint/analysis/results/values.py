@@ -78,6 +78,9 @@ SDK_CALL = "sdk-call"  # marks an SDK call a helper lets escape (KP405)
 HTTP_CLIENT = "http-client"  # an HTTP client made with a base_url (url: that base)
 
 
+PARTIAL = "partial"  # functools.partial(f, …): ref = (f's expression, the bound arguments)
+
+
 HELPER = "helper"  # a function of another project module (items: what a call returns)
 
 
