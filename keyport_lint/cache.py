@@ -195,8 +195,7 @@ class Cache:
         self._current: dict[str, str] = {}  # dependency -> its digest now ("-": absent)
         self._dirty = False
         self._secret_check = _SecretCheck(cfg)
-        # not a webhook: _read checks the MAC of a cache file, and a bad one is a miss
-        self._load_stamps()  # keyport-lint: ignore[KP303]
+        self._load_stamps()  # a cache file with a bad MAC is a miss, not an error
 
     # -- authenticated files ---------------------------------------------------------------
     def _mac(self, payload: bytes) -> str:

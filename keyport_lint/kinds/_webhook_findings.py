@@ -4,13 +4,18 @@ shared verification analysis (which only answers where and how verification happ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
+from keyport_lint.analysis.facts import dotted_name
 from keyport_lint.analysis.handlers import Handler, classify_read, whole_regex
 from keyport_lint.analysis.verification.analysis import verification
-from keyport_lint.analysis.verification.records import JSON_LOADS, _flow_name
+from keyport_lint.analysis.verification.records import (
+    JSON_LOADS,
+    SIGNATURE_FUNCTION_WORDS,
+    _flow_name,
+)
 from keyport_lint.context import PythonContext
 
 if TYPE_CHECKING:
@@ -49,11 +54,13 @@ def webhook_findings(ctx: PythonContext) -> list[WebhookFinding]:
                                           {**fields, "detail": first}, _def_length(handler)))
 
     reported: set[int] = set()
+    strict = {id(f) for f in analysis.webhook_flows(strict=True)} if context else set()
     for flow in context:
         for check in analysis.checks(flow):
             result, node = analysis.outcome(check, flow)
             if result in ("ignored", "not-stopping") and node is not None \
-                    and id(node) not in reported:
+                    and id(node) not in reported and (id(flow) in strict or _about_signatures(
+                        analysis, check, flow)):
                 reported.add(id(node))
                 out.append(WebhookFinding("ignored", node, {"handler": _flow_name(flow)}))
         out.extend(_swallowed(analysis, flow))
@@ -82,6 +89,19 @@ def webhook_findings(ctx: PythonContext) -> list[WebhookFinding]:
                     p in parts for p in ("raw", "parsed", "body")):
                 out.append(WebhookFinding("timestamp", record.node, {"handler": name}))
     return out
+
+
+def _about_signatures(analysis: Verification, check: Any, flow: Flow) -> bool:
+    """Outside the webhook handlers and what they reach, an ignored check counts only when its
+    function or the verifier it calls is named for signatures or webhooks: a cache checking
+    the MAC of its own files verifies no delivery."""
+    if analysis._about_signatures(flow):
+        return True
+    call = check.node
+    if check.kind == "verifier" and isinstance(call, cst.Call):
+        last = dotted_name(call.func).rsplit(".", 1)[-1]
+        return bool(analysis._words(last) & SIGNATURE_FUNCTION_WORDS)
+    return False
 
 
 def _def_length(handler: Handler) -> int:
