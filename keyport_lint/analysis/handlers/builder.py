@@ -225,7 +225,12 @@ class _Builder:
     def _django_function_views(self) -> None:
         names = self.settings["web-request-names"]
         candidates = []
+        pathless = []  # `@csrf_exempt` views: routed by decorator, their path is in urls.py
         for name, function in self.out.module_functions.items():
+            known = self.routes.get(id(function.node))
+            if known and all(r.path is None for r in known) and \
+                    any(r.framework in ("django", "drf") for r in known):
+                pathless.append(function)
             if id(function.node) in self.routes or name.startswith("_"):
                 continue
             params = function.params
@@ -233,6 +238,10 @@ class _Builder:
                 continue
             candidates.append((function, params[0].name.value in names))
         django = any(f in ("django", "drf") for f in self.out.frameworks)
+        if pathless:
+            paths = self._urls_routes([f.name for f in pathless])
+            for function in pathless:
+                self.routes[id(function.node)] += paths.get(function.name, [])
         if not candidates or (self.out.frameworks and not django):
             return  # a Flask or FastAPI module's functions taking `request` are helpers
         path = self.ctx.path
@@ -255,16 +264,40 @@ class _Builder:
             return {}
         found: dict[str, list[Route]] = {}
         me = path.resolve()
-        for urls in _urls_candidates(me, project.root):
+        candidates = _urls_candidates(me, project.root)
+        for urls in candidates:
             text = project.text(urls)
             if not text or not any(n in text for n in names):
                 continue
             routes = project.summary(urls, url_routes) or []
+            prefix = self._include_prefix(urls, candidates) if routes else ""
             for origin, route in routes:
                 resolved = project.resolve_origin(urls, origin)
                 if resolved is not None and resolved[0] == me and resolved[1]:
+                    if prefix:  # path("webhooks/keyport/", include("billing.urls"))
+                        route = Route(join(prefix, route.path or ""), route.methods,
+                                      route.framework, route.via, route.receiver, route.node)
                     found.setdefault(resolved[1], []).append(route)
         return found
+
+    def _include_prefix(self, urls: Path, candidates: list[Path], depth: int = 0) -> str:
+        """The path prefix under which another urls.py `include()`s this one (followed up a
+        few levels: project urls including an app's urls including a sub-app's)."""
+        project = self.ctx.project
+        if project is None or depth > 3:
+            return ""
+        target = urls.resolve()
+        for other in candidates:
+            if other.resolve() == target:
+                continue
+            text = project.text(other)
+            if not text or "include" not in text:
+                continue
+            for module, prefix in project.summary(other, url_includes) or []:
+                included = project.resolve_module(other, module)
+                if included is not None and included.resolve() == target:
+                    return join(self._include_prefix(other, candidates, depth + 1), prefix)
+        return ""
 
     # handlers ---------------------------------------------------------------------------------
     def _handler(self, function: FunctionRecord, routes: list[Route]) -> Handler:
@@ -383,6 +416,22 @@ def url_routes(ctx: PythonContext) -> list[tuple[str, Route]]:
         if origin and (origin != dotted_name(target) or "." in origin):
             out.append((origin, Route(reg.path, reg.methods, reg.framework or "django", "urls",
                                       reg.receiver, None)))
+    return out
+
+
+def url_includes(ctx: PythonContext) -> list[tuple[str, str]]:
+    """Project-index summary of a urls.py: (included module, path prefix) for each
+    `path("prefix/", include("app.urls"))`."""
+    facts = ctx.analysis(web_handlers)
+    imports = ctx.analysis(module_facts)
+    out = []
+    for reg in facts.registrations:
+        target = reg.target
+        if isinstance(target, cst.Call) and target.args and \
+                imports.resolve(target.func).rsplit(".", 1)[-1] == "include":
+            module = string_value(target.args[0].value)
+            if module and reg.path is not None:
+                out.append((module, reg.path))
     return out
 
 
