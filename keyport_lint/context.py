@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from keyport_lint.errors import AnalysisFailed
 from keyport_lint.finding import Finding
 
 if TYPE_CHECKING:
@@ -47,10 +48,23 @@ class FileContext:
         return self._lines
 
     def analysis(self, compute: Callable[[Any], T]) -> T:
-        """Run a shared analysis once per file and hand every rule the same result."""
+        """Run a shared analysis once per file and hand every rule the same result. An
+        analysis that raised fails every rule that asks for it again (AnalysisFailed), and
+        only those: it is not run twice."""
         if compute not in self._memo:
-            self._memo[compute] = compute(self)
-        return self._memo[compute]
+            try:
+                self._memo[compute] = compute(self)
+            except Exception as exc:
+                failed = exc if isinstance(exc, AnalysisFailed) else AnalysisFailed(
+                    _analysis_name(compute), exc)
+                self._memo[compute] = failed
+                if failed is exc:
+                    raise
+                raise failed from exc
+        value = self._memo[compute]
+        if isinstance(value, AnalysisFailed):
+            raise value
+        return value  # type: ignore[no-any-return]
 
     def report_at(self, rule: Rule, line: int, column: int, end_line: int, end_column: int,
                   **fields: Any) -> None:
@@ -62,6 +76,14 @@ class FileContext:
 
     def finish(self) -> list[Finding]:
         return self.findings
+
+
+def _analysis_name(compute: Any) -> str:
+    owner = getattr(compute, "__self__", None)
+    name = getattr(compute, "__name__", None) or type(compute).__name__
+    if owner is not None:
+        return f"{type(owner).__name__}.{name}"
+    return str(name)
 
 
 def format_message(rule: Rule, fields: dict[str, Any]) -> str:
@@ -106,6 +128,10 @@ class PythonContext(FileContext):
                length: int | None = None, **fields: Any) -> None:
         """Report at `node`; `offset` (lines, column) and `length` narrow it inside a literal."""
         self._pending.append((rule, node, offset, length, fields))
+
+    def pending_rules(self) -> list[str]:
+        """Ids of rules whose findings wait for positions (what a failed `finish` loses)."""
+        return sorted({rule.id for rule, *_ in self._pending})
 
     def finish(self) -> list[Finding]:
         if self._pending:

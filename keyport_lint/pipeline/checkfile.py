@@ -5,7 +5,6 @@ Pure with respect to its inputs, so it can run in worker processes and its resul
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING
 from keyport_lint.catalog import Rule
 from keyport_lint.config import Config
 from keyport_lint.context import LINE_BREAK, FileContext, PythonContext, TextContext
-from keyport_lint.errors import PatternTimeout
+from keyport_lint.errors import debugging, describe
 from keyport_lint.finding import Finding
 from keyport_lint.kinds import get_kind
 from keyport_lint.pipeline.discover import Target, gitignore_spec
@@ -32,7 +31,7 @@ class FileResult:
     parsed: bool = False
     secrets: set[str] = field(default_factory=set)  # literal values to redact in any output
     lines: dict[int, str] = field(default_factory=dict)  # raw text of reported lines
-    error: str | None = None  # run-level: an internal error in a rule
+    errors: list[str] = field(default_factory=list)  # run-level: internal errors (KP903)
 
 
 def load(target: Target, cfg: Config) -> Source | SourceError:
@@ -82,15 +81,23 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
         else:
             ctx = TextContext(target.display, text, settings, project, path=target.path)
     if ctx is not None:
-        _run_rules(ctx, active, target.kind, result)
-        result.findings.extend(ctx.finish())
+        _run_rules(ctx, active, target.kind, result, rules)
+        try:
+            result.findings.extend(ctx.finish())
+        except Exception as exc:  # placing findings needs position metadata: deep code
+            if debugging():
+                raise
+            result.findings.extend(ctx.findings)  # those placed already
+            pending = ctx.pending_rules() if isinstance(ctx, PythonContext) else []
+            for rule_id in pending:
+                internal_error(result, rules, f"rule {rule_id}", exc)
         result.secrets |= ctx.secrets
 
     lines = ctx.lines if ctx is not None else LINE_BREAK.split(text)
     suppressions = find_suppressions(text, lines, target.kind)
     file_ignores = _file_ignores(target, cfg) if result.findings or suppressions else []
     # a file that could not be checked has no findings to judge its suppressions by
-    unchecked = any(f.rule == "KP900" for f in result.findings)
+    unchecked = any(f.rule in ("KP900", "KP903") for f in result.findings)
     findings = [f for f in result.findings if not _matches_any(f.rule, file_ignores)]
     findings = apply_suppressions(findings, suppressions)
     findings += [f for f in _suppression_diagnostics(suppressions, rules, cfg, target.display,
@@ -104,27 +111,35 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
     return result
 
 
-def _run_rules(ctx: FileContext, active: list[Rule], kind: str, result: FileResult) -> None:
+def _run_rules(ctx: FileContext, active: list[Rule], kind: str, result: FileResult,
+               rules: dict[str, Rule]) -> None:
+    """Each rule alone: one that raises (a bug, RecursionError, MemoryError, a pattern out of
+    time, a shared analysis it needs that failed) becomes its own KP903; the others' findings
+    on this file stand."""
     from keyport_lint.analysis.context import is_keyport_related
 
     for rule in active:
-        if rule.context == "keyport" and not ctx.analysis(is_keyport_related):
-            continue
-        implementation = get_kind(rule.kind)
         try:
+            if rule.context == "keyport" and not ctx.analysis(is_keyport_related):
+                continue
+            implementation = get_kind(rule.kind)
             if kind == "python":
                 implementation.check_python(rule, ctx)  # type: ignore[arg-type]
             else:
                 implementation.check_text(rule, ctx)  # type: ignore[arg-type]
-        except RecursionError:
-            result.error = f"{ctx.display}: rule {rule.id} gave up: code nested too deeply"
-        except PatternTimeout as exc:
-            result.error = f"{ctx.display}: rule {rule.id}: {exc}"
         except Exception as exc:  # a bug in a rule must not stop the run or leak source
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
-            result.error = (f"{ctx.display}: internal error in rule {rule.id}: "
-                            f"{type(exc).__name__} at {frame.filename.rsplit('/', 1)[-1]}:"
-                            f"{frame.lineno} (please report it)")
+            if debugging():
+                raise
+            internal_error(result, rules, f"rule {rule.id}", exc)
+
+
+def internal_error(result: FileResult, rules: dict[str, Rule], where: str,
+                   exc: BaseException) -> None:
+    """KP903 at the file's first line, and a run-level error so the run exits 2 even when
+    KP903 is ignored: the gate cannot pass on a file it could not check."""
+    what = describe(exc)
+    result.errors.append(f"{result.display}: internal error in {where} ({what})")
+    _diagnostic(result, rules, "KP903", where=where, error=what)
 
 
 def _raw_may_matter(target: Target, prefilter: PreFilter) -> bool:

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from keyport_lint.catalog import Rule
 from keyport_lint.config import Config
+from keyport_lint.errors import debugging
 from keyport_lint.finding import Finding
 from keyport_lint.index import ProjectIndex
-from keyport_lint.pipeline.checkfile import FileResult, check_file, load
+from keyport_lint.pipeline.checkfile import FileResult, check_file, internal_error, load
 from keyport_lint.pipeline.discover import Target, discover
 from keyport_lint.pipeline.prefilter import PreFilter, build_prefilter
 from keyport_lint.pipeline.source import Source, SourceError
@@ -37,7 +38,7 @@ class FileOutcome:
     findings: list[Finding] = field(default_factory=list)
     excerpts: dict[int, str] = field(default_factory=dict)
     parsed: bool = False
-    error: str | None = None
+    errors: list[str] = field(default_factory=list)  # internal errors (each also a KP903)
     deps: dict[str, str] = field(default_factory=dict)  # consulted module -> content hash
     # "line:column" -> caret start and end in the redacted excerpt (redaction moves columns)
     carets: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -96,7 +97,13 @@ class _Worker:
                 ) -> FileOutcome:
         """`consulted_before`: modules the caller's pre-filter verdict (`active`) read."""
         with self.project.recording() as consulted:
-            fr = check_file(target, self.cfg, self.prefilter, self.project, source, active)
+            try:
+                fr = check_file(target, self.cfg, self.prefilter, self.project, source, active)
+            except Exception as exc:  # a stage outside the rules failed: this file only
+                if debugging():
+                    raise
+                fr = FileResult(target.display)
+                internal_error(fr, self.prefilter.enabled, "the pipeline", exc)
         consulted |= consulted_before or set()
         outcome = redacted(fr, self.redact)
         own = target.path.resolve()
@@ -141,13 +148,12 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
         fresh = _process_all(todo, cfg, jobs, result, cwd)
         for target, outcome in zip(todo, fresh):
             outcomes[target.display] = outcome
-            if cache is not None and outcome.error is None:
+            if cache is not None and not outcome.errors:
                 cache.put(target, outcome)  # type: ignore[attr-defined]
     for target in targets:
         outcome = outcomes[target.display]
         result.parsed += outcome.parsed
-        if outcome.error:
-            result.errors.append(outcome.error)
+        result.errors.extend(outcome.errors)
         result.findings.extend(outcome.findings)
         for line, text in outcome.excerpts.items():
             result.excerpts[(outcome.display, line)] = text
@@ -173,7 +179,12 @@ def _process_all(todo: list[Target], cfg: Config, jobs: int, result: RunResult, 
     for i, target in enumerate(todo):
         source = load(target, cfg)
         with worker.project.recording() as consulted:
-            active = worker.active_rules(target, source)
+            try:
+                active = worker.active_rules(target, source)
+            except Exception:  # checked again in `process`, where it becomes a KP903
+                if debugging():
+                    raise
+                active = None
         if parallel is not None and active and target.kind == "python":
             heavy.append(i)
             if len(heavy) >= PARALLEL_MIN_FILES:
@@ -238,7 +249,7 @@ class _Pool:
 def redacted(fr: FileResult, redact: Redactor) -> FileOutcome:
     """Fingerprints and redaction for one file; raw lines and secrets stop here."""
     outcome = FileOutcome(fr.display, parsed=fr.parsed,
-                          error=redact(fr.error, fr.secrets) if fr.error else None)
+                          errors=[redact(e, fr.secrets) for e in fr.errors])
     seen: dict[tuple[str, str], int] = {}
     for finding in fr.findings:
         raw_line = fr.lines.get(finding.line, "")
