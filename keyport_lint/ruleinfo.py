@@ -163,7 +163,8 @@ def explain_text(rule: Rule, cfg: Config) -> str:
         f"    ignore: [{rule.id}]                 (or --ignore {rule.id}; select: works alike)",
         f"    severity: {{{rule.id}: {'warning' if rule.severity == 'error' else 'error'}}}",
         f'    per-file-ignores: {{"tests/**": [{rule.id}]}}',
-        f"    # keyport-lint: ignore[{rule.id}]   on the reported line or the line above",
+        f"    # keyport-lint: ignore[{rule.id}]   at the end of the reported line, or alone "
+        "on the line above",
     ]
     if rule.help_uri:
         out += ["", f"Docs: {rule.help_uri}"]
@@ -207,8 +208,9 @@ def rule_help_markdown(rule: Rule) -> str:
         parts += ["**Settings it uses** (under `settings:` in `.keyport-lint.yaml`):", ""]
         parts += [f"- `{n}`: {schema[n].doc}" for n in used]
         parts.append("")
-    parts += [f"Suppress one finding with `# keyport-lint: ignore[{rule.id}]` on its line or the "
-              f"line above; turn the rule off with `ignore: [{rule.id}]`."]
+    parts += [f"Suppress one finding with `# keyport-lint: ignore[{rule.id}]` at the end of its "
+              "line (that line only) or alone on the line above; turn the rule off with "
+              f"`ignore: [{rule.id}]`."]
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
