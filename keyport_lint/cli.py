@@ -17,9 +17,25 @@ from keyport_lint.report import FORMATS
 if TYPE_CHECKING:
     from keyport_lint.baseline import Baseline
     from keyport_lint.config import Config
+    from keyport_lint.redact import Redactor
+
+# every byte written (stdout, files, stderr) passes through this: the config's secret shapes
+# once a config is loaded, the built-in ones before (a config error may quote a key)
+_REDACTOR: Redactor | None = None
+
+
+def _redact(text: str) -> str:
+    from keyport_lint.redact import default_redactor
+
+    return (_REDACTOR or default_redactor())(text)
+
+
+def _err(text: str) -> None:
+    click.echo(_redact(text), err=True)
+
 
 def _fail(message: str) -> None:
-    click.echo(f"keyport-lint: error: {message}", err=True)
+    _err(f"keyport-lint: error: {message}")
     sys.exit(2)
 
 
@@ -50,8 +66,13 @@ def _config_options(func: Any) -> Any:
 def _load(config_path: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
           fail_on: str | None = None) -> Config:
     from keyport_lint.config import apply_cli, load_config
+    from keyport_lint.redact import redactor_from
 
+    global _REDACTOR
     cfg = load_config(Path(config_path) if config_path else None)
+    _REDACTOR = redactor_from(cfg.settings, [
+        rule.params["pattern"] for rule in cfg.rules
+        if rule.kind == "secret-pattern" and rule.params.get("pattern")])
     return apply_cli(cfg, _split(select), _split(ignore), fail_on)
 
 
@@ -118,9 +139,9 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[st
         return
     _write(text, output, color)
     for warning in result.warnings:
-        click.echo(f"keyport-lint: warning: {warning}", err=True)
+        _err(f"keyport-lint: warning: {warning}")
     for error in result.errors:
-        click.echo(f"keyport-lint: error: {error}", err=True)
+        _err(f"keyport-lint: error: {error}")
     if result.errors:
         sys.exit(2)
     failing = [f for f in result.findings
@@ -133,9 +154,8 @@ def _warn_if_foreign(known: Baseline) -> None:
     paths = known.paths
     if paths and not any(Path(p).exists() for p in paths):
         example = sorted(paths)[0]
-        click.echo(f"keyport-lint: warning: none of the paths in the baseline {known.source} "
-                   f"exist here (e.g. {example}); run from the folder the baseline was made in",
-                   err=True)
+        _err(f"keyport-lint: warning: none of the paths in the baseline {known.source} "
+             f"exist here (e.g. {example}); run from the folder the baseline was made in")
 
 
 @cli.command("baseline")
@@ -162,12 +182,12 @@ def baseline_cmd(paths: tuple[str, ...], output: str, select: tuple[str, ...],
         return
     if result.errors:  # an incomplete baseline would hide nothing now and flood later
         for error in result.errors:
-            click.echo(f"keyport-lint: error: {error}", err=True)
+            _err(f"keyport-lint: error: {error}")
         _fail(f"baseline not written: the run had {len(result.errors)} error"
               f"{'s' if len(result.errors) != 1 else ''}")
     _write(baseline.dumps(result.findings), output)
     count = len(result.findings)
-    click.echo(f"Wrote {count} finding{'s' if count != 1 else ''} to {output}.", err=True)
+    _err(f"Wrote {count} finding{'s' if count != 1 else ''} to {output}.")
 
 
 @cli.command("rules")
@@ -191,7 +211,7 @@ def rules_cmd(fmt: str, select: tuple[str, ...], ignore: tuple[str, ...],
     except UserError as exc:
         _fail(exc.render())
         return
-    click.echo(text, nl=False)
+    click.echo(_redact(text), nl=False)
 
 
 @cli.command("explain")
@@ -214,7 +234,7 @@ def explain_cmd(code: str, fmt: str, config_path: str | None) -> None:
     except UserError as exc:
         _fail(exc.render())
         return
-    click.echo(text, nl=False)
+    click.echo(_redact(text), nl=False)
 
 
 @cli.command("init")
@@ -294,7 +314,7 @@ def test_rules_cmd(paths: tuple[str, ...], select: tuple[str, ...], config_path:
         _fail(exc.render())
         return
     for problem in problems:
-        click.echo(problem)
+        click.echo(_redact(problem))
     checked = f"{cases} case{'s' if cases != 1 else ''}" + (" and the rules' examples"
                                                              if examples else "")
     if problems:
@@ -316,6 +336,7 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _write(text: str, output: str | None, color: bool = False) -> None:
+    text = _redact(text)
     if output:
         try:
             Path(output).write_text(text, encoding="utf-8")
@@ -327,7 +348,19 @@ def _write(text: str, output: str | None, color: bool = False) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     try:
-        return cli.main(args=argv, prog_name="keyport-lint")
+        return cli.main(args=argv, prog_name="keyport-lint", standalone_mode=False)
+    except click.exceptions.Exit as exc:  # --help, --version
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:  # usage errors echo arguments, which may be keys
+        import io
+
+        buffer = io.StringIO()
+        exc.show(file=buffer)
+        click.echo(_redact(buffer.getvalue()), err=True, nl=False)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("keyport-lint: interrupted", err=True)
         sys.exit(130)

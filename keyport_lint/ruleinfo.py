@@ -233,11 +233,10 @@ def _examples(rule: Rule) -> dict[str, str]:
     """Examples as shown to people: the fake keys in them are redacted like any other key,
     so no output of the linter ever shows a full key, not even a documentation one."""
     from keyport_lint.config import default_settings
-    from keyport_lint.redact import Redactor
+    from keyport_lint.redact import redactor_from
+    from keyport_lint.settings import Settings
 
-    settings = default_settings()
-    patterns = list(settings["key-patterns"]) + list(settings["secret-patterns"])
-    if rule.kind == "secret-pattern" and rule.params.get("pattern"):
-        patterns.append(rule.params["pattern"])
-    redact = Redactor(patterns, settings["prefix-max"])
+    own = [rule.params["pattern"]] if rule.kind == "secret-pattern" and \
+        rule.params.get("pattern") else []
+    redact = redactor_from(Settings(default_settings()), own)
     return {key: redact(text) for key, text in rule.examples.items()}

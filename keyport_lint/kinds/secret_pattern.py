@@ -60,7 +60,7 @@ class SecretPattern(Kind):
             tokens.add(token)
         return tokens
 
-    def _is_secret(self, rule: Rule, settings: Settings, match: Any) -> bool:
+    def _is_secret(self, rule: Rule, settings: Settings, text: str, pattern: str) -> bool:
         from keyport_lint.analysis.placeholders import is_placeholder
 
         words = rule.params["placeholder-words"]
@@ -69,22 +69,28 @@ class SecretPattern(Kind):
         min_entropy = rule.params["min-entropy"]
         if min_entropy is None:
             min_entropy = settings["min-entropy"]
-        text = match.group(0)
-        prefix = literal_prefix(match.re.pattern)
+        prefix = literal_prefix(pattern)
         random_part = text[len(prefix):] if text.lower().startswith(prefix) else text
         return not is_placeholder(random_part, words, min_entropy)
 
-    def _matches(self, rule: Rule, ctx: FileContext, text: str) -> Iterable[Any]:
+    def _matches(self, rule: Rule, ctx: FileContext, text: str, joins: bool
+                 ) -> Iterable[tuple[int, int, str, str]]:
+        """(start, end, matched text, pattern) of each secret, start and end in `text`. The
+        patterns search the redaction view: escapes decoded (`kp\\x5flive_…`) and, where
+        `joins`, string joins removed (`"kp_live_" + "…"` in a JS line)."""
         from keyport_lint import saferegex
         from keyport_lint.analysis.context import is_keyport_related
+        from keyport_lint.redact import view_of
 
-        text = text[: ctx.settings["max-line-length"]]
+        view = view_of(text[: ctx.settings["max-line-length"]], joins=joins)
         for pattern, gated in self.patterns(rule, ctx.settings):
             if gated and not ctx.analysis(is_keyport_related):
                 continue
-            for match in saferegex.finditer(pattern, text):
-                if self._is_secret(rule, ctx.settings, match):
-                    yield match
+            for match in saferegex.finditer(pattern, view.text):
+                if match.end() > match.start() and self._is_secret(
+                        rule, ctx.settings, match.group(0), pattern.pattern):
+                    yield (view.start(match.start()), view.end(match.end()), match.group(0),
+                           pattern.pattern)
 
     def check_python(self, rule: Rule, ctx: PythonContext) -> Iterable[None]:
         from keyport_lint.analysis.facts import module_facts
@@ -92,22 +98,20 @@ class SecretPattern(Kind):
 
         for literal in ctx.analysis(module_facts).literals:
             joined = literal.joined
-            for match in self._matches(rule, ctx, joined):
-                part, offset = literal.locate(match.start())
-                length = min(match.end(), len(joined)) - match.start()
+            for start, end, found, pattern in self._matches(rule, ctx, joined, joins=False):
+                part, offset = literal.locate(start)
+                length = min(end, len(joined)) - start
                 ctx.report(rule, part.node, offset=offset, length=length,
-                           match=redact_match(match.group(0), ctx.settings, match.re.pattern),
-                           what=_what(rule))
+                           match=redact_match(found, ctx.settings, pattern), what=_what(rule))
         return ()
 
     def check_text(self, rule: Rule, ctx: TextContext) -> Iterable[None]:
         from keyport_lint.redact import redact_match
 
         for number, line in enumerate(ctx.lines, start=1):
-            for match in self._matches(rule, ctx, line):
-                ctx.report_at(rule, number, match.start() + 1, number, match.end() + 1,
-                              match=redact_match(match.group(0), ctx.settings, match.re.pattern),
-                              what=_what(rule))
+            for start, end, found, pattern in self._matches(rule, ctx, line, joins=True):
+                ctx.report_at(rule, number, start + 1, number, end + 1,
+                              match=redact_match(found, ctx.settings, pattern), what=_what(rule))
         return ()
 
 

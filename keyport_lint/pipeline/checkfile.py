@@ -32,6 +32,11 @@ class FileResult:
     secrets: set[str] = field(default_factory=set)  # literal values to redact in any output
     lines: dict[int, str] = field(default_factory=dict)  # raw text of reported lines
     errors: list[str] = field(default_factory=list)  # run-level: internal errors (KP903)
+    text: str = ""  # the source, kept while findings are redacted (keys split over lines)
+
+
+# findings about the whole file: their line 1 is a place to stand, not an excerpt to show
+FILE_LEVEL = frozenset({"KP900", "KP903"})
 
 
 def load(target: Target, cfg: Config) -> Source | SourceError:
@@ -105,9 +110,13 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
                  if not _matches_any(f.rule, file_ignores)]
     result.findings = sorted((f.with_(severity=cfg.severity_of(rules[f.rule]))
                               for f in findings if f.rule in rules), key=Finding.sort_key)
+    if unchecked:  # text that did not parse or decode is never shown, not even redacted
+        return result
     for finding in result.findings:
-        if 0 < finding.line <= len(lines):
+        if 0 < finding.line <= len(lines) and finding.rule not in FILE_LEVEL:
             result.lines[finding.line] = lines[finding.line - 1]
+    if result.findings:
+        result.text = text
     return result
 
 

@@ -23,7 +23,7 @@ from keyport_lint.pipeline.checkfile import FileResult, check_file, internal_err
 from keyport_lint.pipeline.discover import Target, discover
 from keyport_lint.pipeline.prefilter import PreFilter, build_prefilter
 from keyport_lint.pipeline.source import Source, SourceError
-from keyport_lint.redact import Redactor
+from keyport_lint.redact import Redaction, Redactor, redactor_from
 from keyport_lint.settings import marker_regex
 
 WHITESPACE = re.compile(r"\s+")
@@ -61,11 +61,9 @@ class RunResult:
 def redactor_for(cfg: Config) -> Redactor:
     """Every secret shape in force: built-in settings plus user secret-pattern rules,
     selected or not: a match is redacted whether its rule runs, is ignored or suppressed."""
-    patterns = list(cfg.settings["key-patterns"]) + list(cfg.settings["secret-patterns"])
-    for rule in cfg.rules:
-        if rule.kind == "secret-pattern" and rule.params.get("pattern"):
-            patterns.append(rule.params["pattern"])
-    return Redactor(patterns, cfg.settings["prefix-max"])
+    return redactor_from(cfg.settings, [
+        rule.params["pattern"] for rule in cfg.rules
+        if rule.kind == "secret-pattern" and rule.params.get("pattern")])
 
 
 def default_jobs() -> int:
@@ -247,26 +245,36 @@ class _Pool:
 
 
 def redacted(fr: FileResult, redact: Redactor) -> FileOutcome:
-    """Fingerprints and redaction for one file; raw lines and secrets stop here."""
-    outcome = FileOutcome(fr.display, parsed=fr.parsed,
-                          errors=[redact(e, fr.secrets) for e in fr.errors])
+    """Fingerprints and redaction for one file; raw lines and secrets stop here. Each
+    reported line is redacted once, however many findings it carries (a minified line with
+    thousands), and its column map places every caret."""
+    secrets = set(fr.secrets)
+    if fr.findings and fr.text:
+        secrets |= redact.fragments(fr.text)
+    display = redact(fr.display, secrets)
+    outcome = FileOutcome(display, parsed=fr.parsed,
+                          errors=[redact(e, secrets) for e in fr.errors])
     seen: dict[tuple[str, str], int] = {}
+    lines: dict[int, tuple[Redaction, str]] = {}
     for finding in fr.findings:
         raw_line = fr.lines.get(finding.line, "")
-        normalised = WHITESPACE.sub(" ", redact.hashed(raw_line, fr.secrets)).strip()
+        if raw_line and finding.line not in lines:
+            lines[finding.line] = (redact.redact_map(raw_line, secrets),
+                                   WHITESPACE.sub(" ", redact.hashed(raw_line, secrets)).strip())
+        shown, normalised = lines.get(finding.line, (None, ""))
         occurrence = seen.get((finding.rule, normalised), 0)
         seen[(finding.rule, normalised)] = occurrence + 1
         digest = hashlib.sha256(
-            f"{finding.rule}\0{finding.path}\0{normalised}\0{occurrence}".encode(
+            f"{finding.rule}\0{display}\0{normalised}\0{occurrence}".encode(
                 "utf-8", "surrogatepass")).hexdigest()[:20]
         outcome.findings.append(finding.with_(
-            message=redact(finding.message, fr.secrets), fingerprint=digest))
-        if raw_line:
-            shown = redact(raw_line, fr.secrets)
-            outcome.excerpts[finding.line] = shown
-            if shown != raw_line:
-                end = finding.end_column if finding.end_line == finding.line else len(raw_line) + 1
-                start = len(redact(raw_line[:finding.column - 1], fr.secrets)) + 1
-                stop = len(redact(raw_line[:max(end - 1, 0)], fr.secrets)) + 1
-                outcome.carets[f"{finding.line}:{finding.column}"] = (start, max(stop, start + 1))
+            path=display, message=redact(finding.message, secrets), fingerprint=digest))
+        if shown is None:
+            continue
+        outcome.excerpts[finding.line] = shown.text
+        if shown.spans:
+            end = finding.end_column if finding.end_line == finding.line else len(raw_line) + 1
+            start = shown.offset(finding.column - 1) + 1
+            stop = shown.offset(max(end - 1, 0), end=True) + 1
+            outcome.carets[f"{finding.line}:{finding.column}"] = (start, max(stop, start + 1))
     return outcome
