@@ -65,16 +65,25 @@ def test_a_failing_rule_is_a_finding_and_the_others_stand(tmp_path, monkeypatch)
     crashes = [f for f in result.findings if f.rule == "KP903"]
     assert {f.path for f in crashes} == {"app.py", "other.py"}
     app = [f for f in crashes if f.path == "app.py"]
-    # one per failed rule, none overwritten by the next
+    # the rules that failed the same way share one finding naming each of them
     assert [f.message.split(" (")[0] for f in app] == [
-        "internal error in rule KP201", "internal error in rule KP202",
-        "internal error in rule KP501"]
+        "internal error in rules KP201, KP202, KP501"]
     assert all(f.line == 1 and f.column == 1 and f.severity == "error" for f in app)
     assert all("TypeError at test_isolation.py:" in f.message for f in app)
     assert not any("secret text" in f.message for f in crashes)
     # the run knows it failed: one run-level error per failure, naming file and rule
     assert len(result.errors) == len(crashes)
-    assert "app.py: internal error in rule KP201 (TypeError" in result.errors[0]
+    assert "app.py: internal error in rules KP201, KP202, KP501 (TypeError" in result.errors[0]
+
+
+def test_different_failures_in_one_file_are_each_reported(tmp_path, monkeypatch) -> None:
+    """One string per file, each failure overwriting the last, lost all but one."""
+    monkeypatch.setattr(get_kind("taint"), "check_python", _boom(TypeError()))
+    monkeypatch.setattr(get_kind("secret-pattern"), "check_python", _boom(RecursionError()))
+    result = _run(tmp_path, {"app.py": APP})
+    crashes = [f.message for f in result.findings if f.rule == "KP903"]
+    assert len(crashes) == 2 and len(result.errors) == 2
+    assert any("RecursionError" in m for m in crashes) and any("TypeError" in m for m in crashes)
 
 
 @pytest.mark.parametrize("exc, shown", [
@@ -107,9 +116,9 @@ def test_a_failing_shared_analysis_fails_only_the_rules_that_use_it(tmp_path,
     result = _run(tmp_path, {"app.py": APP})
     crashes = [f for f in result.findings if f.rule == "KP903"]
     kp3 = sorted(r.id for r in Config(root=tmp_path).rules if r.kind == "webhook-verification")
-    # each KP3 rule gets its KP903, naming the analysis; the analysis ran once
+    # one KP903 names every KP3 rule and the analysis; the analysis ran once
     assert [f.message.split(" (")[0] for f in crashes] == [
-        f"internal error in rule {code}" for code in kp3]
+        "internal error in rules " + ", ".join(kp3)]
     assert all("in shared analysis broken" in f.message for f in crashes)
     assert calls == ["app.py"]
     assert {"KP101", "KP201"} <= {f.rule for f in result.findings}
@@ -158,6 +167,6 @@ def test_the_cli_reports_every_finding_and_exits_2(tmp_path) -> None:
     assert proc.returncode == 2, proc.stderr
     doc = json.loads(proc.stdout)
     rules = [f["rule"] for f in doc["findings"]]
-    assert "KP101" in rules and "KP301" in rules and rules.count("KP903") == 3
-    assert "internal error in rule KP201" in proc.stderr
+    assert "KP101" in rules and "KP301" in rules and rules.count("KP903") == 1
+    assert "internal error in rules KP201, KP202, KP501" in proc.stderr
     assert "Traceback" not in proc.stderr

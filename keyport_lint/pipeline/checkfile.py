@@ -94,8 +94,8 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
                 raise
             result.findings.extend(ctx.findings)  # those placed already
             pending = ctx.pending_rules() if isinstance(ctx, PythonContext) else []
-            for rule_id in pending:
-                internal_error(result, rules, f"rule {rule_id}", exc)
+            if pending:
+                internal_error(result, rules, _rules_named(pending), exc)
         result.secrets |= ctx.secrets
 
     lines = ctx.lines if ctx is not None else LINE_BREAK.split(text)
@@ -123,10 +123,11 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
 def _run_rules(ctx: FileContext, active: list[Rule], kind: str, result: FileResult,
                rules: dict[str, Rule]) -> None:
     """Each rule alone: one that raises (a bug, RecursionError, MemoryError, a pattern out of
-    time, a shared analysis it needs that failed) becomes its own KP903; the others' findings
-    on this file stand."""
+    time, a shared analysis it needs that failed) fails alone; the others' findings on this
+    file stand. Rules that failed the same way (one shared analysis) share one KP903."""
     from keyport_lint.analysis.context import is_keyport_related
 
+    failed: dict[str, list[str]] = {}  # what went wrong -> rules it stopped
     for rule in active:
         try:
             if rule.context == "keyport" and not ctx.analysis(is_keyport_related):
@@ -139,14 +140,20 @@ def _run_rules(ctx: FileContext, active: list[Rule], kind: str, result: FileResu
         except Exception as exc:  # a bug in a rule must not stop the run or leak source
             if debugging():
                 raise
-            internal_error(result, rules, f"rule {rule.id}", exc)
+            failed.setdefault(describe(exc), []).append(rule.id)
+    for what, ids in failed.items():
+        internal_error(result, rules, _rules_named(ids), what)
+
+
+def _rules_named(ids: list[str]) -> str:
+    return f"rule {ids[0]}" if len(ids) == 1 else "rules " + ", ".join(ids)
 
 
 def internal_error(result: FileResult, rules: dict[str, Rule], where: str,
-                   exc: BaseException) -> None:
+                   exc: BaseException | str) -> None:
     """KP903 at the file's first line, and a run-level error so the run exits 2 even when
     KP903 is ignored: the gate cannot pass on a file it could not check."""
-    what = describe(exc)
+    what = exc if isinstance(exc, str) else describe(exc)
     result.errors.append(f"{result.display}: internal error in {where} ({what})")
     _diagnostic(result, rules, "KP903", where=where, error=what)
 

@@ -19,8 +19,16 @@ class ParseFailure(Exception):
 
 
 def parse_python(text: str) -> cst.Module:
+    """The module, or ParseFailure; code nested beyond what the native parser survives
+    (`depth.py`) never reaches it."""
     import libcst as cst
 
+    from keyport_lint.pipeline.depth import TooDeep, check_depth
+
+    try:
+        check_depth(text)
+    except TooDeep as exc:
+        raise ParseFailure(None, None, str(exc)) from None
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
