@@ -27,10 +27,13 @@ SHOWN = 4  # random characters shown after the literal prefix
 MIN_FRAGMENT = 4  # shorter pieces of a split key are left alone (they would redact noise)
 
 _WS = r"(?:[ \t\f]|\\?\r?\n|\\?\r)*"
+# closing quote, blanks, an optional `+`, a string prefix (after a blank or `+`), opening quote
+_JOIN = rf"[\"'`]{_WS}(?:\+{_WS})?(?:(?<=[\s+])[rRbBuUfF]{{1,2}})?[\"'`]"
+JOIN = re.compile(_JOIN)
 ESCAPE_OR_JOIN = re.compile(
     r"\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]{1,6}\}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}"
     r"|[\\'\"`])"
-    rf"|[\"'`]{_WS}\+?{_WS}(?:[rRbBuUfF]{{1,2}})?[\"'`]")
+    rf"|{_JOIN}")
 
 
 def short_hash(text: str) -> str:

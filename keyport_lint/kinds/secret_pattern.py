@@ -73,19 +73,24 @@ class SecretPattern(Kind):
         random_part = text[len(prefix):] if text.lower().startswith(prefix) else text
         return not is_placeholder(random_part, words, min_entropy)
 
-    def _matches(self, rule: Rule, ctx: FileContext, text: str, joins: bool
-                 ) -> Iterable[tuple[int, int, str, str]]:
+    def _active(self, rule: Rule, ctx: FileContext) -> list[Any]:
+        """The compiled patterns that apply in this file (KeyPort-gated ones only where the
+        file is KeyPort-related): worked out once per file, not once per line."""
+        from keyport_lint.analysis.context import is_keyport_related
+
+        return [pattern for pattern, gated in self.patterns(rule, ctx.settings)
+                if not gated or ctx.analysis(is_keyport_related)]
+
+    def _matches(self, rule: Rule, ctx: FileContext, patterns: list[Any], text: str,
+                 joins: bool) -> Iterable[tuple[int, int, str, str]]:
         """(start, end, matched text, pattern) of each secret, start and end in `text`. The
         patterns search the redaction view: escapes decoded (`kp\\x5flive_…`) and, where
         `joins`, string joins removed (`"kp_live_" + "…"` in a JS line)."""
         from keyport_lint import saferegex
-        from keyport_lint.analysis.context import is_keyport_related
         from keyport_lint.redact import view_of
 
         view = view_of(text[: ctx.settings["max-line-length"]], joins=joins)
-        for pattern, gated in self.patterns(rule, ctx.settings):
-            if gated and not ctx.analysis(is_keyport_related):
-                continue
+        for pattern in patterns:
             for match in saferegex.finditer(pattern, view.text):
                 if match.end() > match.start() and self._is_secret(
                         rule, ctx.settings, match.group(0), pattern.pattern):
@@ -96,9 +101,11 @@ class SecretPattern(Kind):
         from keyport_lint.analysis.facts import module_facts
         from keyport_lint.redact import redact_match
 
+        patterns = self._active(rule, ctx)
         for literal in ctx.analysis(module_facts).literals:
             joined = literal.joined
-            for start, end, found, pattern in self._matches(rule, ctx, joined, joins=False):
+            for start, end, found, pattern in self._matches(rule, ctx, patterns, joined,
+                                                            joins=False):
                 part, offset = literal.locate(start)
                 length = min(end, len(joined)) - start
                 ctx.report(rule, part.node, offset=offset, length=length,
@@ -106,10 +113,22 @@ class SecretPattern(Kind):
         return ()
 
     def check_text(self, rule: Rule, ctx: TextContext) -> Iterable[None]:
-        from keyport_lint.redact import redact_match
+        """Line by line; a line with neither a pattern's literal run, an escape nor a string
+        join cannot match and costs a substring test (a million blank lines stay cheap)."""
+        from keyport_lint.redact import JOIN, redact_match
 
+        patterns = self._active(rule, ctx)
+        if not patterns:
+            return ()
+        triggers = [literal_trigger(p.pattern) for p in patterns]
+        needles = None if None in triggers else [t for t in triggers if t]
         for number, line in enumerate(ctx.lines, start=1):
-            for start, end, found, pattern in self._matches(rule, ctx, line, joins=True):
+            if needles is not None and "\\" not in line:
+                lowered = line.lower()
+                if not any(t in lowered for t in needles) and not JOIN.search(line):
+                    continue
+            for start, end, found, pattern in self._matches(rule, ctx, patterns, line,
+                                                            joins=True):
                 ctx.report_at(rule, number, start + 1, number, end + 1,
                               match=redact_match(found, ctx.settings, pattern), what=_what(rule))
         return ()

@@ -75,7 +75,7 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
             from keyport_lint.pipeline.parse import ParseFailure, parse_python
 
             try:
-                module = parse_python(text)
+                module = parse_python(text, settings["max-python-lines"])
             except ParseFailure as exc:
                 _diagnostic(result, rules, "KP900", reason=f"cannot parse: {exc}")
                 module = None

@@ -35,8 +35,14 @@ class TooDeep(Exception):
     """The file nests beyond what the parser survives; the message says which bound."""
 
 
-def check_depth(text: str) -> None:
-    """Raise TooDeep when `text` nests beyond the bounds above. Linear in the text."""
+def check_depth(text: str, max_lines: int | None = None) -> None:
+    """Raise TooDeep when `text` nests beyond the bounds above (or has more than `max_lines`
+    lines). Linear in the text."""
+    if max_lines is not None:
+        lines = text.count("\n") + 1
+        if lines > max_lines:
+            raise TooDeep(f"{lines} lines, over the {max_lines}-line limit "
+                          "(settings.max-python-lines)")
     code = _SKIP.sub('""', text)
     brackets = 0
     chains = [0]  # per open bracket: operators chained at that level since the last comma

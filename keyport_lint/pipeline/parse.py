@@ -18,7 +18,7 @@ class ParseFailure(Exception):
         super().__init__(f"{what}{where}")
 
 
-def parse_python(text: str) -> cst.Module:
+def parse_python(text: str, max_lines: int | None = None) -> cst.Module:
     """The module, or ParseFailure; code nested beyond what the native parser survives
     (`depth.py`) never reaches it."""
     import libcst as cst
@@ -26,7 +26,7 @@ def parse_python(text: str) -> cst.Module:
     from keyport_lint.pipeline.depth import TooDeep, check_depth
 
     try:
-        check_depth(text)
+        check_depth(text, max_lines)
     except TooDeep as exc:
         raise ParseFailure(None, None, str(exc)) from None
     try:
