@@ -17,7 +17,7 @@ from keyport_lint.errors import UserError
 from keyport_lint.kinds import get_kind, kind_names
 from keyport_lint.kinds.base import REQUIRED
 from keyport_lint.schema import TYPES, check_type
-from keyport_lint.yamlio import LDict, load_yaml, suggest, where
+from keyport_lint.yamlio import LDict, load_yaml, read_text_file, suggest, where
 
 SEVERITIES = ("error", "warning")
 COMMON_FIELDS = {
@@ -168,10 +168,7 @@ def load_rule_document(doc: Any, source: str, *, builtin: bool) -> list[Rule]:
 
 def load_rule_file(path: Path, *, builtin: bool, display: str | None = None) -> list[Rule]:
     name = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot read rule file: {exc.strerror}", name) from None
+    text = read_text_file(path, name, "rule file")
     return load_rule_document(load_yaml(text, name), name, builtin=builtin)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from keyport_lint.config import Config
 from keyport_lint.pipeline.run import run
 from keyport_lint.redact import Redactor
@@ -84,3 +86,104 @@ def test_the_join_view_keeps_one_letter_strings() -> None:
     text = 'x = "a"\n\ny = "b"; z = "r" + "u"\n'
     assert view_of(text).text == 'x = "a"\n\ny = "b"; z = "ru"\n'
     assert view_of('k = "kp_live_" b"x"').text == 'k = "kp_live_x"'
+
+
+# -- user patterns and config files: nothing a config names can make loading or a run hang --
+
+CATASTROPHIC = r"(?:\w+_)*acme_key"  # 38 s on a 28-segment identifier with Python's `re`
+
+
+@pytest.mark.parametrize("config, line", [
+    (f"settings:\n  key-names: ['{CATASTROPHIC}']\n", 2),
+    (f"settings:\n  secret-names: ['{CATASTROPHIC}']\n", 2),
+    ("settings:\n  context-markers: ['(a+)+b']\n", 2),
+    ("settings:\n  key-patterns: ['acme_(?:[a-z]+[0-9]*)*_x']\n", 2),
+    ("settings:\n  logger-names: ['(?:\\w+_?)+log']\n", 2),
+    ("rules:\n  - id: ACME001\n    kind: forbidden-call\n    message: m\n    calls: [run]\n"
+     f"    conditions:\n      - {{arg: 0, matches: '{CATASTROPHIC}'}}\n", 7),
+    ("rules:\n  - id: ACME001\n    kind: secret-pattern\n    message: m\n"
+     "    pattern: 'acme_.*.*.*x'\n", 5),
+])
+def test_a_pattern_that_can_backtrack_without_end_is_refused(project, config, line) -> None:
+    project.write(".keyport-lint.yaml", config)
+    project.write("app.py", "import keyport\n" + "_".join(["seg"] * 28) + "_acme_kex = 1\n")
+    proc = project.run("check", ".")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f".keyport-lint.yaml:{line}:" in proc.stderr
+    assert "can backtrack without end" in proc.stderr
+
+
+def test_safe_patterns_with_repetition_are_accepted(project) -> None:
+    project.write(".keyport-lint.yaml", "settings:\n  key-names: ['acme(?:_[a-z]+)*_key', "
+                  "'(?:\\d+\\.)*v\\d+_key', '\\w+\\s+\\w+']\n")
+    project.write("app.py", "x = 1\n")
+    proc = project.run("check", ".")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_yaml_alias_bomb_fails_fast(project) -> None:
+    """765 bytes that expand to a billion values: 42 s and 1.6 GB when fingerprinted."""
+    lines = ["rules:", "  - id: ACME001", "    kind: forbidden-call", "    message: m",
+             "    calls: [run]", "    examples:", "      bad: x",
+             "    rationale: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    names = "abcdefghij"
+    for prev, name in zip(names, names[1:]):
+        lines.append(f"    x{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    project.write(".keyport-lint.yaml", "\n".join(lines) + "\n")
+    project.write("app.py", "x = 1\n")
+    for command in (("check", "."), ("explain", "ACME001")):
+        proc = project.run(*command)
+        assert proc.returncode == 2
+        assert "YAML aliases expand to more than 100,000 values" in proc.stderr, proc.stderr
+
+
+def test_reasonable_aliases_still_work(project) -> None:
+    project.write(".keyport-lint.yaml", "settings:\n  key-names: &names ['acme_key']\n"
+                  "  secret-names: *names\n")
+    project.write("app.py", "x = 1\n")
+    assert project.run("check", ".").returncode == 0
+
+
+@pytest.mark.parametrize("entry", ["/dev/zero", "fifo.yaml", "big.yaml"])
+def test_rule_files_read_only_small_regular_files(project, entry) -> None:
+    import os
+
+    if entry == "fifo.yaml":
+        os.mkfifo(project.root / "fifo.yaml")
+    if entry == "big.yaml":
+        project.write("big.yaml", "# padding\n" * 200_000)
+    project.write(".keyport-lint.yaml", f"rule-files: ['{entry}']\n")
+    project.write("app.py", "x = 1\n")
+    proc = project.run("check", ".")
+    assert proc.returncode == 2
+    assert "not a regular file" in proc.stderr or "byte limit" in proc.stderr, proc.stderr
+
+
+def test_extend_reads_only_regular_files(project) -> None:
+    import os
+
+    os.symlink("/dev/zero", project.root / "base.yaml")
+    project.write(".keyport-lint.yaml", "extend: base.yaml\n")
+    proc = project.run("check", ".")
+    assert proc.returncode == 2 and ".keyport-lint.yaml" in proc.stderr
+
+
+def test_rule_file_globs_do_not_follow_symlink_loops(project) -> None:
+    import os
+
+    project.write("rules/a/acme.yaml", "rules:\n  - id: ACME001\n    kind: secret-pattern\n"
+                  "    message: m\n    pattern: 'acme_[0-9a-f]{32}'\n")
+    os.symlink("..", project.root / "rules" / "a" / "loop")
+    project.write(".keyport-lint.yaml", "rule-files: ['rules/**/*.yaml']\n")
+    project.write("app.py", "x = 1\n")
+    proc = project.run("rules")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("ACME001") == 1
+
+
+@pytest.mark.parametrize("pattern", ["/**/*.yaml", "../*.yaml", "~/rules/*.yaml"])
+def test_rule_file_globs_stay_in_the_project(project, pattern) -> None:
+    project.write(".keyport-lint.yaml", f"rule-files: ['{pattern}']\n")
+    proc = project.run("check", ".")
+    assert proc.returncode == 2
+    assert "stays inside the config's folder" in proc.stderr, proc.stderr
