@@ -24,8 +24,9 @@ COMMON_FIELDS = {
     "id", "kind", "name", "severity", "message", "rationale", "examples", "help-uri",
     "context", "files",
 }
-BUILTIN_ID = re.compile(r"^KP[0-9]{3}$")
-USER_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
+# `\Z`, not `$`: `$` also matches before a trailing newline, and an id is printed in outputs
+BUILTIN_ID = re.compile(r"\AKP[0-9]{3}\Z")
+USER_ID = re.compile(r"\A[A-Z][A-Z0-9]*[0-9]{3}\Z")
 DOCS_URI = "https://github.com/keyport-lint/keyport-lint/blob/main/docs/rules.md#{id}"
 
 
@@ -194,6 +195,9 @@ class SettingSpec:
     type: str
     default: Any
     doc: str
+    minimum: float | None = None  # bounds of a number (`min:`, `max:` in settings.yaml)
+    maximum: float | None = None
+    no_empty_match: bool = False  # patterns that must not match the empty string
 
 
 @lru_cache(maxsize=1)
@@ -202,6 +206,8 @@ def settings_schema() -> dict[str, SettingSpec]:
     doc = load_yaml(path.read_text(encoding="utf-8"), "rules/settings.yaml")
     specs = {}
     for name, spec in doc["settings"].items():
-        specs[name] = SettingSpec(name, spec["type"], spec["default"], spec.get("doc", ""))
+        specs[name] = SettingSpec(name, spec["type"], spec["default"], spec.get("doc", ""),
+                                  spec.get("min"), spec.get("max"),
+                                  bool(spec.get("no-empty-match", False)))
         check_type(spec["default"], spec["type"], spec, "default", f"settings.{name}")
     return specs

@@ -31,7 +31,11 @@ def _redact(text: str) -> str:
 
 
 def _err(text: str) -> None:
-    click.echo(_redact(text), err=True)
+    """One line on stderr: redacted, control characters escaped (a path cannot start a new
+    line that a CI runner reads as a command)."""
+    from keyport_lint.report import printable
+
+    click.echo(printable(_redact(text)), err=True)
 
 
 def _fail(message: str) -> None:

@@ -249,8 +249,10 @@ def _merge_setting(name: str, current: Any, value: Any, container: LDict) -> Any
                             file, line)
         value = value["replace"]
         check_type(value, spec.type, container, name, f"settings.{name}")
+        check_range(spec, value, container, name)
         return list(value)
     check_type(value, spec.type, container, name, f"settings.{name}")
+    check_range(spec, value, container, name)
     if spec.type.startswith("list"):
         return list(current) + [v for v in value if v not in current]
     if spec.type.startswith("dict"):
@@ -258,6 +260,24 @@ def _merge_setting(name: str, current: Any, value: Any, container: LDict) -> Any
         merged.update(value)
         return merged
     return value
+
+
+def check_range(spec: Any, value: Any, container: Any, name: str) -> None:
+    """Bounds declared in settings.yaml: numbers within `min`/`max`; secret shapes that
+    cannot match the empty string (one that can would report every position of every file)."""
+    file, line = where(container, name)
+    if spec.minimum is not None and value < spec.minimum:
+        raise UserError(f"settings.{name} must be at least {spec.minimum:g}, got {value}",
+                        file, line)
+    if spec.maximum is not None and value > spec.maximum:
+        raise UserError(f"settings.{name} must be at most {spec.maximum:g}, got {value}",
+                        file, line)
+    if spec.no_empty_match:
+        for pattern in value:
+            if re.compile(pattern).search("") is not None:
+                raise UserError(f"settings.{name}: pattern {pattern!r} matches the empty "
+                                "string; a secret shape needs at least one character",
+                                file, line)
 
 
 def _build(layers: list[tuple[Path, LDict]], root: Path, path: Path) -> Config:

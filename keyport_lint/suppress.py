@@ -14,7 +14,7 @@ PATTERN = re.compile(
     r"(?:#|//|<!--|/\*|;)\s*keyport-lint\s*:\s*ignore\b(?P<bracket>\[(?P<codes>[^\]]*)\]?)?",
     re.IGNORECASE,
 )
-CODE = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
+CODE = re.compile(r"\A[A-Z][A-Z0-9]*[0-9]{3}\Z")
 # a comment in the checked file cannot hide that the linter failed on it
 UNSUPPRESSIBLE = frozenset({"KP903"})
 

@@ -33,9 +33,21 @@ class SecretPattern(Kind):
     uses_settings = ("placeholder-words", "min-entropy", "max-line-length", "prefix-max")
 
     def validate(self, rule: Rule, raw: LDict) -> None:
+        import re
+
         if not rule.params["pattern"] and not rule.params["patterns-from"]:
             raise UserError(f"rule {rule.id}: secret-pattern needs 'pattern' or 'patterns-from'",
                             raw.file or None, raw.line)
+        pattern = rule.params["pattern"]
+        if pattern and re.compile(pattern).search("") is not None:
+            raise UserError(f"rule {rule.id}: pattern {pattern!r} matches the empty string; a "
+                            "secret shape needs at least one character",
+                            raw.file or None, raw.line_of("pattern"))
+        entropy = rule.params["min-entropy"]
+        if entropy is not None and not 0 <= entropy <= 8:
+            raise UserError(f"rule {rule.id}: min-entropy must be between 0 and 8 (bits per "
+                            f"character), got {entropy}", raw.file or None,
+                            raw.line_of("min-entropy"))
 
     def patterns(self, rule: Rule, settings: Settings) -> list[tuple[Any, bool]]:
         """(compiled pattern, needs KeyPort context) pairs; compiled with a time limit."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from keyport_lint.report import line_start, printable
+
 if TYPE_CHECKING:
     from keyport_lint.pipeline.run import RunResult
     from keyport_lint.report import ReportOptions
@@ -22,20 +24,20 @@ def render(result: RunResult, opts: ReportOptions) -> str:
     on = opts.color
     for f in result.findings:
         colour = RED if f.severity == "error" else YELLOW
-        out.append(f"{_c(f.path, BOLD, on)}:{f.line}:{f.column}: "
-                   f"{_c(f.rule, colour + BOLD, on)} {f.message}")
+        out.append(f"{_c(line_start(f.path), BOLD, on)}:{f.line}:{f.column}: "
+                   f"{_c(printable(f.rule), colour + BOLD, on)} {printable(f.message)}")
         excerpt = result.excerpts.get((f.path, f.line))
         if opts.show_excerpts and not opts.quiet and excerpt is not None:
             start, end = result.carets.get((f.path, f.line, f.column), (f.column, f.end_column))
             end_line = f.line if (f.path, f.line, f.column) in result.carets else f.end_line
-            out.extend(_excerpt(excerpt, f.line, start, end_line, end, on))
+            out.extend(_excerpt(printable(excerpt), f.line, start, end_line, end, on))
     if opts.statistics:
         counts = Counter(f.rule for f in result.findings)
         names = {f.rule: f.name for f in result.findings}
         if out:
             out.append("")
         for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            out.append(f"{count:5d}  {code}  {names[code]}")
+            out.append(f"{count:5d}  {printable(code)}  {printable(names[code])}")
     if not opts.quiet:
         errors = sum(1 for f in result.findings if f.severity == "error")
         warnings = len(result.findings) - errors
@@ -50,7 +52,7 @@ def render(result: RunResult, opts: ReportOptions) -> str:
                        f"{'s' if result.files != 1 else ''}).")
         if opts.baseline is not None and opts.baselined:
             out.append(f"{opts.baselined} finding{'s' if opts.baselined != 1 else ''} "
-                       f"in the baseline {opts.baseline} not shown.")
+                       f"in the baseline {printable(opts.baseline)} not shown.")
     return "\n".join(out) + ("\n" if out else "")
 
 
