@@ -8,14 +8,17 @@ multiset: each entry absorbs one finding, so two identical flagged lines are two
 third identical line is new. The fingerprint includes the finding's occurrence index among
 identical lines, so fixing one finding never turns another into a new one.
 
-Paths are relative to the working directory, as in every output: make and use a baseline from
-the same directory (the repository root, in CI).
+Paths are relative to the folder of the config that governs each file (the repository root
+when there is no config), like the fingerprints, so a baseline made at the root matches a run
+started in any subfolder. Entries for files that were checked but matched no finding are
+"stale" (the finding was fixed, or its line changed); `baseline --update` drops them.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,16 +35,32 @@ def _key(rule: str, path: str, fingerprint: str) -> tuple[str, str, str]:
     return (rule, path, fingerprint)
 
 
-def dumps(findings: list[Finding]) -> str:
-    """The baseline file for these findings: deterministic, one entry per finding."""
-    entries = sorted(_key(f.rule, f.path, f.fingerprint) for f in findings)
+def key_of(finding: Finding, anchors: dict[str, str]) -> tuple[str, str, str]:
+    """A finding's baseline entry: its path anchored at its config's folder."""
+    return _key(finding.rule, anchors.get(finding.path, finding.path), finding.fingerprint)
+
+
+def dumps_entries(entries: list[tuple[str, str, str]]) -> str:
+    """The baseline file for these entries: deterministic, one line per entry."""
     doc = {
         "tool": TOOL,
         "version": __version__,
         "format": FORMAT,
-        "entries": [{"rule": r, "path": p, "fingerprint": fp} for r, p, fp in entries],
+        "entries": [{"rule": r, "path": p, "fingerprint": fp} for r, p, fp in sorted(entries)],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def dumps(findings: list[Finding], anchors: dict[str, str] | None = None) -> str:
+    """The baseline file for these findings."""
+    return dumps_entries([key_of(f, anchors or {}) for f in findings])
+
+
+@dataclass
+class Match:
+    new: list[Finding]  # findings the baseline does not hold, in order
+    baselined: int  # findings it absorbed
+    unmatched: Counter[tuple[str, str, str]]  # entries left over
 
 
 @dataclass
@@ -53,17 +72,29 @@ class Baseline:
     def paths(self) -> set[str]:
         return {path for _, path, _ in self.entries}
 
-    def filter(self, findings: list[Finding]) -> tuple[list[Finding], int]:
-        """(findings not in the baseline, how many were baselined). Order is kept."""
+    def match(self, findings: list[Finding], anchors: dict[str, str] | None = None) -> Match:
         left = Counter(self.entries)
         new: list[Finding] = []
         for finding in findings:
-            key = _key(finding.rule, finding.path, finding.fingerprint)
+            key = key_of(finding, anchors or {})
             if left[key] > 0:
                 left[key] -= 1
             else:
                 new.append(finding)
-        return new, len(findings) - len(new)
+        return Match(new, len(findings) - len(new), +left)
+
+    def filter(self, findings: list[Finding], anchors: dict[str, str] | None = None
+               ) -> tuple[list[Finding], int]:
+        """(findings not in the baseline, how many were baselined). Order is kept."""
+        m = self.match(findings, anchors)
+        return m.new, m.baselined
+
+
+def stale(unmatched: Counter[tuple[str, str, str]], checked: set[str],
+          enabled: Callable[[str], bool]) -> Counter[tuple[str, str, str]]:
+    """Left-over entries that should have matched: their file was checked and their rule ran.
+    Entries of files outside this run (a hook run on a few files) are not stale."""
+    return Counter({k: n for k, n in unmatched.items() if k[1] in checked and enabled(k[0])})
 
 
 def load(path: Path, display: str | None = None) -> Baseline:

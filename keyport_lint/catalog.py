@@ -21,8 +21,8 @@ from keyport_lint.yamlio import LDict, load_yaml, read_text_file, suggest, where
 
 SEVERITIES = ("error", "warning")
 COMMON_FIELDS = {
-    "id", "kind", "name", "severity", "message", "rationale", "examples", "help-uri",
-    "context", "files",
+    "id", "kind", "name", "severity", "message", "help", "help-for-files", "rationale",
+    "examples", "help-uri", "context", "files",
 }
 # `\Z`, not `$`: `$` also matches before a trailing newline, and an id is printed in outputs
 BUILTIN_ID = re.compile(r"\AKP[0-9]{3}\Z")
@@ -37,6 +37,9 @@ class Rule:
     name: str
     severity: str
     message: str
+    help: str = ""  # the fix, shown after the diagnosis (`message`); same placeholders
+    # file-name glob -> help for those files (first match wins; `help` otherwise)
+    help_for_files: tuple[tuple[str, str], ...] = ()
     rationale: str = ""
     examples: dict[str, str] = field(default_factory=dict)
     help_uri: str = ""
@@ -92,7 +95,7 @@ def validate_rule(raw: Any, *, builtin: bool) -> Rule:
     for key in raw:
         if key not in allowed:
             raise _fail(f"rule {rule_id}: unknown field {key!r}{suggest(key, allowed)}", raw, key)
-    for key in ("name", "message", "rationale", "help-uri"):
+    for key in ("name", "message", "help", "rationale", "help-uri"):
         if key in raw:
             check_type(raw[key], "str", raw, key, f"rule {rule_id}: {key}")
     severity = raw.get("severity", "error")
@@ -126,23 +129,39 @@ def validate_rule(raw: Any, *, builtin: bool) -> Rule:
             params[name] = default
     message = raw["message"]
     check_type(message, "str", raw, "message", f"rule {rule_id}: message")
-    try:
-        fields = {f for _, f, _, _ in string.Formatter().parse(message) if f}
-    except ValueError as exc:
-        raise _fail(f"rule {rule_id}: bad message template: {exc}", raw, "message") from None
-    unknown = {f.split(".")[0].split("[")[0] for f in fields} - set(kind.placeholders)
-    if unknown:
-        raise _fail(f"rule {rule_id}: unknown placeholder {{{sorted(unknown)[0]}}} in message; "
-                    f"kind {kind_name} offers: {', '.join(sorted(kind.placeholders)) or 'none'}",
-                    raw, "message")
+    _check_template(message, kind_name, kind.placeholders, rule_id, raw, "message")
+    help_text = raw.get("help", "")
+    _check_template(help_text, kind_name, kind.placeholders, rule_id, raw, "help")
+    by_file = raw.get("help-for-files", {})
+    check_type(by_file, "mapping", raw, "help-for-files", f"rule {rule_id}: help-for-files")
+    for glob, text in by_file.items():
+        check_type(text, "str", by_file, glob, f"rule {rule_id}: help-for-files[{glob!r}]")
+        _check_template(text, kind_name, kind.placeholders, rule_id, by_file, glob)
     rule = Rule(
         id=rule_id, kind=kind_name, name=raw.get("name", rule_id.lower()), severity=severity,
-        message=message, rationale=raw.get("rationale", ""), examples=dict(examples),
+        message=message, help=help_text,
+        help_for_files=tuple((str(g), str(t)) for g, t in by_file.items()),
+        rationale=raw.get("rationale", ""), examples=dict(examples),
         help_uri=raw.get("help-uri", DOCS_URI.format(id=rule_id.lower()) if builtin else ""),
         context=context, files=tuple(files), params=params, source=raw.file, line=raw.line,
     )
     kind.validate(rule, raw)
     return rule
+
+
+def _check_template(text: str, kind_name: str, offered: frozenset[str], rule_id: str,
+                    container: Any, key: Any) -> None:
+    """A message or help template may use only the placeholders its kind fills in."""
+    what = key if key in ("message", "help") else f"help-for-files[{key!r}]"
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+    except ValueError as exc:
+        raise _fail(f"rule {rule_id}: bad {what} template: {exc}", container, key) from None
+    unknown = {f.split(".")[0].split("[")[0] for f in fields} - set(offered)
+    if unknown:
+        raise _fail(f"rule {rule_id}: unknown placeholder {{{sorted(unknown)[0]}}} in {what}; "
+                    f"kind {kind_name} offers: {', '.join(sorted(offered)) or 'none'}",
+                    container, key)
 
 
 def load_rule_document(doc: Any, source: str, *, builtin: bool) -> list[Rule]:

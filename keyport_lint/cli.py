@@ -1,5 +1,5 @@
-"""Command line (click). Exit codes: 0 clean, 1 findings at or above fail-on, 2 usage, config or
-internal error (one line on stderr, never a traceback)."""
+"""Command line (click). Exit codes: 0 clean, 1 findings at or above fail-on, 2 usage, config,
+run or internal error (one line on stderr, never a traceback), 130 interrupted (Ctrl-C)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,26 @@ import click
 
 from keyport_lint import __version__
 from keyport_lint.errors import UserError
-from keyport_lint.report import FORMATS
+from keyport_lint.report import FORMATS, PEOPLE
 
 if TYPE_CHECKING:
     from keyport_lint.baseline import Baseline
-    from keyport_lint.config import Config
+    from keyport_lint.config import Config, ConfigTree
+    from keyport_lint.pipeline.run import RunResult
     from keyport_lint.redact import Redactor
 
-# every byte written (stdout, files, stderr) passes through this: the config's secret shapes
-# once a config is loaded, the built-in ones before (a config error may quote a key)
+EXIT_CODES = """\
+\b
+Exit codes:
+  0    nothing at or above --fail-on was found
+  1    findings at or above --fail-on
+  2    a usage, config or run error (a missing path, nothing to check
+       without --allow-empty, an internal error)
+  130  interrupted (Ctrl-C)"""
+
+
+# every byte written (stdout, report files, stderr) passes through this: the secret shapes of
+# the configs in force once loaded, the built-in ones before (a config error may quote a key)
 _REDACTOR: Redactor | None = None
 
 
@@ -28,6 +39,21 @@ def _redact(text: str) -> str:
     from keyport_lint.redact import default_redactor
 
     return (_REDACTOR or default_redactor())(text)
+
+
+def _use_redactor(configs: Any) -> None:
+    """Redact with every secret shape of these configs (user secret rules included)."""
+    from keyport_lint.redact import Redactor, redactor_from
+
+    global _REDACTOR
+    parts: list[Redactor] = []
+    for cfg in configs:
+        parts.append(redactor_from(cfg.settings, [
+            rule.params["pattern"] for rule in cfg.rules
+            if rule.kind == "secret-pattern" and rule.params.get("pattern")]))
+    if parts:
+        patterns = [p for part in parts for p in part._sources]
+        _REDACTOR = Redactor(patterns, min(part.prefix_max for part in parts))
 
 
 def _err(text: str) -> None:
@@ -43,15 +69,44 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-def _use_color(output: str | None) -> bool:
-    if output or os.environ.get("NO_COLOR"):
+def _warn(message: str) -> None:
+    _err(f"keyport-lint: warning: {message}")
+
+
+def _use_color(choice: str, to_file: bool) -> bool:
+    """--color always|never wins; auto: never into a file, then NO_COLOR, FORCE_COLOR, a tty."""
+    if choice in ("always", "never"):
+        return choice == "always"
+    if to_file or os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
     return sys.stdout.isatty()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Ctrl-C exits 130 (click's own handling exits 1, the code for findings); any other
+    exception is one line on stderr and exit 2 (KEYPORT_LINT_DEBUG=1 shows the traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("keyport-lint: interrupted", err=True)
+            raise SystemExit(130) from None
+        except (click.exceptions.ClickException, click.exceptions.Exit,
+                click.exceptions.Abort):
+            raise
+        except Exception as exc:  # last line of defence: no traceback, no source text
+            if os.environ.get("KEYPORT_LINT_DEBUG"):
+                raise
+            click.echo(f"keyport-lint: internal error: {type(exc).__name__} "
+                       "(set KEYPORT_LINT_DEBUG=1 for details)", err=True)
+            raise SystemExit(2) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"],
+                                           "max_content_width": 100})
 @click.version_option(__version__, prog_name="keyport-lint")
 def cli() -> None:
     """Static security linter for Python projects that integrate KeyPort."""
@@ -60,24 +115,39 @@ def cli() -> None:
 def _config_options(func: Any) -> Any:
     """--config, --select and --ignore, shared by the commands that read the config."""
     func = click.option("--ignore", multiple=True, metavar="CODE",
-                        help="Skip these codes or prefixes.")(func)
+                        help="Skip these codes or prefixes (any case).")(func)
     func = click.option("--select", multiple=True, metavar="CODE",
-                        help="Only these codes or prefixes (replaces the config's select).")(func)
+                        help="Only these codes or prefixes, any case (replaces the config's "
+                        "select).")(func)
     return click.option("--config", "config_path", type=click.Path(dir_okay=False),
-                        help="Use this config file instead of discovering one.")(func)
+                        help="Use this config file for every file instead of the nearest "
+                        "config above each file.")(func)
 
 
 def _load(config_path: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
           fail_on: str | None = None) -> Config:
     from keyport_lint.config import apply_cli, load_config
-    from keyport_lint.redact import redactor_from
 
-    global _REDACTOR
     cfg = load_config(Path(config_path) if config_path else None)
-    _REDACTOR = redactor_from(cfg.settings, [
-        rule.params["pattern"] for rule in cfg.rules
-        if rule.kind == "secret-pattern" and rule.params.get("pattern")])
+    _use_redactor([cfg])
     return apply_cli(cfg, _split(select), _split(ignore), fail_on)
+
+
+def _tree(cfg: Config, config_path: str | None, select: tuple[str, ...],
+          ignore: tuple[str, ...], fail_on: str | None,
+          respect_gitignore: bool | None) -> ConfigTree:
+    """Per-file configs, each with the command line's overrides."""
+    from keyport_lint.config import ConfigTree, apply_cli
+
+    def adjust(other: Config) -> Config:
+        other = apply_cli(other, _split(select), _split(ignore), fail_on, check=False)
+        if respect_gitignore is not None:
+            other.respect_gitignore = respect_gitignore
+        return other
+
+    if respect_gitignore is not None:
+        cfg.respect_gitignore = respect_gitignore
+    return ConfigTree(cfg, Path.cwd(), explicit=config_path is not None, adjust=adjust)
 
 
 def _run_options(func: Any) -> Any:
@@ -86,101 +156,232 @@ def _run_options(func: Any) -> Any:
                         help="Skip what .gitignore ignores when walking folders (default: yes)."
                         )(func)
     func = click.option("--no-cache", is_flag=True,
-                        help="Neither read nor write the result cache.")(func)
+                        help="Neither read nor write the result cache (.keyport-lint-cache/, "
+                        "or cache-dir, or KEYPORT_LINT_CACHE_DIR).")(func)
     return click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
                         help="Worker processes (default: the cores this process may use)."
                         )(func)
 
 
-def _run(paths: tuple[str, ...], cfg: Config, jobs: int | None, no_cache: bool,
-         respect_gitignore: bool | None) -> Any:
-    from keyport_lint.cache import Cache, cache_dir_for
-    from keyport_lint.pipeline.run import default_jobs, run
+def _run(paths: tuple[str, ...], tree: ConfigTree, jobs: int | None, no_cache: bool,
+         progress: bool = False) -> RunResult:
+    from keyport_lint.pipeline.project import run_project
 
-    if respect_gitignore is not None:
-        cfg.respect_gitignore = respect_gitignore
-    directory = cache_dir_for(cfg, no_cache)
-    cache = Cache(directory, cfg) if directory is not None else None
-    return run(list(paths) or ["."], cfg, jobs=jobs or default_jobs(), cache=cache)
+    return run_project(list(paths) or ["."], tree, jobs=jobs, no_cache=no_cache,
+                       progress=progress)
 
 
-@cli.command()
+def _parse_report(value: str) -> tuple[str, str]:
+    fmt, sep, file = value.partition(":")
+    if not sep or not file or fmt not in FORMATS:
+        raise click.BadParameter(f"{value!r}: expected FORMAT:FILE with FORMAT one of "
+                                 f"{', '.join(FORMATS)}", param_hint="--report")
+    return fmt, file
+
+
+@cli.command(epilog=EXIT_CODES, short_help="Check files and folders (default: the current "
+             "folder).")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--output-format", "fmt", type=click.Choice(FORMATS), default="text",
-              show_default=True, help="How findings are printed.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
+              show_default=True,
+              help="text: each finding with its excerpt and fix; concise: one line each; "
+                   "grouped: by file; json, sarif, github, junit: for machines.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Write the report here; stderr gets a one-line summary.")
+@click.option("--report", "reports", multiple=True, metavar="FORMAT:FILE",
+              help="Also write a report in FORMAT to FILE, next to the console output "
+                   "(repeatable), e.g. --report sarif:keyport-lint.sarif.")
 @_config_options
 @click.option("--fail-on", type=click.Choice(["error", "warning"]),
               help="Lowest severity that makes the exit code 1 (default: warning).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--quiet", "-q", is_flag=True, help="Findings only: no excerpts, no summary.")
+@click.option("--allow-empty", is_flag=True,
+              help="Exit 0 when there is nothing to check (every path excluded); "
+                   "without it that is exit 2.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Findings only, one line each: no excerpts, no summary.")
 @click.option("--statistics", is_flag=True,
-              help="Add a count per rule code (text and json output; other formats ignore it).")
+              help="Print only a count per rule code (json adds them to the report).")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True,
+              help="Colour the text output (auto: on a terminal, unless NO_COLOR is set; "
+                   "FORCE_COLOR forces it).")
+@click.option("--no-color", "no_color", is_flag=True, hidden=True)
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
               help="Report only findings not recorded in this baseline file.")
+@click.option("--show-settings", "show_settings", metavar="PATH",
+              help="Print the effective config for PATH and where each value comes from, "
+                   "then exit.")
+@click.option("--show-files", is_flag=True, help="List the files that would be checked, then "
+              "exit.")
+@click.option("--stdin-filename", metavar="PATH",
+              help="Check the source read from standard input (PATHS is `-`) as if it were the "
+                   "file PATH: its config, exclude and per-file-ignores apply; not cached.")
 @_run_options
-def check(paths: tuple[str, ...], fmt: str, output: str | None, select: tuple[str, ...],
-          ignore: tuple[str, ...], config_path: str | None, fail_on: str | None,
-          exit_zero: bool, quiet: bool, statistics: bool, baseline_path: str | None,
+def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[str, ...],
+          select: tuple[str, ...], ignore: tuple[str, ...], config_path: str | None,
+          fail_on: str | None, exit_zero: bool, allow_empty: bool, quiet: bool,
+          statistics: bool, color: str, no_color: bool, baseline_path: str | None,
+          show_settings: str | None, show_files: bool, stdin_filename: str | None,
           jobs: int | None, no_cache: bool, respect_gitignore: bool | None) -> None:
-    """Check PATHS (files and folders; default: the current folder)."""
+    """Check PATHS (files and folders; default: the current folder).
+
+    \b
+    Each file is checked under the nearest config above it
+    (.keyport-lint.yaml, or [tool.keyport-lint] in pyproject.toml),
+    unless --config names one for every file.
+    """
     from keyport_lint import baseline
     from keyport_lint.report import ReportOptions, render
+    from keyport_lint.report.summary import verdict
 
+    extra = [_parse_report(r) for r in reports]
+    stdin = _stdin_mode(paths, stdin_filename)
     try:
         cfg = _load(config_path, select, ignore, fail_on)
+        tree = _tree(cfg, config_path, select, ignore, fail_on, respect_gitignore)
+        if show_settings is not None:
+            from keyport_lint.showsettings import settings_text
+
+            click.echo(_redact(settings_text(tree, Path(show_settings))), nl=False)
+            return
+        if show_files:
+            from keyport_lint.pipeline.project import discover_project
+
+            targets, errors = discover_project(list(paths) or ["."], tree)
+            for target in targets:
+                click.echo(_redact(target.display))
+            for error in errors:
+                _err(f"keyport-lint: error: {error}")
+            sys.exit(2 if errors else 0)
         known = baseline.load(Path(baseline_path)) if baseline_path else None
-        result = _run(paths, cfg, jobs, no_cache, respect_gitignore)
-        color = fmt == "text" and _use_color(output)
-        opts = ReportOptions(cfg, color=color, quiet=quiet, statistics=statistics)
+        if stdin is not None:  # an excluded PATH reports nothing, and that is no error
+            from keyport_lint.pipeline.buffer import run_buffer
+
+            # the decoded text is in .text: `--fix` prints it, repaired, instead of a report
+            result = run_buffer(click.get_binary_stream("stdin").read(), stdin, tree).result
+        else:
+            result = _run(paths, tree, jobs, no_cache, progress=not quiet)
+            _empty_run(result, allow_empty)
+        _use_redactor(tree.configs())
+        shown = _use_color("never" if no_color else color, output is not None)
+        opts = ReportOptions(cfg, color=shown and fmt in PEOPLE, quiet=quiet,
+                             statistics=statistics, width=_width(),
+                             include_errors=output is not None)
         if known is not None:
-            result.findings, opts.baselined = known.filter(result.findings)
-            opts.baseline = baseline_path
-            _warn_if_foreign(known)
+            _apply_baseline(known, result, tree, opts, baseline_path)
         text = render(fmt, result, opts)
+        files = []
+        for extra_fmt, file in extra:
+            file_opts = ReportOptions(cfg, statistics=statistics, include_errors=True,
+                                      baseline=opts.baseline, baselined=opts.baselined,
+                                      stale=opts.stale)
+            files.append((file, render(extra_fmt, result, file_opts)))
     except UserError as exc:
         _fail(exc.render())
         return
-    _write(text, output, color)
+    _write(text, output, opts.color)
+    for file, body in files:
+        _write(body, file)
     for warning in result.warnings:
-        _err(f"keyport-lint: warning: {warning}")
+        _warn(warning)
     for error in result.errors:
         _err(f"keyport-lint: error: {error}")
+    if output is not None:  # the console (a CI log) still says what happened
+        written = ", ".join([output, *(f for f, _ in files)])
+        _err(f"keyport-lint: {verdict(result)} Report: {written}")
     if result.errors:
         sys.exit(2)
+    fail_on_of = {c.root: c.fail_on for c in tree.configs()}
     failing = [f for f in result.findings
-               if cfg.fail_on == "warning" or f.severity == "error"]
+               if f.severity == "error" or fail_on_of.get(result.roots.get(f.path, cfg.root),
+                                                          cfg.fail_on) == "warning"]
     sys.exit(1 if failing and not exit_zero else 0)
 
 
-def _warn_if_foreign(known: Baseline) -> None:
-    """A baseline made from another folder matches nothing (paths are cwd-relative): say so."""
+def _stdin_mode(paths: tuple[str, ...], stdin_filename: str | None) -> str | None:
+    """The path standard input stands for, or None; `-` and --stdin-filename go together."""
+    if "-" in paths and stdin_filename is None:
+        raise click.UsageError("reading standard input (`-`) needs --stdin-filename PATH, the "
+                               "file the text stands for")
+    if stdin_filename is None:
+        return None
+    if any(p != "-" for p in paths):
+        raise click.UsageError("--stdin-filename checks standard input only: give `-` (or no "
+                               "path), not other paths")
+    if not stdin_filename.strip():
+        raise click.UsageError("--stdin-filename needs a file name")
+    return stdin_filename
+
+
+def _width() -> int:
+    import shutil
+
+    return max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
+
+
+def _empty_run(result: RunResult, allow_empty: bool) -> None:
+    """0 files checked is never "All checks passed": a warning, or an error (exit 2)."""
+    if result.files or result.errors:
+        return
+    message = "nothing to check: every path is excluded or holds no file keyport-lint reads"
+    if allow_empty:
+        result.warnings.append(message)
+    else:
+        result.errors.append(message + " (--allow-empty accepts that)")
+
+
+def _apply_baseline(known: Baseline, result: RunResult, tree: ConfigTree, opts: Any,
+                    baseline_path: str | None) -> None:
+    from keyport_lint.baseline import stale
+
+    match = known.match(result.findings, result.anchors)
+    result.findings = match.new
+    opts.baseline, opts.baselined = baseline_path, match.baselined
+    configs = tree.configs()
+    left = stale(match.unmatched, set(result.anchors.values()),
+                 lambda code: any(c.is_enabled(code) for c in configs))
+    opts.stale = sum(left.values())
+    _warn_if_foreign(known, result)
+
+
+def _warn_if_foreign(known: Baseline, result: RunResult) -> None:
+    """A baseline whose paths name none of the files checked matches nothing: say so."""
     paths = known.paths
-    if paths and not any(Path(p).exists() for p in paths):
+    checked = set(result.anchors.values())
+    if paths and checked and not paths & checked and not any(
+            Path(p).exists() for p in paths):
         example = sorted(paths)[0]
-        _err(f"keyport-lint: warning: none of the paths in the baseline {known.source} "
-             f"exist here (e.g. {example}); run from the folder the baseline was made in")
+        _warn(f"none of the paths in the baseline {known.source} were checked (e.g. "
+              f"{example}); its paths are relative to the folder of the config that governs "
+              "each file")
 
 
-@cli.command("baseline")
+@cli.command("baseline", short_help="Record today's findings, so check reports only new ones.")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
               help="The baseline file to write (JSON).")
+@click.option("--update", is_flag=True,
+              help="Keep only the entries of the existing --output file that still match a "
+                   "finding (drops fixed ones; adds nothing new).")
 @_config_options
 @_run_options
-def baseline_cmd(paths: tuple[str, ...], output: str, select: tuple[str, ...],
+def baseline_cmd(paths: tuple[str, ...], output: str, update: bool, select: tuple[str, ...],
                  ignore: tuple[str, ...], config_path: str | None, jobs: int | None,
                  no_cache: bool, respect_gitignore: bool | None) -> None:
     """Record today's findings in PATHS, so `check --baseline FILE` reports only new ones.
 
     The file holds each finding's rule, path and fingerprint: no line numbers, no source text,
-    no secrets. Make it and use it from the same folder (paths are relative to it).
+    no secrets. Paths are relative to the folder of each file's config, so a check from any
+    subfolder matches.
     """
     from keyport_lint import baseline
 
     try:
         cfg = _load(config_path, select, ignore)
-        result = _run(paths, cfg, jobs, no_cache, respect_gitignore)
+        tree = _tree(cfg, config_path, select, ignore, None, respect_gitignore)
+        previous = baseline.load(Path(output)) if update else None
+        result = _run(paths, tree, jobs, no_cache)
     except UserError as exc:
         _fail(exc.render())
         return
@@ -189,12 +390,23 @@ def baseline_cmd(paths: tuple[str, ...], output: str, select: tuple[str, ...],
             _err(f"keyport-lint: error: {error}")
         _fail(f"baseline not written: the run had {len(result.errors)} error"
               f"{'s' if len(result.errors) != 1 else ''}")
-    _write(baseline.dumps(result.findings), output)
+    if previous is not None:
+        match = previous.match(result.findings, result.anchors)
+        configs = tree.configs()
+        dropped = baseline.stale(match.unmatched, set(result.anchors.values()),
+                                 lambda code: any(c.is_enabled(code) for c in configs))
+        kept = previous.entries - dropped
+        _write(baseline.dumps_entries(list(kept.elements())), output)
+        _err(f"Dropped {sum(dropped.values())} stale entr"
+             f"{'y' if sum(dropped.values()) == 1 else 'ies'}; kept "
+             f"{sum(kept.values())} in {output}.")
+        return
+    _write(baseline.dumps(result.findings, result.anchors), output)
     count = len(result.findings)
     _err(f"Wrote {count} finding{'s' if count != 1 else ''} to {output}.")
 
 
-@cli.command("rules")
+@cli.command("rules", short_help="List the rules and whether the config enables them.")
 @click.option("--output-format", "fmt", type=click.Choice(["text", "json", "markdown"]),
               default="text", show_default=True,
               help="markdown is the rules reference (docs/rules.md).")
@@ -218,7 +430,7 @@ def rules_cmd(fmt: str, select: tuple[str, ...], ignore: tuple[str, ...],
     click.echo(_redact(text), nl=False)
 
 
-@cli.command("explain")
+@cli.command("explain", short_help="Explain a rule: why, bad and good code, its settings.")
 @click.argument("code")
 @click.option("--output-format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
@@ -241,10 +453,12 @@ def explain_cmd(code: str, fmt: str, config_path: str | None) -> None:
     click.echo(_redact(text), nl=False)
 
 
-@cli.command("init")
+@cli.command("init", short_help="Write a short starter .keyport-lint.yaml here.")
+@click.option("--full", is_flag=True,
+              help="Write the commented reference instead: every option and setting.")
 @click.option("--force", is_flag=True, help="Overwrite an existing config file here.")
-def init_cmd(force: bool) -> None:
-    """Write a commented starter .keyport-lint.yaml in the current folder.
+def init_cmd(full: bool, force: bool) -> None:
+    """Write a starter .keyport-lint.yaml in the current folder (--full: the reference).
 
     Every option in it is commented out, so it changes no finding until you edit it.
     """
@@ -265,7 +479,7 @@ def init_cmd(force: bool) -> None:
     if governing is not None and governing != here:
         extend = os.path.relpath(governing, cwd).replace(os.sep, "/")
     try:
-        target.write_text(starter_text(extend), encoding="utf-8")
+        target.write_text(starter_text(extend, full=full), encoding="utf-8")
     except OSError as exc:
         _fail(f"cannot write {target.name}: {exc.strerror}")
     click.echo(f"Wrote {target.name}" + (f" (extends {extend})" if extend else "") + ".")
@@ -275,7 +489,7 @@ def init_cmd(force: bool) -> None:
                    "would cover the whole repository.", err=True)
 
 
-@cli.command("test-rules")
+@cli.command("test-rules", short_help="Run rule test files marked `expect: CODE`.")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--select", multiple=True, metavar="CODE",
               help="The rules under test (default: the ids named in `expect:` markers).")
@@ -296,7 +510,7 @@ def test_rules_cmd(paths: tuple[str, ...], select: tuple[str, ...], config_path:
 
     try:
         cfg = _load(config_path, (), ())
-        codes = set(_split(select))
+        codes = {c.upper() for c in _split(select)}
         for code in codes:
             if code not in cfg.rule_ids():
                 raise UserError(f"--select: unknown rule {code!r}")
@@ -326,6 +540,23 @@ def test_rules_cmd(paths: tuple[str, ...], select: tuple[str, ...], config_path:
                    err=True)
         sys.exit(1)
     click.echo(f"All {checked} passed.", err=True)
+
+
+@cli.command("server", short_help="Run the language server for editors (LSP over stdio).")
+def server_cmd() -> None:
+    """Run the Language Server Protocol server on standard input and output, for editors:
+    findings as you type, fixes, suppressions, explanations (README: Editors).
+
+    Needs the `server` extra: pip install 'keyport-lint[server]'.
+    """
+    from keyport_lint.server import INSTALL_HINT, serve
+
+    try:
+        import pygls  # noqa: F401
+    except ImportError:
+        click.echo(INSTALL_HINT, err=True)
+        sys.exit(2)
+    serve()
 
 
 def _fresh(cfg: Config) -> Config:
@@ -365,12 +596,6 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Abort:
         click.echo("Aborted!", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # during start-up, before a command runs
         click.echo("keyport-lint: interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # last line of defence: one line, no traceback, no source text
-        if os.environ.get("KEYPORT_LINT_DEBUG"):
-            raise
-        click.echo(f"keyport-lint: internal error: {type(exc).__name__} "
-                   "(set KEYPORT_LINT_DEBUG=1 for details)", err=True)
-        sys.exit(2)

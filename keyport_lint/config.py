@@ -1,7 +1,8 @@
 """Configuration: discovery, `extend` chains, validation with file and line, effective rules.
 
-`.keyport-lint.yaml` or `[tool.keyport-lint]` in pyproject.toml (YAML wins in one directory);
-the nearest walking up from the working directory, unless `--config` names one.
+`.keyport-lint.yaml` or `[tool.keyport-lint]` in pyproject.toml (YAML wins in one directory).
+Each file is checked under the nearest config above it, with its `extend` chain, as ruff does
+(`ConfigTree`), unless `--config` names one for every file. Rule codes are case-insensitive.
 """
 
 from __future__ import annotations
@@ -64,6 +65,15 @@ class Config:
     cache_dir: str | None = None
     respect_gitignore: bool = True
     sources: list[Path] = field(default_factory=list)  # every file that shaped this config
+    # key (`select`, `settings.key-names`…) -> where its value came from (`file:line`, flag)
+    origins: dict[str, list[str]] = field(default_factory=dict)
+    # the folder baseline paths and fingerprints are relative to: the outermost config folder
+    # of the `extend` chain above root (so adding a config that extends changes none), or root
+    anchor: Path | None = None
+
+    @property
+    def anchor_root(self) -> Path:
+        return self.anchor or self.root
 
     def rule_ids(self) -> list[str]:
         return [r.id for r in self.rules]
@@ -88,7 +98,8 @@ class Config:
                        sorted(self.per_file_ignores.items()),
                        sorted(self.settings.as_dict().items(), key=lambda kv: kv[0]))).encode())
         for rule in self.rules:
-            h.update(repr((rule.id, rule.kind, rule.severity, rule.message, rule.files,
+            h.update(repr((rule.id, rule.kind, rule.severity, rule.message, rule.help,
+                           rule.help_for_files, rule.files,
                            rule.context, sorted(rule.params.items(), key=str))).encode())
         return h.hexdigest()
 
@@ -108,13 +119,9 @@ def default_settings() -> dict[str, Any]:
 
 def discover_config(start: Path) -> Path | None:
     for directory in [start, *start.parents]:
-        for name in CONFIG_NAMES:
-            candidate = directory / name
-            if candidate.is_file():
-                return candidate
-        pyproject = directory / "pyproject.toml"
-        if pyproject.is_file() and _has_tool_table(pyproject):
-            return pyproject
+        found = _config_in(directory)
+        if found is not None:
+            return found
     return None
 
 
@@ -288,20 +295,25 @@ def _build(layers: list[tuple[Path, LDict]], root: Path, path: Path) -> Config:
     for layer_path, doc in layers:
         cfg.sources.append(layer_path)
         base = layer_path.parent
+        for key in doc:
+            if key not in ("settings", "select", "ignore", "fail-on", "exclude"):
+                cfg.origins.setdefault(key, []).append(f"{doc.file}:{doc.line_of(key)}")
+            elif key != "settings":  # these replace what a parent config set
+                cfg.origins[key] = [f"{doc.file}:{doc.line_of(key)}"]
         if "select" in doc:
-            cfg.select = list(doc["select"])
+            cfg.select = [str(c).upper() for c in doc["select"]]
         if "ignore" in doc:
-            cfg.ignore = list(doc["ignore"])
+            cfg.ignore = [str(c).upper() for c in doc["ignore"]]
         if "fail-on" in doc:
             cfg.fail_on = doc["fail-on"]
-        cfg.severity.update(doc.get("severity", {}))
+        cfg.severity.update({str(k).upper(): v for k, v in doc.get("severity", {}).items()})
         if "exclude" in doc:
             cfg.exclude = [r for r in (_rebase(p, base, root) for p in doc["exclude"])
                            if r is not None]
         for pattern, codes in doc.get("per-file-ignores", {}).items():
             rebased = _rebase(pattern, base, root)
             if rebased is not None:
-                cfg.per_file_ignores[rebased] = list(codes)
+                cfg.per_file_ignores[rebased] = [str(c).upper() for c in codes]
         if "respect-gitignore" in doc:
             cfg.respect_gitignore = doc["respect-gitignore"]
         if "cache-dir" in doc:
@@ -311,6 +323,8 @@ def _build(layers: list[tuple[Path, LDict]], root: Path, path: Path) -> Config:
                 file, line = where(doc["settings"], name)
                 raise UserError(f"unknown setting {name!r}{suggest(name, schema)}", file, line)
             settings[name] = _merge_setting(name, settings[name], value, doc["settings"])
+            cfg.origins.setdefault(f"settings.{name}", []).append(
+                f"{doc['settings'].file}:{doc['settings'].line_of(name)}")
         for pattern in doc.get("rule-files", []):
             matches = rule_file_matches(base, pattern, doc)
             if not matches:
@@ -328,6 +342,8 @@ def _build(layers: list[tuple[Path, LDict]], root: Path, path: Path) -> Config:
             for rule in load_rule_document(wrapper, doc.file, builtin=False):
                 user_rules[rule.id] = rule
     cfg.settings = Settings(settings)
+    cfg.anchor = next((p.parent for p, _ in layers
+                       if p.parent == root or p.parent in root.parents), root)
     cfg.rules = tuple(sorted([*builtin_rules(), *user_rules.values()], key=lambda r: r.id))
     known = cfg.rule_ids()
     for _layer, doc in layers:
@@ -413,6 +429,7 @@ def _glob_regex(pattern: str) -> str:
 
 
 def _check_code(code: str, known: list[str], container: Any, key: Any, what: str) -> None:
+    code = str(code).upper()
     if not any(k.startswith(code) for k in known) or not code:
         file, line = where(container, key)
         raise UserError(f"{what}: unknown rule code or prefix {code!r}{suggest(code, known)}",
@@ -449,15 +466,95 @@ def _git_root(cwd: Path) -> Path | None:
 
 
 def apply_cli(cfg: Config, select: tuple[str, ...], ignore: tuple[str, ...],
-              fail_on: str | None) -> Config:
-    """CLI flags: --select replaces the config's select, --ignore adds to its ignore."""
+              fail_on: str | None, check: bool = True) -> Config:
+    """CLI flags: --select replaces the config's select, --ignore adds to its ignore.
+
+    `check=False` for the configs of other folders, which may not define a user rule the
+    command line names (it is checked against the config of the working directory)."""
     known = cfg.rule_ids()
-    for code in (*select, *ignore):
+    select = tuple(c.upper() for c in select)
+    ignore = tuple(c.upper() for c in ignore)
+    for code in (*select, *ignore) if check else ():
         if not code or not any(k.startswith(code) for k in known):
             raise UserError(f"unknown rule code or prefix {code!r}{suggest(code, known)}")
     if select:
         cfg.select = list(select)
-    cfg.ignore = [*cfg.ignore, *ignore]
+        cfg.origins["select"] = ["command line (--select)"]
+    if ignore:
+        cfg.ignore = [*cfg.ignore, *ignore]
+        cfg.origins.setdefault("ignore", []).append("command line (--ignore)")
     if fail_on:
         cfg.fail_on = fail_on
+        cfg.origins["fail-on"] = ["command line (--fail-on)"]
     return cfg
+
+
+class ConfigTree:
+    """The config of each file: the nearest `.keyport-lint.yaml` or `[tool.keyport-lint]`
+    above it, with its `extend` chain, as ruff resolves monorepos; `--config` (`explicit`)
+    governs every file. Folders and configs are looked up once per run."""
+
+    def __init__(self, base: Config, cwd: Path, explicit: bool = False,
+                 adjust: Any = None) -> None:
+        self.base, self.cwd, self.explicit = base, cwd, explicit
+        self.adjust = adjust or (lambda cfg: cfg)  # command-line overrides for other configs
+        self._nearest: dict[Path, Path | None] = {}
+        self._loaded: dict[Path, Config] = {}  # by config file
+        self._defaults: dict[Path, Config] = {}  # files under no config, by project root
+        self._git_roots: dict[Path, Path] = {}
+        if base.path is not None:
+            self._loaded[base.path] = base
+        else:
+            self._defaults[base.root] = base
+
+    def nearest(self, directory: Path) -> Path | None:
+        chain: list[Path] = []
+        found: Path | None = None
+        current = directory
+        while True:
+            if current in self._nearest:
+                found = self._nearest[current]
+                break
+            chain.append(current)
+            here = _config_in(current)
+            if here is not None:
+                found = here.resolve()
+                break
+            if current.parent == current:
+                break
+            current = current.parent
+        for seen in chain:
+            self._nearest[seen] = found
+        return found
+
+    def for_file(self, path: Path) -> Config:
+        if self.explicit:
+            return self.base
+        directory = path.parent if path.is_absolute() else (self.cwd / path).parent
+        directory = Path(os.path.normpath(directory))
+        found = self.nearest(directory)
+        if found is None:  # the built-in defaults, rooted at the repository (or the cwd)
+            if directory not in self._git_roots:
+                self._git_roots[directory] = _git_root(directory) or self.cwd
+            root = self._git_roots[directory]
+            if root not in self._defaults:
+                self._defaults[root] = self.adjust(Config(root=root))
+            return self._defaults[root]
+        if found not in self._loaded:
+            layers = _load_layers(found, self.cwd, seen=[])
+            self._loaded[found] = self.adjust(_build(layers, root=found.parent, path=found))
+        return self._loaded[found]
+
+    def configs(self) -> list[Config]:
+        return [*self._loaded.values(), *self._defaults.values()]
+
+
+def _config_in(directory: Path) -> Path | None:
+    for name in CONFIG_NAMES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    pyproject = directory / "pyproject.toml"
+    if pyproject.is_file() and _has_tool_table(pyproject):
+        return pyproject
+    return None

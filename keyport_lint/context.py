@@ -71,7 +71,7 @@ class FileContext:
         self.findings.append(Finding(
             rule=rule.id, name=rule.name, severity=rule.severity, path=self.display,
             line=line, column=column, end_line=end_line, end_column=end_column,
-            message=format_message(rule, fields),
+            message=format_message(rule, fields), help=format_help(rule, fields, self.display),
         ))
 
     def finish(self) -> list[Finding]:
@@ -91,6 +91,23 @@ def format_message(rule: Rule, fields: dict[str, Any]) -> str:
         return rule.message.format(**fields)
     except (KeyError, IndexError, ValueError, AttributeError):
         return rule.message
+
+
+def format_help(rule: Rule, fields: dict[str, Any], display: str) -> str:
+    """The rule's fix, or its advice for this kind of file (`help-for-files`, by file name)."""
+    template = rule.help
+    if rule.help_for_files:
+        from fnmatch import fnmatchcase
+
+        name = display.rsplit("/", 1)[-1]
+        for pattern, text in rule.help_for_files:
+            if any(fnmatchcase(name, p.strip()) for p in pattern.split(",")):
+                template = text
+                break
+    try:
+        return template.format(**fields)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return template
 
 
 class NodeLine:
@@ -149,6 +166,7 @@ class PythonContext(FileContext):
                     rule=rule.id, name=rule.name, severity=rule.severity, path=self.display,
                     line=line, column=col, end_line=end_line, end_column=end_col,
                     message=format_message(rule, fields),
+                    help=format_help(rule, fields, self.display),
                 ))
             self._pending.clear()
         return self.findings

@@ -134,6 +134,8 @@ def explain_text(rule: Rule, cfg: Config) -> str:
            + (" · only in KeyPort-related code" if rule.context == "keyport" else ""),
            ""]
     out += ["Reports", *_wrap(PLACEHOLDER.sub("…", rule.message)), ""]
+    if rule.help:
+        out += ["Fix", *_wrap(PLACEHOLDER.sub("…", rule.help)), ""]
     if rule.rationale:
         out += ["Why", *_wrap(rule.rationale), ""]
     for label, key in (("Bad", "bad"), ("Good", "good")):
@@ -177,7 +179,8 @@ def explain_json(rule: Rule, cfg: Config) -> str:
         "code": rule.id, "name": rule.name, "severity": cfg.severity_of(rule),
         "default_severity": rule.severity, "enabled": cfg.is_enabled(rule.id),
         "kind": rule.kind, "files": list(rule.files), "context": rule.context,
-        "message": rule.message, "rationale": rule.rationale, "examples": _examples(rule),
+        "message": rule.message, "help": rule.help, "rationale": rule.rationale,
+        "examples": _examples(rule),
         "settings": [{"name": n, "type": schema[n].type, "doc": schema[n].doc,
                       "value": cfg.settings[n], "default": schema[n].default}
                      for n in settings_used(rule)],

@@ -1,4 +1,5 @@
-"""`keyport-lint init`: a commented starter `.keyport-lint.yaml`.
+"""`keyport-lint init`: a short commented starter `.keyport-lint.yaml`; `init --full` writes the
+reference with every option.
 
 Nothing in it is active (except `extend:` when a config further up already governs this folder,
 so that adding the file changes nothing), and the settings part is generated from
@@ -49,6 +50,13 @@ BODY = """\
 # per-file-ignores:
 #   "tests/**": [KP101, KP103]
 
+## Where per-file results are cached (relative to this file; the KEYPORT_LINT_CACHE_DIR
+## environment variable wins; `check --no-cache` skips it). Keep it out of git.
+# cache-dir: .keyport-lint-cache
+
+## Walk folders honouring .gitignore (`check --no-respect-gitignore` for one run).
+# respect-gitignore: true
+
 ## More rules of the built-in kinds, inline or from files (same schema as rules/*.yaml):
 ##   rules:
 ##     - {id: ACME001, kind: secret-pattern, name: acme-key-hardcoded, pattern: "acme_[0-9a-f]{32}",
@@ -87,13 +95,40 @@ def _settings_section() -> str:
     return "\n".join(lines) + "\n"
 
 
-def starter_text(extend: str | None = None) -> str:
-    text = HEADER
+SHORT = """\
+## keyport-lint configuration (`keyport-lint init`). Everything is commented out, so this file
+## changes no finding until you edit it: remove the leading `# ` from a line to use it.
+## `keyport-lint init --full` writes the reference with every option and setting;
+## `keyport-lint rules` lists the codes, `keyport-lint explain CODE` explains one.
+
+## Rules to run or skip (codes or prefixes, any case; default: all).
+# select: [KP1, KP2, KP3, KP4, KP5, KP9]
+# ignore: [KP306]
+
+## Lowest severity that fails the run: warning (the default) or error.
+# fail-on: warning
+
+## Never checked, even when passed explicitly (gitignore-style, relative to this file).
+# exclude: ["migrations/**", "vendor/**"]
+
+## Rules switched off for some files.
+# per-file-ignores:
+#   "tests/**": [KP101, KP103]
+
+## Names that hold your KeyPort key, beyond the built-in ones (regexes).
+# settings:
+#   key-names: ["acme_licensing_key"]
+"""
+
+
+def starter_text(extend: str | None = None, full: bool = False) -> str:
+    """The short starter, or with `full` the commented reference of every option."""
+    text = HEADER if full else SHORT
     if extend:
         text += ("\n## This folder was already governed by the config below; extending it keeps "
                  "every finding\n## the same. Remove the line to start from the built-in "
                  f"defaults instead.\nextend: {_flow(extend)}\n")
-    return text + BODY + _settings_section()
+    return text + BODY + _settings_section() if full else text
 
 
 def uncommented(text: str) -> str:

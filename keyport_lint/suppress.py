@@ -69,7 +69,7 @@ def find_suppressions(text: str, lines: list[str], kind: str = "text") -> list[S
                                          "name the codes it silences, e.g. ignore[KP201]"))
                 continue
             raw = match.group("codes") or ""
-            codes = tuple(c.strip() for c in raw.split(",") if c.strip())
+            codes = tuple(c.strip().upper() for c in raw.split(",") if c.strip())  # any case
             bad = [c for c in codes if not CODE.match(c)]
             if not codes or bad or not match.group("bracket").endswith("]"):
                 found.append(Suppression(number, column, codes, False,

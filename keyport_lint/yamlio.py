@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,7 @@ def read_text_file(path: Path, display: str, what: str = "config") -> str:
         raise UserError(f"cannot read {what}: not UTF-8 text", display) from None
 
 
-def suggest(word: str, choices: list[str] | set[str]) -> str:
+def suggest(word: str, choices: Iterable[str]) -> str:
     """A ruff-style hint for a misspelt key."""
     close = difflib.get_close_matches(str(word), sorted(choices), n=1, cutoff=0.6)
     return f" — did you mean {close[0]!r}?" if close else ""

@@ -204,10 +204,53 @@ def test_baseline_needs_an_output(legacy) -> None:
 
 
 def test_baseline_used_from_another_folder_warns(legacy) -> None:
+    """Without a config or a repository there is nothing to anchor paths at but the folder
+    the run starts in: a baseline made elsewhere matches nothing, and the run says so."""
     _baseline(legacy)
     proc = run_cli("check", ".", "--baseline", "../baseline.json", cwd=legacy.root / "app")
     assert proc.returncode == 1
     assert "none of the paths in the baseline" in proc.stderr
+
+
+@pytest.mark.parametrize("anchor", [".keyport-lint.yaml", ".git"])
+def test_baseline_matches_from_any_subfolder(legacy, anchor) -> None:
+    """Paths are anchored at the config's folder (or the repository root), not the cwd."""
+    if anchor == ".git":
+        (legacy.root / ".git").mkdir()
+    else:
+        legacy.write(anchor, "fail-on: warning\n")
+    _baseline(legacy)
+    proc = run_cli("check", ".", "--baseline", "../baseline.json", cwd=legacy.root / "app")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "none of the paths" not in proc.stderr
+    # and a baseline made in a subfolder matches a run from the root
+    made = run_cli("baseline", ".", "--output", "../sub.json", cwd=legacy.root / "app")
+    assert made.returncode == 0, made.stderr
+    assert {e["path"] for e in json.loads((legacy.root / "sub.json").read_text())["entries"]} \
+        == {"app/client.py", "app/hooks.py"}
+    assert _new(legacy, "app", baseline="sub.json") == []
+
+
+def test_stale_entries_are_noted_and_update_drops_them(legacy) -> None:
+    _baseline(legacy)
+    legacy.write("app/client.py", HEADER + "import os\nclient = KeyPort(os.environ['K'])\n")
+    proc = legacy.run("check", "--baseline", "baseline.json", ".")
+    assert proc.returncode == 0, proc.stdout
+    assert "1 baseline entry in baseline.json no longer matches a finding" in proc.stdout
+    assert "keyport-lint baseline --update --output baseline.json" in proc.stdout
+    # a hook run on other files does not call the entries of unchecked files stale
+    only = legacy.run("check", "--baseline", "baseline.json", "app/hooks.py")
+    assert "no longer match" not in only.stdout
+    # --update drops the stale entry and adds nothing: a new finding stays new
+    legacy.write("new.py", HEADER + CLIENT)
+    upd = legacy.run("baseline", "--update", "--output", "baseline.json", ".")
+    assert upd.returncode == 0, upd.stderr
+    assert "Dropped 1 stale entry; kept 3" in upd.stderr
+    entries = json.loads((legacy.root / "baseline.json").read_text())["entries"]
+    assert sorted(e["path"] for e in entries) == ["app/hooks.py", "plain.py", "web/.env"]
+    assert _new(legacy) == [("KP101", "new.py", 3)]
+    assert "no longer match" not in legacy.run("check", "--baseline", "baseline.json",
+                                               ".").stdout
 
 
 def test_empty_baseline_reports_everything(legacy) -> None:

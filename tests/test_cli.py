@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -87,7 +88,9 @@ def test_statistics(project):
     project.write("a.py", BAD)
     project.write("b.py", BAD)
     result = project.run("check", "--statistics", ".")
-    assert "    2  KP101  hardcoded-api-key" in result.stdout
+    assert result.stdout.splitlines() == [
+        "    2  KP101  [error]  hardcoded-api-key", "",
+        "Found 2 findings (2 errors, 0 warnings) in 2 files; 2 files checked."]
 
 
 def test_colour_only_when_asked(project):
@@ -125,7 +128,7 @@ def test_gitignore_honoured_when_walking_but_not_for_explicit_files(project):
     project.write(".gitignore", ".env\nbuild/\n")
     project.write(".env", f"KEYPORT_API_KEY={KEY}\n")
     project.write("build/gen.py", BAD)
-    assert project.run("check", ".").returncode == 0
+    assert project.run("check", "--allow-empty", ".").returncode == 0
     explicit = project.run("check", ".env")
     assert explicit.returncode == 1 and "KP104" in explicit.stdout
 
@@ -133,8 +136,8 @@ def test_gitignore_honoured_when_walking_but_not_for_explicit_files(project):
 def test_config_exclude_applies_to_explicit_files(project):
     project.write(".keyport-lint.yaml", "exclude: ['vendor/**']\n")
     project.write("vendor/lib.py", BAD)
-    assert project.run("check", ".").returncode == 0
-    assert project.run("check", "vendor/lib.py").returncode == 0
+    assert project.run("check", "--allow-empty", ".").returncode == 0
+    assert project.run("check", "--allow-empty", "vendor/lib.py").returncode == 0
 
 
 # -- suppressions ----------------------------------------------------------------------------
@@ -168,7 +171,8 @@ def test_no_output_contains_a_full_key(project, fmt):
                           'KEYPORT_API_KEY = "9fK2mQ9xLp4Zr7Tb1Vn6Wc3Yh5"\n')
     project.write("broken.py", f'KEYPORT_API_KEY = "{KEY}" +\n')
     project.write(".env", f"KEYPORT_API_KEY={KEY}\nKEYPORT_WEBHOOK_SECRET={SECRET}\n")
-    result = project.run("check", "--output-format", fmt, "--statistics", ".")
+    stats = ["--statistics"] if fmt == "json" else []
+    result = project.run("check", "--output-format", fmt, *stats, ".")
     out = result.stdout + result.stderr
     assert "KP101" in out and "KP102" in out and "KP103" in out and "KP104" in out
     assert "KP900" in out
@@ -231,3 +235,202 @@ def test_suppression_syntax_inside_a_string_is_not_a_suppression(project):
                           f'K = "{KEY}"\n')
     result = project.run("check", "--output-format", "json", ".")
     assert [f["rule"] for f in json.loads(result.stdout)["findings"]] == ["KP101"]
+
+
+# -- text output for people --------------------------------------------------------------------
+
+LOGGED = ("import logging\nfrom keyport import KeyPort\n\n"
+          f'KEY = "{KEY}"\nlogging.info("key %s", KEY)\n')
+
+
+def test_text_layout_headline_excerpt_help_and_blank_lines(project):
+    project.write("app.py", LOGGED)
+    project.write("clean.py", "x = 1\n")
+    out = project.run("check", ".").stdout
+    blocks = out.split("\n\n")
+    assert blocks[0].splitlines() == [
+        "app.py:4:8: KP101 [error] KeyPort product API key kp_live_8fK2… is hardcoded",
+        "  |",
+        '4 | KEY = "kp_live_8fK2…"',
+        "  |        ^^^^^^^^^^^^^",
+        "  = help: load it from the environment or a secret store, and rotate this key"]
+    assert blocks[1].startswith("app.py:5:1: KP201 [error] full KeyPort API key (from ")
+    assert blocks[1].splitlines()[-1] == "  = help: log KEY[:12] instead"
+    # the verdict counts the files with findings and the files checked
+    assert blocks[2] == "Found 2 findings (2 errors, 0 warnings) in 1 file; 2 files checked.\n"
+
+
+def test_help_wraps_at_word_boundaries(project):
+    project.write("hook.py", "from flask import Flask, request\napp = Flask(__name__)\n\n"
+                  "@app.post('/webhooks/keyport')\ndef keyport_webhook():\n"
+                  "    event = request.get_json()\n    return 'ok'\n")
+    out = project.run("check", "--select", "KP301", ".", env={"COLUMNS": "80"}).stdout
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if "= help:" in line)
+    help_lines = lines[start:lines.index("", start)]
+    assert len(help_lines) > 1 and all(len(line) <= 100 for line in help_lines)
+    words = " ".join(line.replace("  = help:", "").strip() for line in help_lines).split()
+    assert "hmac.compare_digest" in words and "timestamp" in words  # no word cut in two
+
+
+def test_concise_and_grouped_formats(project):
+    project.write("a.py", BAD)
+    project.write("pkg/b.py", BAD + f'X = "{KEY}"\n')
+    concise = project.run("check", "--output-format", "concise", ".").stdout.splitlines()
+    assert concise[:3] == [
+        "a.py:3:19: KP101 [error] KeyPort product API key kp_live_8fK2… is hardcoded",
+        "pkg/b.py:3:19: KP101 [error] KeyPort product API key kp_live_8fK2… is hardcoded",
+        "pkg/b.py:4:6: KP101 [error] KeyPort product API key kp_live_8fK2… is hardcoded"]
+    assert concise[-1] == "Found 3 findings (3 errors, 0 warnings) in 2 files; 2 files checked."
+    grouped = project.run("check", "--output-format", "grouped", ".").stdout.splitlines()
+    assert grouped[:6] == [
+        "a.py:", "  3:19 KP101 [error] KeyPort product API key kp_live_8fK2… is hardcoded", "",
+        "pkg/b.py:", "  3:19 KP101 [error] KeyPort product API key kp_live_8fK2… is hardcoded",
+        "  4:6  KP101 [error] KeyPort product API key kp_live_8fK2… is hardcoded"]
+
+
+def test_color_flag_beside_no_color_and_force_color(project):
+    project.write("app.py", BAD)
+    assert "\033[" in project.run("check", "--color", "always", ".").stdout  # NO_COLOR=1 set
+    forced = {"NO_COLOR": "", "FORCE_COLOR": "1"}
+    assert "\033[" not in project.run("check", "--color", "never", ".", env=forced).stdout
+    assert "\033[" not in project.run("check", "--no-color", ".", env=forced).stdout
+    assert "\033[" in project.run("check", ".", env=forced).stdout
+
+
+def test_codes_are_case_insensitive_everywhere(project):
+    project.write("app.py", BAD)
+    assert project.run("check", "--select", "kp101", ".").returncode == 1
+    assert project.run("check", "--ignore", "kp1", ".").returncode == 0
+    project.write(".keyport-lint.yaml", "select: [kp1]\nper-file-ignores: {'app.py': [kp101]}\n"
+                  "severity: {kp101: warning}\n")
+    assert project.run("check", ".").returncode == 0
+    project.write(".keyport-lint.yaml", "severity: {kp101: warning}\n")
+    result = project.run("check", "--output-format", "json", ".")
+    assert [f["severity"] for f in json.loads(result.stdout)["findings"]] == ["warning"]
+    project.write(".keyport-lint.yaml", "")
+    project.write("app.py", f'K = "{KEY}"  # keyport-lint: ignore[kp101]\n')
+    assert project.run("check", ".").returncode == 0
+
+
+def test_nothing_to_check_is_never_all_checks_passed(project):
+    project.write(".keyport-lint.yaml", "exclude: ['vendor/**']\n")
+    project.write("vendor/lib.py", BAD)
+    result = project.run("check", "vendor/lib.py")
+    assert result.returncode == 2
+    assert "All checks passed" not in result.stdout
+    assert "nothing to check: every path is excluded" in result.stderr
+    allowed = project.run("check", "--allow-empty", "vendor")
+    assert allowed.returncode == 0 and "All checks passed" not in allowed.stdout
+    assert "warning: nothing to check" in allowed.stderr
+    doc = json.loads(project.run("check", "--output-format", "json", "vendor").stdout)
+    assert "nothing to check" in doc["errors"][0]["message"]
+    sarif = json.loads(project.run("check", "--output-format", "sarif", "vendor").stdout)
+    (note,) = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert "nothing to check" in note["message"]["text"]
+    junit = project.run("check", "--output-format", "junit", "vendor").stdout
+    assert '<error message="nothing to check' in junit
+
+
+def test_a_missing_path_next_to_a_clean_file_is_not_all_checks_passed(project):
+    project.write("app.py", CLEAN)
+    result = project.run("check", "app.py", "nope.py")
+    assert result.returncode == 2
+    assert "All checks passed" not in result.stdout
+    assert "No findings in 1 file checked; the run had 1 error" in result.stdout
+
+
+def test_ctrl_c_exits_130(project, monkeypatch):
+    import keyport_lint.pipeline.project as project_module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(project_module, "run_project", interrupted)
+    project.write("app.py", CLEAN)
+    result = project.run("check", ".")
+    assert result.returncode == 130 and "interrupted" in result.stderr
+
+
+def test_an_internal_error_is_one_line_and_exit_two(project, monkeypatch):
+    import keyport_lint.pipeline.project as project_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("def f(: source text that must not be shown")
+
+    monkeypatch.setattr(project_module, "run_project", broken)
+    project.write("app.py", CLEAN)
+    result = project.run("check", ".")
+    assert result.returncode == 2
+    assert result.stderr == ("keyport-lint: internal error: RuntimeError "
+                             "(set KEYPORT_LINT_DEBUG=1 for details)\n")
+
+
+def test_help_lists_exit_codes_and_keeps_summaries_whole(project):
+    check_help = project.run("check", "--help").stdout
+    assert "Exit codes:" in check_help and "130" in check_help and "--allow-empty" in check_help
+    top = project.run("--help").stdout
+    commands = top.split("Commands:")[1]
+    assert "..." not in commands and all(line.rstrip().endswith(".")
+                                         for line in commands.strip().splitlines())
+    assert "Check files and folders (default: the current folder)." in top
+
+
+def test_no_color_is_not_mistaken_for_no_cache(project):
+    project.write("app.py", CLEAN)
+    assert project.run("check", "--no-color", ".").returncode == 0
+
+
+# -- advice per file type and CPython's positions -------------------------------------------------
+
+def test_kp104_advice_depends_on_the_file_type(project):
+    project.write(".env", f"KEYPORT_API_KEY={KEY}\n")
+    project.write("web/app.js", f'const key = "{KEY}";\n')
+    project.write("keyport.json", f'{{"api_key": "{KEY}"}}\n')
+    doc = json.loads(project.run("check", "--output-format", "json", ".").stdout)
+    help_of = {f["path"]: f["help"] for f in doc["findings"] if f["rule"] == "KP104"}
+    assert "untracked .env" not in help_of[".env"] and ".gitignore" in help_of[".env"]
+    assert "backend" in help_of["web/app.js"]
+    assert "environment" in help_of["keyport.json"]
+
+
+@pytest.mark.parametrize("source", [
+    "import keyport\ndef f(:\n    return 1\n",
+    "import keyport\nx = (1,\n2,\n",
+    "import keyport\nif x\n  y = 1\n",
+    "import keyport\nprint('a'\nz = 3\n",
+])
+def test_kp900_names_the_line_cpython_names(project, source):
+    project.write("broken.py", source)
+    doc = json.loads(project.run("check", "--output-format", "json", ".").stdout)
+    (finding,) = doc["findings"]
+    try:
+        compile(source, "broken.py", "exec")
+    except SyntaxError as exc:
+        expected = f"at line {exc.lineno}, column {exc.offset}"
+    assert finding["rule"] == "KP900" and expected in finding["message"], finding["message"]
+
+
+def test_ctrl_c_in_a_real_process_exits_130(tmp_path):
+    """SIGINT to the process group, as a terminal sends it, while the run is under way."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import ROOT
+
+    code = ("import sys, time\nimport keyport_lint.pipeline.project as p\n"
+            "p.run_project = lambda *a, **k: time.sleep(60)\n"
+            "sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
+            "from keyport_lint.cli import main\nmain(['check', '.'])\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={"PYTHONPATH": str(ROOT), "NO_COLOR": "1"},
+                            start_new_session=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err == "keyport-lint: interrupted\n"

@@ -31,4 +31,5 @@ def test_parent_exclude_applies_in_the_child(project) -> None:
     proc = run_cli("check", "--output-format", "github", cwd=project.root / "svc")
     assert proc.stdout.splitlines() == [
         "::warning file=docs/new.py,line=1,col=8,title=KP901::"
-        "unused suppression for KP101: nothing is reported here"]
+        "unused suppression for KP101: nothing is reported here; remove the code from the "
+        "comment (or the whole comment)"]

@@ -100,7 +100,7 @@ def test_sarif_results_mirror_the_json_findings(dirty) -> None:
         assert result["ruleId"] == finding["rule"]
         assert rules[result["ruleIndex"]]["id"] == finding["rule"]
         assert result["level"] == finding["severity"]
-        assert result["message"]["text"] == finding["message"]
+        assert result["message"]["text"] == f"{finding['message']}; {finding['help']}"
         (location,) = result["locations"]
         artifact = location["physicalLocation"]["artifactLocation"]
         assert artifact["uriBaseId"] == "%SRCROOT%"
@@ -189,12 +189,15 @@ def test_github_exact_lines(dirty) -> None:
         ",title=KP101::KeyPort product API key kp_live_8fK2… is hardcoded; load it from the "
         "environment or a secret store, and rotate this key",
         "::warning file=odd dir/we%2Cird%3Aname.py,line=3,col=8,title=KP902::"
-        "invalid suppression: malformed code list [KP1%25,x]",
+        "invalid suppression: malformed code list [KP1%25,x]; name the codes it silences, "
+        "e.g. # keyport-lint: ignore[KP101]",
         "::warning file=plain.py,line=1,col=8,title=KP901::"
-        "unused suppression for KP101: nothing is reported here",
+        "unused suppression for KP101: nothing is reported here; remove the code from the "
+        "comment (or the whole comment)",
         f"::error file=web/.env,line=1,col=17,endLine=1,endColumn={17 + len(KEY)},title=KP104::"
-        "KeyPort key or secret kp_live_8fK2… in a committed text file; keep it in an untracked "
-        ".env or a secret store",
+        "KeyPort key or secret kp_live_8fK2… in a committed text file; take the value out of "
+        "this committed file (git rm --cached it and add it to .gitignore), commit a copy with "
+        "empty values (.env.example) instead, and rotate the key",
     ]
 
 
@@ -294,8 +297,13 @@ def test_json_statistics(dirty) -> None:
 
 
 def test_text_statistics(dirty) -> None:
+    """Only the counts (with -q, not even the verdict): no listing before them."""
     proc = dirty.run("check", "--statistics", "--quiet")
-    assert "    2  KP101  hardcoded-api-key" in proc.stdout.splitlines()
+    lines = proc.stdout.splitlines()
+    assert "    2  KP101  [error]  hardcoded-api-key" in lines
+    assert all(line.startswith(" ") for line in lines), lines
+    full = dirty.run("check", "--statistics").stdout.splitlines()
+    assert full[-1].startswith("Found 6 findings") and full[:len(lines)] == lines
 
 
 def test_output_file(dirty) -> None:

@@ -20,9 +20,9 @@ def test_message_names_source_sink_and_fix(project) -> None:
                   "key = os.environ['KEYPORT_API_KEY']\nlogger.debug('key %s', key)\n")
     result = project.run("check", "--select", "KP2", "--output-format", "json", "app.py")
     findings = json.loads(result.stdout)["findings"]
-    assert [(f["rule"], f["line"], f["message"]) for f in findings] == [
+    assert [(f["rule"], f["line"], f["message"], f["help"]) for f in findings] == [
         ("KP201", 5, "full KeyPort API key (from KEYPORT_API_KEY, line 4) reaches "
-                     "logger.debug; log key[:12] instead")]
+                     "logger.debug", "log key[:12] instead")]
 
 
 def test_no_output_holds_a_literal_key_or_secret(project) -> None:

@@ -59,7 +59,8 @@ def test_kp401_names_the_categories_left_and_points_at_the_if(project) -> None:
     [finding] = findings(project, SDK_GATE, "--select", "KP401")
     assert finding["message"] == (
         "status handling collapses revocation, IP policy, billing suspension and "
-        "configuration failure into one branch; handle each (keyport-lint explain KP401)")
+        "configuration failure into one branch")
+    assert finding["help"] == "handle each category in its own branch (keyport-lint explain KP401)"
     assert (finding["line"], finding["column"], finding["end_line"], finding["end_column"]) \
         == (11, 5, 11, 7)
 

@@ -32,8 +32,28 @@ def parse_python(text: str, max_lines: int | None = None) -> cst.Module:
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        raise ParseFailure(exc.raw_line, exc.raw_column + 1) from None
+        line, column = cpython_position(text) or (exc.raw_line, exc.raw_column + 1)
+        raise ParseFailure(line, column) from None
     except RecursionError:
         raise ParseFailure(None, None, "code nested too deeply to parse") from None
     except Exception as exc:  # libcst's native parser has raised other types on odd input
         raise ParseFailure(None, None, f"parser failed ({type(exc).__name__})") from None
+
+
+def cpython_position(text: str) -> tuple[int, int] | None:
+    """Where CPython's own compiler puts the syntax error (libcst reports where its parser gave
+    up, often a line later): the line an editor or `python file.py` shows. Only the position is
+    kept; the message, which quotes source, is dropped."""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, "<checked file>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
+    except SyntaxError as exc:
+        if exc.lineno:
+            return exc.lineno, max(exc.offset or 1, 1)
+    except (RecursionError, MemoryError, ValueError):
+        pass
+    return None

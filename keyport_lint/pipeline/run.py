@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +56,9 @@ class RunResult:
     jobs: int = 1
     seconds: float = 0.0
     excerpts: dict[tuple[str, int], str] = field(default_factory=dict)  # redacted lines
+    # display path -> path relative to its config's folder (baselines), for every file checked
+    anchors: dict[str, str] = field(default_factory=dict)
+    roots: dict[str, Path] = field(default_factory=dict)  # display path -> its config's folder
     carets: dict[tuple[str, int, int], tuple[int, int]] = field(default_factory=dict)
 
 
@@ -103,7 +107,7 @@ class _Worker:
                 fr = FileResult(target.display)
                 internal_error(fr, self.prefilter.enabled, "the pipeline", exc)
         consulted |= consulted_before or set()
-        outcome = redacted(fr, self.redact)
+        outcome = redacted(fr, self.redact, anchored_path(target.path, self.cfg.anchor_root))
         own = target.path.resolve()
         for path in consulted:
             digest = self.project.content_hash(path)
@@ -126,13 +130,21 @@ def _process_items(items: list[tuple[int, Target]]) -> list[tuple[int, FileOutco
 
 
 def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
-        cache: object | None = None) -> RunResult:
+        cache: object | None = None, targets: list[Target] | None = None,
+        tick: Callable[[int], None] | None = None) -> RunResult:
     """Check `paths`. `jobs` > 1 spreads files over worker processes when there are enough;
-    `cache` (a keyport_lint.cache.Cache) skips files whose result cannot have changed."""
+    `cache` (a keyport_lint.cache.Cache) skips files whose result cannot have changed.
+    `targets`: files already discovered (one config's share of a monorepo run); `tick(n)`:
+    n more files done (the progress bar)."""
     started = time.perf_counter()
     cwd = cwd or Path.cwd()
-    targets, errors = discover(paths, cfg, cwd)
+    errors: list[str] = []
+    if targets is None:
+        targets, errors = discover(paths, cfg, cwd)
+    tick = tick or (lambda n: None)
     result = RunResult(errors=list(errors), files=len(targets))
+    result.anchors = {t.display: anchored_path(t.path, cfg.anchor_root) for t in targets}
+    result.roots = dict.fromkeys(result.anchors, cfg.root)
     outcomes: dict[str, FileOutcome] = {}
     todo: list[Target] = []
     for target in targets:
@@ -140,10 +152,11 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
         if hit is not None:
             outcomes[target.display] = hit
             result.cached += 1
+            tick(1)
         else:
             todo.append(target)
     if todo:
-        fresh = _process_all(todo, cfg, jobs, result, cwd)
+        fresh = _process_all(todo, cfg, jobs, result, cwd, tick)
         for target, outcome in zip(todo, fresh):
             outcomes[target.display] = outcome
             if cache is not None and not outcome.errors:
@@ -165,8 +178,8 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
     return result
 
 
-def _process_all(todo: list[Target], cfg: Config, jobs: int, result: RunResult, cwd: Path
-                 ) -> list[FileOutcome]:
+def _process_all(todo: list[Target], cfg: Config, jobs: int, result: RunResult, cwd: Path,
+                 tick: Callable[[int], None]) -> list[FileOutcome]:
     """Files that need parsing go to worker processes once there are enough of them; the
     rest (most files of a real repository) are settled here by the pre-filter alone, while
     the workers parse."""
@@ -190,12 +203,13 @@ def _process_all(todo: list[Target], cfg: Config, jobs: int, result: RunResult, 
                 heavy = []
             continue
         out[i] = worker.process(target, source, active, consulted)
+        tick(1)
     if parallel is not None:
         if parallel.started:
             parallel.submit([(j, todo[j]) for j in heavy])
             heavy = []
         try:
-            out.update(parallel.collect())
+            out.update(parallel.collect(tick))
             if parallel.started:
                 result.jobs = jobs
         except (OSError, ImportError) as exc:  # no fork, no semaphores: one process it is
@@ -204,6 +218,7 @@ def _process_all(todo: list[Target], cfg: Config, jobs: int, result: RunResult, 
             heavy = [j for j in range(len(todo)) if j not in out]
     for i in heavy:
         out[i] = worker.process(todo[i])
+        tick(1)
     return [out[i] for i in range(len(todo))]
 
 
@@ -233,21 +248,37 @@ class _Pool:
         for item in items:
             self.futures.append(self.executor.submit(_process_items, [item]))  # type: ignore
 
-    def collect(self) -> dict[int, FileOutcome]:
+    def collect(self, tick: Callable[[int], None]) -> dict[int, FileOutcome]:
         out: dict[int, FileOutcome] = {}
         try:
             for future in self.futures:
                 out.update(future.result())  # type: ignore[attr-defined]
+                tick(1)
         finally:
             if self.executor is not None:
                 self.executor.shutdown()  # type: ignore[attr-defined]
         return out
 
 
-def redacted(fr: FileResult, redact: Redactor) -> FileOutcome:
+def anchored_path(path: Path, root: Path) -> str:
+    """The file's path relative to its config's folder: what fingerprints and baselines use,
+    so they match whichever subfolder the run starts from."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        pass
+    try:  # symlinks between them
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def redacted(fr: FileResult, redact: Redactor, anchor: str | None = None) -> FileOutcome:
     """Fingerprints and redaction for one file; raw lines and secrets stop here. Each
     reported line is redacted once, however many findings it carries (a minified line with
-    thousands), and its column map places every caret."""
+    thousands), and its column map places every caret.
+
+    `anchor`: the path fingerprints hash (see `anchored_path`); the display path otherwise."""
     secrets = set(fr.secrets)
     if fr.findings and fr.text:
         secrets |= redact.fragments(fr.text)
@@ -265,10 +296,11 @@ def redacted(fr: FileResult, redact: Redactor) -> FileOutcome:
         occurrence = seen.get((finding.rule, normalised), 0)
         seen[(finding.rule, normalised)] = occurrence + 1
         digest = hashlib.sha256(
-            f"{finding.rule}\0{display}\0{normalised}\0{occurrence}".encode(
+            f"{finding.rule}\0{anchor or display}\0{normalised}\0{occurrence}".encode(
                 "utf-8", "surrogatepass")).hexdigest()[:20]
         outcome.findings.append(finding.with_(
-            path=display, message=redact(finding.message, secrets), fingerprint=digest))
+            path=display, message=redact(finding.message, secrets),
+            help=redact(finding.help, secrets), fingerprint=digest))
         if shown is None:
             continue
         outcome.excerpts[finding.line] = shown.text

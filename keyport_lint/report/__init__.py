@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from keyport_lint.config import Config
     from keyport_lint.pipeline.run import RunResult
 
-FORMATS = ("text", "json", "sarif", "github", "junit")
+# text, concise and grouped are for people; the others for machines
+FORMATS = ("text", "concise", "grouped", "json", "sarif", "github", "junit")
+PEOPLE = ("text", "concise", "grouped")
 
 # control characters (terminal escapes, line breaks, bidi overrides) that a file name, a rule
 # name or a source line could smuggle into a terminal or a CI log
@@ -42,8 +44,11 @@ class ReportOptions:
     quiet: bool = False
     statistics: bool = False
     show_excerpts: bool = True
+    width: int = 100  # help lines wrap at word boundaries to this width
+    include_errors: bool = False  # text formats: list run-level errors (a report file)
     baseline: str | None = None  # the baseline file in use, if any
     baselined: int = 0  # findings the baseline absorbed (not in the result)
+    stale: int = 0  # baseline entries for checked files that matched no finding
     extra: dict[str, object] = field(default_factory=dict)
 
 

@@ -38,7 +38,7 @@ def annotation(f: Finding) -> str:
     elif f.end_line > f.line:
         props.append(("endLine", f.end_line))
     props.append(("title", f.rule))
-    return command("error" if f.severity == "error" else "warning", props, f.message)
+    return command("error" if f.severity == "error" else "warning", props, f.full_message())
 
 
 def render(result: RunResult, opts: ReportOptions) -> str:

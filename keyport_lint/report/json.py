@@ -1,4 +1,4 @@
-"""Machine output: one JSON object (SPEC section 3)."""
+"""Machine output: one JSON object (tool, version, findings with message and help, stats)."""
 
 from __future__ import annotations
 

@@ -37,7 +37,8 @@ def render(result: RunResult, opts: ReportOptions) -> str:
         case = ET.SubElement(suite, "testcase", name=_x(f"{f.rule} {f.name} at {where}"),
                              classname=_x(f.path), file=_x(f.path), line=str(f.line))
         failure = ET.SubElement(case, "failure", message=_x(f.message), type=f.rule)
-        failure.text = _x(f"{where}: {f.rule} [{f.severity}] {f.message}")
+        failure.text = _x(f"{where}: {f.rule} [{f.severity}] {f.message}"
+                          + (f"\nhelp: {f.help}" if f.help else ""))
     for number, error in enumerate(result.errors, start=1):
         case = ET.SubElement(suite, "testcase", name=f"run error {number}", classname=SUITE)
         ET.SubElement(case, "error", message=_x(error), type="run-error").text = _x(error)

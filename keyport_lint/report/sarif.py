@@ -96,7 +96,7 @@ def _result(f: Finding, index: dict[str, int], baseline: bool) -> dict[str, Any]
         result["ruleIndex"] = index[f.rule]
     result.update({
         "level": "error" if f.severity == "error" else "warning",
-        "message": {"text": _text(f.message)},
+        "message": {"text": _text(f.full_message())},
         "locations": [{"physicalLocation": {
             "artifactLocation": {"uri": quote(f.path, safe="/"), "uriBaseId": SRCROOT},
             "region": _region(f),

@@ -1,13 +1,21 @@
-"""Human output: `path:line:col: CODE message`, a source excerpt with a caret, a summary."""
+"""Output for people, ruff-like.
+
+`path:line:col: CODE [severity] diagnosis`, the source excerpt with a caret, then
+`= help: the fix` (wrapped at word boundaries), a blank line between findings, and a verdict
+that counts the files with findings and the files checked. The severity is a word, so it shows
+without colour (pre-commit, NO_COLOR, CI logs). `--statistics` prints only the counts.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+import textwrap
 from typing import TYPE_CHECKING
 
 from keyport_lint.report import line_start, printable
+from keyport_lint.report.summary import notes, statistics, verdict
 
 if TYPE_CHECKING:
+    from keyport_lint.finding import Finding
     from keyport_lint.pipeline.run import RunResult
     from keyport_lint.report import ReportOptions
 
@@ -19,41 +27,71 @@ def _c(text: str, code: str, on: bool) -> str:
     return f"{code}{text}{RESET}" if on else text
 
 
+def headline(f: Finding, on: bool, where: str | None = None) -> str:
+    """`path:line:col: CODE [severity] message` (or `where` instead of the location)."""
+    colour = RED if f.severity == "error" else YELLOW
+    location = where if where is not None else \
+        f"{_c(line_start(f.path), BOLD, on)}:{f.line}:{f.column}:"
+    return (f"{location} {_c(printable(f.rule), colour + BOLD, on)} "
+            f"{_c('[' + f.severity + ']', colour, on)} {printable(f.message)}")
+
+
 def render(result: RunResult, opts: ReportOptions) -> str:
+    if opts.quiet and not opts.statistics:
+        return body_concise(result, opts)
+    out = [] if opts.statistics else body_full(result, opts)
+    return _finish(out, result, opts)
+
+
+def body_full(result: RunResult, opts: ReportOptions) -> list[str]:
     out: list[str] = []
     on = opts.color
     for f in result.findings:
-        colour = RED if f.severity == "error" else YELLOW
-        out.append(f"{_c(line_start(f.path), BOLD, on)}:{f.line}:{f.column}: "
-                   f"{_c(printable(f.rule), colour + BOLD, on)} {printable(f.message)}")
+        out.append(headline(f, on))
         excerpt = result.excerpts.get((f.path, f.line))
-        if opts.show_excerpts and not opts.quiet and excerpt is not None:
+        pad = " " * len(str(f.line))
+        if opts.show_excerpts and excerpt is not None:
             start, end = result.carets.get((f.path, f.line, f.column), (f.column, f.end_column))
             end_line = f.line if (f.path, f.line, f.column) in result.carets else f.end_line
             out.extend(_excerpt(printable(excerpt), f.line, start, end_line, end, on))
+        if f.help:
+            out.extend(help_lines(printable(f.help), pad, opts.width, on))
+        out.append("")
+    return out
+
+
+def help_lines(text: str, pad: str, width: int, on: bool) -> list[str]:
+    lead = f"{pad} = "
+    lines = textwrap.wrap(text, width=max(width - len(lead) - 6, 40), break_long_words=False,
+                          break_on_hyphens=False)
+    first, rest = (lines[0], lines[1:]) if lines else ("", [])
+    out = [_c(lead, DIM, on) + _c("help:", CYAN + BOLD, on) + " " + first]
+    out += [" " * (len(lead) + 6) + line for line in rest]
+    return out
+
+
+def body_concise(result: RunResult, opts: ReportOptions) -> str:
+    lines = [headline(f, opts.color) for f in result.findings]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _finish(out: list[str], result: RunResult, opts: ReportOptions) -> str:
+    """Statistics (when asked), run errors (in a report file), the verdict and notes."""
+    on = opts.color
     if opts.statistics:
-        counts = Counter(f.rule for f in result.findings)
-        names = {f.rule: f.name for f in result.findings}
-        if out:
-            out.append("")
-        for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            out.append(f"{count:5d}  {printable(code)}  {printable(names[code])}")
-    if not opts.quiet:
-        errors = sum(1 for f in result.findings if f.severity == "error")
-        warnings = len(result.findings) - errors
+        for code, name, count, severity in statistics(result.findings):
+            out.append(f"{count:5d}  {_c(printable(code), BOLD, on)}  [{severity}]  "
+                       f"{printable(name)}")
+        if opts.quiet:
+            return "\n".join(out) + ("\n" if out else "")
         if result.findings:
-            out.append(_c(f"Found {len(result.findings)} finding"
-                          f"{'s' if len(result.findings) != 1 else ''} "
-                          f"({errors} error{'s' if errors != 1 else ''}, "
-                          f"{warnings} warning{'s' if warnings != 1 else ''}) "
-                          f"in {result.files} file{'s' if result.files != 1 else ''}.", BOLD, on))
-        else:
-            out.append(f"All checks passed ({result.files} file"
-                       f"{'s' if result.files != 1 else ''}).")
-        if opts.baseline is not None and opts.baselined:
-            out.append(f"{opts.baselined} finding{'s' if opts.baselined != 1 else ''} "
-                       f"in the baseline {printable(opts.baseline)} not shown.")
-    return "\n".join(out) + ("\n" if out else "")
+            out.append("")
+    if opts.include_errors:
+        out += [f"error: {printable(e)}" for e in result.errors]
+    out.append(_c(verdict(result), BOLD, on) if result.findings or result.errors
+               else verdict(result))
+    out += notes(opts)
+    return "\n".join(out) + "\n"
 
 
 def _excerpt(line_text: str, line: int, col: int, end_line: int, end_col: int,
