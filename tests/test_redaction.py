@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from keyport_lint.cli import main
 from keyport_lint.config import Config
 from keyport_lint.pipeline.run import redactor_for, run
+from keyport_lint.report import FORMATS
 
-from keyport_lint.report import FORMATS  # noqa: E402  every format, concise and grouped too
 ALPHABET = string.ascii_letters + string.digits
 SLICE = 16
 
