@@ -70,11 +70,12 @@ def test_blank_lines_cost_nothing_per_line_in_text_files(tmp_path, monkeypatch) 
 
 def test_a_million_blank_lines_are_not_parsed(tmp_path) -> None:
     """The parser keeps a node per line: a million blank lines cost a minute and a gigabyte.
-    Beyond settings.max-python-lines the file is KP900, decided by counting line breaks."""
+    Beyond settings.max-python-lines the file is KP900, decided by counting line breaks; the
+    key in its text is still KP101, read as a text file's lines would be."""
     (tmp_path / "blank.py").write_text(f'import keyport\nKEY = "{KEY}"\n' + "\n" * 1_000_000,
                                        encoding="utf-8")
     result = run([str(tmp_path)], Config(root=tmp_path), cwd=tmp_path)
-    assert [(f.rule, f.line) for f in result.findings] == [("KP900", 1)]
+    assert [(f.rule, f.line) for f in result.findings] == [("KP900", 1), ("KP101", 2)]
     assert "over the 100000-line limit" in result.findings[0].message
     assert result.parsed == 0
 

@@ -184,9 +184,12 @@ def test_no_output_contains_a_full_key(project, fmt):
 def test_kp900_message_never_quotes_the_source(project):
     project.write("broken.py", f'def f(:\n    return "{KEY}"\n')
     result = project.run("check", "--output-format", "json", ".")
-    (finding,) = json.loads(result.stdout)["findings"]
+    # the key in the unparsable text is still KP101 (redacted), besides the KP900
+    finding, key_finding = json.loads(result.stdout)["findings"]
     assert finding["rule"] == "KP900" and finding["line"] == 1
     assert "kp_live" not in finding["message"] and "def f" not in finding["message"]
+    assert (key_finding["rule"], key_finding["line"]) == ("KP101", 2)
+    assert KEY not in result.stdout
 
 
 def test_undecodable_and_oversized_files_are_kp900_and_the_run_goes_on(project):
