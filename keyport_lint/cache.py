@@ -24,6 +24,7 @@ from pathlib import Path
 from keyport_lint import __version__
 from keyport_lint.config import Config
 from keyport_lint.finding import Finding
+from keyport_lint.fix import fix_from_dict
 from keyport_lint.pipeline.discover import Target
 from keyport_lint.pipeline.run import FileOutcome
 from keyport_lint.pipeline.source import file_digest
@@ -60,7 +61,8 @@ def _encode(outcome: FileOutcome) -> dict:
 def _decode(data: dict) -> FileOutcome:
     return FileOutcome(
         display=data["display"],
-        findings=[Finding(**f) for f in data["findings"]],
+        findings=[Finding(**{**f, "fix": fix_from_dict(f.get("fix"))})
+                  for f in data["findings"]],
         excerpts={int(k): v for k, v in data["excerpts"].items()},
         carets={k: (v[0], v[1]) for k, v in data.get("carets", {}).items()},
         parsed=False,
@@ -79,7 +81,7 @@ class Cache:
         self.root = directory
         self.dir = directory / FORMAT
         self.salt = hashlib.sha256(
-            f"{__version__}\0{sys.version}\0{cfg.fingerprint()}".encode()).hexdigest()
+            f"{__version__}\0fixes-1\0{sys.version}\0{cfg.fingerprint()}".encode()).hexdigest()
         self._hashes: dict[Path, str | None] = {}
         self.writable = True
         self.warnings: list[str] = []

@@ -92,12 +92,21 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
     # a file that could not be checked has no findings to judge its suppressions by
     unchecked = any(f.rule == "KP900" for f in result.findings)
     findings = [f for f in result.findings if not _matches_any(f.rule, file_ignores)]
+    unsuppressed = list(findings)
     findings = apply_suppressions(findings, suppressions)
     findings += [f for f in _suppression_diagnostics(suppressions, rules, cfg, target.display,
                                                      file_ignores, judge_unused=not unchecked)
                  if not _matches_any(f.rule, file_ignores)]
     result.findings = sorted((f.with_(severity=cfg.severity_of(rules[f.rule]))
                               for f in findings if f.rule in rules), key=Finding.sort_key)
+    if isinstance(ctx, PythonContext):
+        from keyport_lint.fix import attach_fixes
+        from keyport_lint.fix.base import FixContext
+
+        py = ctx
+        result.findings = attach_fixes(result.findings, lambda: FixContext(
+            text, py.lines, py.module, cfg, py.fix_hints, suppressions, unsuppressed,
+            file_ignores))
     for finding in result.findings:
         if 0 < finding.line <= len(lines):
             result.lines[finding.line] = lines[finding.line - 1]

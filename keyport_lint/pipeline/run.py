@@ -17,7 +17,7 @@ from pathlib import Path
 
 from keyport_lint.catalog import Rule
 from keyport_lint.config import Config
-from keyport_lint.finding import Finding
+from keyport_lint.finding import Finding, Fix
 from keyport_lint.index import ProjectIndex
 from keyport_lint.pipeline.checkfile import FileResult, check_file, load
 from keyport_lint.pipeline.discover import Target, discover
@@ -264,6 +264,15 @@ def anchored_path(path: Path, root: Path) -> str:
         return path.resolve().as_posix()
 
 
+def _redacted_fix(fix: Fix | None, redact: Redactor, secrets: set[str]) -> Fix | None:
+    """Fixes copy no source text; should an edit or title still hold a secret, the fix is
+    dropped (a redacted edit would write `…` into the file)."""
+    if fix is None:
+        return None
+    texts = [fix.title, *(e.content for e in fix.edits)]
+    return fix if all(redact(t, secrets) == t for t in texts) else None
+
+
 def redacted(fr: FileResult, redact: Redactor, anchor: str | None = None) -> FileOutcome:
     """Fingerprints and redaction for one file; raw lines and secrets stop here.
 
@@ -281,7 +290,7 @@ def redacted(fr: FileResult, redact: Redactor, anchor: str | None = None) -> Fil
                 "utf-8", "surrogatepass")).hexdigest()[:20]
         outcome.findings.append(finding.with_(
             message=redact(finding.message, fr.secrets), help=redact(finding.help, fr.secrets),
-            fingerprint=digest))
+            fingerprint=digest, fix=_redacted_fix(finding.fix, redact, fr.secrets)))
         if raw_line:
             shown = redact(raw_line, fr.secrets)
             outcome.excerpts[finding.line] = shown
