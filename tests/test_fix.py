@@ -180,3 +180,23 @@ def test_no_fix_writes_or_shows_a_secret(project):
     assert SECRET not in doc
     project.run("check", "--fix", "--unsafe-fixes", ".")
     assert SECRET not in (project.root / "hook.py").read_text()
+
+
+def test_pre_commit_fix_hook_applies_safe_fixes(project):
+    """The `keyport-lint-fix` hook as pre-commit runs it: its entry plus the staged files."""
+    import shlex
+
+    from keyport_lint.yamlio import load_yaml
+
+    from .conftest import ROOT
+
+    hooks = load_yaml((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"), "hooks")
+    hook = next(h for h in hooks if h["id"] == "keyport-lint-fix")
+    program, *args = shlex.split(hook["entry"])
+    assert program == "keyport-lint" and "--unsafe-fixes" not in args
+    project.write("app.py", LOGGED)
+    project.write("keys.py", HARDCODED)
+    result = project.run(*args, "app.py", "keys.py")
+    assert (project.root / "app.py").read_text() != LOGGED  # modified: pre-commit says so
+    assert (project.root / "keys.py").read_text() == HARDCODED  # unsafe: left alone
+    assert result.returncode == 1  # KP101 remains
