@@ -200,3 +200,60 @@ def test_pre_commit_fix_hook_applies_safe_fixes(project):
     assert (project.root / "app.py").read_text() != LOGGED  # modified: pre-commit says so
     assert (project.root / "keys.py").read_text() == HARDCODED  # unsafe: left alone
     assert result.returncode == 1  # KP101 remains
+
+
+# -- user rules: `fix:` templates, and test-rules checks .fixed.py pairs --------------------------
+
+ACME = "acme_sk_4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"
+USER_RULES = """\
+rules:
+  - id: ACME001
+    kind: secret-pattern
+    message: "Acme key {match}"
+    pattern: 'acme_sk_[0-9a-f]{32}'
+    fix:
+      replace: 'os.environ["ACME_KEY"]'
+      imports: [os]
+  - id: ACME002
+    kind: forbidden-call
+    context: any
+    message: "{call} without a timeout"
+    calls: [requests.get]
+    conditions: [{keyword: timeout, missing: true}]
+    fix:
+      replace: '{callee}({args}, timeout=10)'
+      applicability: safe
+      title: add a timeout
+"""
+
+
+def test_user_rule_fix_templates_and_test_rules_pairs(project):
+    project.write(".keyport-lint.yaml", USER_RULES)
+    bad = (f'import requests\n\nKEY = "{ACME}"  # expect: ACME001\n'
+           'requests.get("https://acme.test", headers={"k": KEY})  # expect: ACME002\n')
+    project.write("cases/bad_acme.py", bad)
+    project.write("cases/bad_acme.fixed.py", (
+        'import os\nimport requests\n\nKEY = os.environ["ACME_KEY"]  # expect: ACME001\n'
+        'requests.get("https://acme.test", headers={"k": KEY}, timeout=10)'
+        '  # expect: ACME002\n'))
+    result = project.run("test-rules", "cases/bad_acme.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    project.write("cases/bad_acme.fixed.py", bad)  # a wrong expectation fails
+    result = project.run("test-rules", "cases/bad_acme.py")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == ["bad_acme.py:1: fix differs from bad_acme.fixed.py"]
+    out = project.run("check", "--output-format", "json", "cases/bad_acme.py").stdout
+    assert ACME not in out
+
+
+def test_user_rule_fix_is_validated(project):
+    project.write(".keyport-lint.yaml", USER_RULES.replace("applicability: safe",
+                                                           "applicability: maybe"))
+    result = project.run("check", ".")
+    assert result.returncode == 2
+    assert "fix: applicability must be 'safe' or 'unsafe'" in result.stderr
+    assert ".keyport-lint.yaml:" in result.stderr
+    project.write(".keyport-lint.yaml", USER_RULES.replace(
+        """'os.environ["ACME_KEY"]'""", "'{match}'"))
+    result = project.run("check", ".")
+    assert result.returncode == 2 and "has no placeholders" in result.stderr

@@ -39,20 +39,25 @@ def attach_fixes(findings: list[Finding], make_context: Callable[[], FixContext 
     """`findings` with a `fix` on each one a family can repair. The context (positions of
     the module's nodes) is built only when some finding may get a fix."""
     table = families()
-    if not any(f.rule in table for f in findings):
+    if not any(f.rule in table or not f.rule.startswith("KP") for f in findings):
         return findings
     fc = make_context()
     if fc is None:
         return findings
+    user = {r.id: r for r in fc.cfg.rules if r.params.get("fix")}
     out = []
     for finding in findings:
         family = table.get(finding.rule)
         fix = None
-        if family is not None:
-            try:
+        try:
+            if family is not None:
                 fix = family(finding, fc)
-            except (RecursionError, ValueError, KeyError, IndexError):
-                fix = None  # no fix is better than a wrong one
+            elif finding.rule in user:
+                from keyport_lint.fix import template
+
+                fix = template.fix(finding, fc, user[finding.rule])
+        except (RecursionError, ValueError, KeyError, IndexError):
+            fix = None  # no fix is better than a wrong one
         out.append(finding.with_(fix=fix) if fix is not None else finding)
     return out
 
