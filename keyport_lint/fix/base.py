@@ -138,7 +138,21 @@ def import_edit(fc: FixContext, name: str) -> Edit | None:
             anchor = stmt
         break
     line = fc.newline
-    if anchor is not None:
+    if anchor is not None:  # in order among the plain `import x` lines that start the block
+        last = None
+        for stmt in body[body.index(anchor):]:  # type: ignore[arg-type]
+            first = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
+            if not isinstance(first, cst.Import) or fc.module.code_for_node(
+                    first.names[0].name) > name:
+                break
+            last = stmt
+        if last is not None:
+            span = fc.span(last)
+            if span is None:
+                return None
+            if span[2] < len(fc.lines):
+                return insert((span[2] + 1, 1), f"import {name}{line}")
+            return insert((span[2], span[3]), f"{line}import {name}")
         span = fc.span(anchor)
         return insert((span[0], 1), f"import {name}{line}") if span else None
     if after:

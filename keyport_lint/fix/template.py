@@ -17,13 +17,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import libcst as cst
-
 from keyport_lint.errors import UserError
 from keyport_lint.finding import Fix
-from keyport_lint.fix.base import import_edit, replace
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # libcst only when a fix is computed: config loading validates templates
+    import libcst as cst
+
     from keyport_lint.catalog import Rule
     from keyport_lint.finding import Finding
     from keyport_lint.fix.base import FixContext
@@ -58,6 +57,10 @@ def validate(rule: Rule, raw: LDict) -> None:
 
 
 def fix(finding: Finding, fc: FixContext, rule: Rule) -> Fix | None:
+    import libcst as cst
+
+    from keyport_lint.fix.base import import_edit, replace
+
     spec = rule.params["fix"]
     if rule.kind == "forbidden-call":
         node = fc.node_at(finding, cst.Call)
