@@ -241,7 +241,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
             result = _run(paths, tree, jobs, no_cache, progress=not quiet)
             _empty_run(result, allow_empty)
         unsafe = _policies(result, tree, unsafe_fixes)
-        if (fix or diff) and not result.errors:
+        if fix or diff:
             changed = _fix_files(result, tree, unsafe_fixes, diff)
             if diff:
                 sys.exit(1 if changed else 0)

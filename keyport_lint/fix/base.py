@@ -30,6 +30,7 @@ class FixContext:
     unsuppressed: list[Finding] = field(default_factory=list)  # findings before suppression
     file_ignores: list[str] = field(default_factory=list)
     _positions: Any = None
+    _all: list[tuple[Span, cst.CSTNode]] | None = None
 
     @property
     def newline(self) -> str:
@@ -46,15 +47,19 @@ class FixContext:
             return None
         return (rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
 
+    def _spans(self) -> list[tuple[Span, cst.CSTNode]]:
+        """Every node with its span, once per file."""
+        if self._all is None:
+            self.span(self.module)  # resolves the positions
+            self._all = [((r.start.line, r.start.column + 1, r.end.line, r.end.column + 1), n)
+                         for n, r in self._positions.items()]
+        return self._all
+
     def nodes_in(self, finding: Finding, kind: type | tuple[type, ...]) -> Iterator[cst.CSTNode]:
         """Nodes of `kind` inside the finding's range, outermost first."""
         want = (finding.line, finding.column, finding.end_line, finding.end_column)
-        found = []
-        for node in _walk(self.module):
-            if isinstance(node, kind):
-                span = self.span(node)
-                if span is not None and _inside(span, want):
-                    found.append((span, node))
+        found = [(span, node) for span, node in self._spans()
+                 if isinstance(node, kind) and _inside(span, want)]
         found.sort(key=lambda sn: (sn[0][0], sn[0][1], -sn[0][2], -sn[0][3]))
         return (node for _, node in found)
 
@@ -62,12 +67,8 @@ class FixContext:
                      ) -> list[cst.CSTNode]:
         """Nodes of `kind` whose range holds the finding's, innermost first."""
         want = (finding.line, finding.column, finding.end_line, finding.end_column)
-        found = []
-        for node in _walk(self.module):
-            if isinstance(node, kind):
-                span = self.span(node)
-                if span is not None and _inside(want, span):
-                    found.append((span, node))
+        found = [(span, node) for span, node in self._spans()
+                 if isinstance(node, kind) and _inside(want, span)]
         found.sort(key=lambda sn: ((sn[0][0], sn[0][1]), (-sn[0][2], -sn[0][3])), reverse=True)
         return [node for _, node in found]
 
@@ -86,14 +87,6 @@ class FixContext:
                     finding.line, finding.column):
                 return data
         return None
-
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
 
 
 def _inside(inner: Span, outer: Span) -> bool:

@@ -90,10 +90,7 @@ def fix_run(result: RunResult, tree: ConfigTree, policy_of: Callable[[Path], Fix
         latest = None
         for _ in range(MAX_PASSES):
             applied = apply_fixes(text, [f for f in findings if policy.allows(f)])
-            for finding in applied.broken:
-                outcome.problems.append(
-                    f"{display}:{finding.line}:{finding.column}: {finding.rule} fix dropped: "
-                    "the result would not parse")
+            outcome.problems += _dropped(display, applied.broken, "the result would not parse")
             if not applied.applied:
                 break
             fixed += len(applied.applied)
@@ -103,6 +100,9 @@ def fix_run(result: RunResult, tree: ConfigTree, policy_of: Callable[[Path], Fix
             broken = {(f.rule, f.line, f.column) for f in applied.broken}
             findings = [f.with_(fix=None) if (f.rule, f.line, f.column) in broken else f
                         for f in findings]
+        else:  # passes exhausted: what still overlaps is not applied
+            outcome.problems += _dropped(display, [f for f in findings if policy.allows(f)],
+                                         f"still overlaps another fix after {MAX_PASSES} passes")
         if latest is None or text == before:
             continue
         outcome.fixed += fixed
@@ -117,6 +117,10 @@ def fix_run(result: RunResult, tree: ConfigTree, policy_of: Callable[[Path], Fix
             diffs.append(unified(before, text, display))
     outcome.diff = "".join(diffs)
     return outcome
+
+
+def _dropped(display: str, findings: list[Finding], why: str) -> list[str]:
+    return [f"{display}:{f.line}:{f.column}: {f.rule} fix dropped: {why}" for f in findings]
 
 
 def unified(before: str, after: str, display: str) -> str:
@@ -144,11 +148,11 @@ def _replace(result: RunResult, display: str, latest: RunResult) -> None:
 def fix_text(text: str, findings: list[Finding], policy: FixPolicy,
              recheck: Callable[[str], list[Finding]]) -> tuple[str, list[str]]:
     """One text fixed in memory (`--stdin-filename … --fix`): the fixed text and problems."""
-    problems = []
+    problems: list[str] = []
     for _ in range(MAX_PASSES):
         applied = apply_fixes(text, [f for f in findings if policy.allows(f)])
-        problems += [f"{f.path}:{f.line}:{f.column}: {f.rule} fix dropped: the result would "
-                     "not parse" for f in applied.broken]
+        problems += [p for f in applied.broken
+                     for p in _dropped(f.path, [f], "the result would not parse")]
         if not applied.applied:
             break
         text = applied.text
