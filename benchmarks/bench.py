@@ -3,7 +3,11 @@
 Why whole processes: a user waits for start-up, imports, worker processes and output, not for
 one function. Every tool gets the same explicit list of .py files, runs several times after a
 warm-up, alternating with its peer in the same run (so a busy machine slows both alike), and
-the report gives medians and the ratio keyport-lint / peer next to SPEC.md section 4's target.
+the report gives medians and the ratio keyport-lint / peer next to its target.
+
+Besides the peers, each case has floors: small scripts in this folder that do the least the
+case needs (start-up + read + one token search; start-up + one `stat` per file; `import click`;
+start-up + `import libcst` + parsing), so a ratio to a floor says how much the linter adds.
 
     pip install -e '.[bench]' && python benchmarks/bench.py          # the full benchmark
     python benchmarks/bench.py --smoke                               # offline, a few seconds
@@ -35,6 +39,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 DJANGO = "django==5.1.4"
+STRIPE = "stripe==16.1.0"  # a large package: the one-staged-file case
+STAGED_FILE = "stripe/_request_options.py"
+HERE = Path(__file__).resolve().parent
 PEER_PINS = {"ruff": "0.17.6", "bandit": "1.9.4"}  # keep in step with the `bench` extra
 DENSE_MIN_FILES = 2000
 SMOKE_DENSE_MIN_FILES = 50
@@ -196,6 +203,8 @@ class Tool:
     parallelism: str
     env: dict[str, str] = field(default_factory=dict)
     ok_codes: tuple[int, ...] = (0, 1)
+    takes_files: bool = True  # False: the command alone (`python -c "import click"`)
+    alone: bool = False  # run on the case's files copied alone into an empty folder
 
 
 def _script(name: str) -> str | None:
@@ -225,6 +234,52 @@ def keyport_lint_tool(jobs: int) -> Tool:
     return Tool("keyport-lint", [*base, "check", "--quiet", "--exit-zero"],
                 _version(base, {**os.environ, **env}),
                 f"--jobs default: {jobs} worker processes (the usable cores)", env)
+
+
+def keyport_lint_variants(main: Tool) -> dict[str, Tool]:
+    """keyport-lint at --jobs 1 (does --jobs N pay?), and on a file alone in an empty folder
+    (what a one-file hook run in a large project should cost)."""
+    return {
+        "keyport-lint -j1": Tool("keyport-lint -j1", [*main.base, "--jobs", "1"], main.version,
+                                 "one process", main.env),
+        "keyport-lint alone": Tool("keyport-lint alone", main.base, main.version,
+                                   "the same files alone in an empty folder", main.env,
+                                   alone=True),
+    }
+
+
+def floor_tools(jobs: int, tokens_file: Path) -> dict[str, Tool]:
+    """The floors: what a process must at least do for each case, in CPython."""
+    py = sys.executable
+    return {
+        "floor read": Tool("floor read", [py, str(HERE / "floor_read.py"), str(tokens_file)],
+                           "-", "start-up + read + lower() + one token search per file"),
+        "floor stat": Tool("floor stat", [py, str(HERE / "floor_stat.py")], "-",
+                           "start-up + one stat per file"),
+        "floor click": Tool("floor click", [py, "-c", "import click"], "-",
+                            "start-up + import click", takes_files=False),
+        "floor parse": Tool("floor parse", [py, str(HERE / "floor_parse.py")], "-",
+                            "start-up + import libcst + parse_module of every file"),
+        f"floor parse -j{jobs}": Tool(f"floor parse -j{jobs}",
+                                      [py, str(HERE / "floor_parse.py"), "--jobs", str(jobs)],
+                                      "-", f"the same over {jobs} forked processes"),
+    }
+
+
+def prefilter_tokens(scratch: Path, env: dict[str, str]) -> Path:
+    """The pre-filter's tokens for Python files, as this checkout computes them."""
+    out = scratch / "tokens.txt"
+    code = ("from pathlib import Path\n"
+            "from keyport_lint.config import Config\n"
+            "from keyport_lint.pipeline.prefilter import build_prefilter\n"
+            "cfg = Config(root=Path('.'))\n"
+            "pf = build_prefilter(cfg.enabled_rules(), cfg.settings)\n"
+            "print('\\n'.join(sorted({t for tokens, _ in pf.triggered.get('python', [])"
+            " for t in tokens})))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, **env}, cwd=scratch, check=True)
+    out.write_text(done.stdout, encoding="utf-8")
+    return out
 
 
 def peer_tools(notes: list[str], wanted: set[str]) -> dict[str, Tool]:
@@ -264,7 +319,12 @@ def _mark_complete(folder: Path) -> None:
 
 def django_tree(cache: Path) -> Path:
     """The Django package, unpacked from its wheel; downloaded once into the cache folder."""
-    name, version = DJANGO.split("==")
+    return wheel_tree(cache, DJANGO)
+
+
+def wheel_tree(cache: Path, requirement: str) -> Path:
+    """A package's .py files, unpacked from its wheel; downloaded once into the cache folder."""
+    name, version = requirement.split("==")
     target = cache / f"{name}-{version}"
     if _complete(target):
         return target
@@ -272,7 +332,7 @@ def django_tree(cache: Path) -> Path:
     wheels = sorted(downloads.glob(f"{name.capitalize()}-{version}-*.whl")) + sorted(
         downloads.glob(f"{name}-{version}-*.whl"))
     if not wheels:
-        subprocess.run([sys.executable, "-m", "pip", "download", DJANGO, "--no-deps",
+        subprocess.run([sys.executable, "-m", "pip", "download", requirement, "--no-deps",
                         "--only-binary=:all:", "--quiet", "-d", str(downloads)], check=True)
         wheels = sorted(p for p in downloads.glob("*.whl") if version in p.name)
     shutil.rmtree(target, ignore_errors=True)
@@ -358,8 +418,9 @@ def count_lines(root: Path, files: list[str]) -> int:
 @dataclass
 class Comparison:
     peer: str
-    target: float | None  # the SPEC's maximum ratio; None: shown for reference only
+    target: float | None  # the maximum ratio; None: shown for reference only
     label: str
+    metric: str = "wall"  # or "cpu": user + system of the whole process tree
 
 
 @dataclass
@@ -382,7 +443,7 @@ class Bench:
     failed: bool = False
 
     def command(self, tool: Tool, files: list[str]) -> list[str]:
-        cmd = [*tool.base, *files]
+        cmd = [*tool.base, *files] if tool.takes_files else list(tool.base)
         size = sum(len(a) + 1 for a in cmd)
         size += sum(len(k) + len(v) + 2 for k, v in os.environ.items())
         if size > os.sysconf("SC_ARG_MAX") - 4096:
@@ -402,10 +463,14 @@ class Bench:
     def run_once(self, case: Case, tool: Tool, warm_cache: str | None, *,
                  interval: float = TIMED_SAMPLE_S, pss: bool = False) -> Sample:
         cache_dir = None
-        if tool.name == "keyport-lint":
-            cache_dir = warm_cache or self.fresh_cache()
-        sample = measure(self.command(tool, case.files), case.root,
-                         self.env_for(tool, cache_dir), interval, pss)
+        if tool.name.startswith("keyport-lint"):
+            cache_dir = (warm_cache if tool.name == "keyport-lint" else None) or \
+                self.fresh_cache()
+        root, files = case.root, case.files
+        if tool.alone:
+            root, files = self.alone_copy(case)
+        sample = measure(self.command(tool, files), root, self.env_for(tool, cache_dir),
+                         interval, pss)
         if cache_dir is not None and cache_dir != warm_cache:
             shutil.rmtree(cache_dir, ignore_errors=True)
         if sample.returncode not in tool.ok_codes:
@@ -413,6 +478,15 @@ class Bench:
             tail = sample.stderr.strip().splitlines()[-1:] or ["(no stderr)"]
             self.notes.append(f"{case.id}: {tool.name} exited {sample.returncode}: {tail[0]}")
         return sample
+
+    def alone_copy(self, case: Case) -> tuple[Path, list[str]]:
+        """The case's files copied, flat, into an empty folder (made once per case)."""
+        folder = self.scratch / "alone" / case.id
+        if not folder.is_dir():
+            folder.mkdir(parents=True)
+            for name in case.files:
+                shutil.copyfile(case.root / name, folder / Path(name).name)
+        return folder, [Path(name).name for name in case.files]
 
     def info(self, case: Case, cache_dir: str | None) -> dict[str, object]:
         """One untimed keyport-lint run with JSON output: how many files it parsed, how many
@@ -437,8 +511,10 @@ class Bench:
 
     def run_case(self, case: Case) -> dict[str, object]:
         """Alternate the tools (A B C A B C …) so drift on a shared machine hits all alike."""
-        names = ["keyport-lint"] + [c.peer for c in case.comparisons if c.peer in self.tools]
-        missing = [c.peer for c in case.comparisons if c.peer not in self.tools]
+        peers = dict.fromkeys(c.peer for c in case.comparisons if c.peer in self.tools)
+        names = ["keyport-lint", *peers]
+        missing = list(dict.fromkeys(c.peer for c in case.comparisons
+                                     if c.peer not in self.tools))
         warm_cache = None
         if case.warm:
             warm_cache = self.fresh_cache()
@@ -459,10 +535,13 @@ class Bench:
         for comp in case.comparisons:
             entry: dict[str, object] = {"peer": comp.peer, "target": comp.target,
                                         "label": comp.label, "reference": comp.target is None}
+            entry["metric"] = comp.metric
             if comp.peer in samples:
                 theirs = samples[comp.peer]
-                ratio = _median([s.wall for s in mine]) / _median([s.wall for s in theirs])
-                pairs = [a.wall / b.wall for a, b in zip(mine, theirs)]
+                pick = (lambda x: x.cpu) if comp.metric == "cpu" else (lambda x: x.wall)
+                ratio = _median([pick(s) for s in mine]) / max(
+                    _median([pick(s) for s in theirs]), 1e-9)
+                pairs = [pick(a) / max(pick(b), 1e-9) for a, b in zip(mine, theirs)]
                 entry.update(ratio=round(ratio, 3), pair_ratios=[round(r, 3) for r in pairs],
                              pair_ratio_median=round(_median(pairs), 3),
                              met=None if comp.target is None else ratio <= comp.target)
@@ -524,8 +603,13 @@ def _summary(samples: list[Sample]) -> dict[str, object]:
 
 # -- plan, table, JSON ---------------------------------------------------------------------------
 
-def plan(smoke: bool, cache: Path, notes: list[str]) -> tuple[list[Case], Case | None]:
-    """The cases of issue 9 (the full run) or their small offline stand-ins (--smoke)."""
+def plan(smoke: bool, cache: Path, notes: list[str], jobs: int
+         ) -> tuple[list[Case], Case | None]:
+    """The cases of issues 9 and 13 (the full run) or their small offline stand-ins (--smoke).
+    Targets: clean trees ≤ 1.5× the read floor and ≤ 3× ruff; the warm run ≤ 1.5× the stat
+    floor and faster than ruff cold; one staged file in a large project ≤ 1.5× the same file
+    alone; one file without KeyPort text ≤ 2× `import click`, with KeyPort text ≤ 1.3× the
+    parse floor; --jobs N faster than --jobs 1 on the dense tree with < 1.3× its CPU."""
     cases: list[Case] = []
     no_kp = "cold, no KeyPort code"
     if smoke:
@@ -544,12 +628,20 @@ def plan(smoke: bool, cache: Path, notes: list[str]) -> tuple[list[Case], Case |
         warm_root = big[0][2] if big[0][0] == "django" else None
     for ident, title, root in big:
         cases.append(Case(ident, title, root, py_files(root), [
-            Comparison("ruff", 2.0, f"{no_kp}: {ident} vs ruff --select S"),
+            Comparison("floor read", 1.5, f"{no_kp}: {ident} vs the read floor"),
+            Comparison("ruff", 3.0, f"{no_kp}: {ident} vs ruff --select S"),
             Comparison("bandit", None, f"{ident} vs bandit")]))
     dense = dense_tree(cache, SMOKE_DENSE_MIN_FILES if smoke else DENSE_MIN_FILES)
     cases.append(Case("dense", "KeyPort-dense (fixtures copied), cold", dense, py_files(dense), [
         Comparison("bandit", 0.5, "KeyPort-dense tree vs bandit"),
+        Comparison("keyport-lint -j1", 1.0, f"dense: --jobs {jobs} vs --jobs 1, wall"),
+        Comparison("keyport-lint -j1", 1.3, f"dense: --jobs {jobs} vs --jobs 1, CPU", "cpu"),
+        Comparison("floor parse", None, "dense vs parse floor, one process"),
+        Comparison(f"floor parse -j{jobs}", None, f"dense vs parse floor, {jobs} processes"),
         Comparison("ruff", None, "KeyPort-dense tree vs ruff")]))
+    staged = _staged_case(cache, smoke, notes)
+    if staged is not None:
+        cases.append(staged)
     stdlib_src = Path(sysconfig.get_paths()["stdlib"])
     plain_src = stdlib_src / PLAIN_MODULE
     if "keyport" in plain_src.read_text(encoding="utf-8").lower():
@@ -558,10 +650,14 @@ def plan(smoke: bool, cache: Path, notes: list[str]) -> tuple[list[Case], Case |
     keyport = one_file(cache, "keyport", FIXTURES / KEYPORT_FIXTURE)
     cases.append(Case("one-file-plain", f"one file, no KeyPort text ({PLAIN_MODULE})", plain,
                       py_files(plain), [
+                          Comparison("floor click", 2.0, "one file without KeyPort text vs "
+                                     "`import click`"),
                           Comparison("ruff", 8.0, "one file without KeyPort text vs ruff"),
                           Comparison("bandit", None, "one file without KeyPort text vs bandit")]))
     cases.append(Case("one-file-keyport", f"one file, KeyPort text ({KEYPORT_FIXTURE})", keyport,
                       py_files(keyport), [
+                          Comparison("floor parse", 1.3, "one file with KeyPort text vs the "
+                                     "parse floor"),
                           Comparison("bandit", 2.5, "one file with KeyPort text vs bandit"),
                           Comparison("ruff", None, "one file with KeyPort text vs ruff")]))
     if smoke:
@@ -570,11 +666,32 @@ def plan(smoke: bool, cache: Path, notes: list[str]) -> tuple[list[Case], Case |
         ident = "warm-" + ("dense" if smoke else "django")
         cases.append(Case(ident, f"{'dense' if smoke else 'Django'}: keyport-lint warm, "
                           "ruff cold", warm_root, py_files(warm_root), [
+                              Comparison("floor stat", 1.5, "warm re-run vs the stat floor"),
                               Comparison("ruff", 1.0, "warm re-run vs ruff cold")], warm=True))
     mem_root = big[-1][2]
     memory = Case("memory-" + big[-1][0], f"peak memory, {big[-1][1].split(',')[0]}", mem_root,
                   py_files(mem_root), [])
     return cases, memory
+
+
+def _staged_case(cache: Path, smoke: bool, notes: list[str]) -> Case | None:
+    """One file named in a large project (a pre-commit run on one staged file) against the
+    same file alone in an empty folder: following its imports must stay cheap."""
+    if smoke:
+        root = stdlib_tree(cache, SMOKE_SAMPLE_FILES)
+        files = py_files(root)[:1]
+        title = f"one staged file in the stdlib sample ({files[0]})"
+    else:
+        try:
+            root = wheel_tree(cache, STRIPE)
+        except (OSError, subprocess.CalledProcessError, zipfile.BadZipFile, IndexError) as exc:
+            notes.append(f"stripe could not be fetched ({type(exc).__name__}): the staged-file "
+                         "case is skipped")
+            return None
+        files = [STAGED_FILE]
+        title = f"one staged file in {STRIPE.replace('==', ' ')} ({Path(STAGED_FILE).name})"
+    return Case("staged-file", title, root, files, [
+        Comparison("keyport-lint alone", 1.5, "one staged file in a large project vs alone")])
 
 
 def _fmt_s(value: float) -> str:
@@ -595,8 +712,9 @@ def render_table(report: dict[str, object]) -> str:
         "tools:",
     ]
     for name, tool in tools.items():
+        files = " FILES…" if tool.get("takes_files", True) else ""
         lines.append(f"  {name} {tool['version']}: {tool['parallelism']}; "
-                     f"`{' '.join(tool['command'])} FILES…`")
+                     f"`{' '.join(tool['command'])}{files}`")
     header = f"{'case':<44} {'files':>6} {'lines':>8}  {'tool':<13} {'wall s':>8} {'cpu s':>8} " \
              f"{'peak MB':>8}  {'ratio':>7}  {'target':>7}  met"
     lines += ["", header, "-" * len(header)]
@@ -630,7 +748,7 @@ def render_table(report: dict[str, object]) -> str:
                      f"({memory['peak_pss_mb']:.1f} MB PSS), max of {len(memory['rss_runs_mb'])} "
                      f"run(s)  target < {memory['target_mb']:g} MB  "
                      f"{'yes' if memory['met'] else 'NO'}")
-    lines += ["", "targets (SPEC.md section 4):"]
+    lines += ["", "targets:"]
     for item in report["targets"]:
         shown = item["measured"]
         state = {True: "met", False: "NOT met", None: "not measured"}[item["met"]]
@@ -695,7 +813,9 @@ def main(argv: list[str] | None = None) -> int:
             os.cpu_count() or 1)
         tools = {"keyport-lint": keyport_lint_tool(jobs), **peer_tools(notes, _split(args.peers))}
         bench = Bench(runs, warmup, tools, scratch, notes)
-        cases, memory_case = plan(args.smoke, cache, notes)
+        tools.update(keyport_lint_variants(tools["keyport-lint"]))
+        tools.update(floor_tools(jobs, prefilter_tokens(scratch, tools["keyport-lint"].env)))
+        cases, memory_case = plan(args.smoke, cache, notes, jobs)
         wanted = _split(args.cases)
         known = {c.id for c in cases} | ({memory_case.id} if memory_case else set())
         if wanted - known:
@@ -711,7 +831,7 @@ def main(argv: list[str] | None = None) -> int:
         if memory_case is not None and (not wanted or memory_case.id in wanted):
             print(f"… {memory_case.id}: {len(memory_case.files)} files", file=sys.stderr,
                   flush=True)
-            memory = bench.memory_case(memory_case, 200.0)
+            memory = bench.memory_case(memory_case, 100.0)
     report: dict[str, object] = {
         "schema": 1,
         "smoke": args.smoke,
@@ -721,7 +841,8 @@ def main(argv: list[str] | None = None) -> int:
                     "python": platform.python_version()},
         "runs": runs, "warmup": warmup,
         "tools": {name: {"version": t.version, "parallelism": t.parallelism,
-                         "command": [Path(t.base[0]).name, *t.base[1:]]}
+                         "command": [Path(t.base[0]).name, *t.base[1:]],
+                         "takes_files": t.takes_files}
                   for name, t in tools.items()},
         "cases": results,
         "memory": memory,

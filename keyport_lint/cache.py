@@ -1,38 +1,51 @@
 """A content cache of per-file results, so a warm re-run reads files but parses none.
 
-An entry is valid only when everything its result could depend on is unchanged: the file's
-bytes, the linter and Python versions, the effective config (extended files and rule files
-included), and every project module the file's analysis consulted through the project index,
-transitively (recorded by the index itself, memoised answers included) — a change to the module
-that defines KEYPORT_API_KEY, or to a verifier elsewhere, invalidates the files that used it,
-and so does a change that alters a pre-filter "skip" verdict.
-Entries hold only redacted results (messages, excerpts, fingerprints): never a key or secret.
-Writes are atomic (temporary file, then rename), so parallel hook runs cannot corrupt it.
+An entry is valid only when everything its result could depend on is unchanged: the exact bytes
+analysed (results are filed under their hash, taken as they were read), the linter and Python
+versions, the effective config (extended files and rule files included), and every project
+module the file's analysis consulted through the project index, transitively — module texts by
+hash, and the folder listings that import resolution read, so a module created later (one a
+file's imports looked for, or one that shadows another) is seen.
+
+No one else can write it: every file is authenticated (HMAC-SHA256) with a random key kept in
+the user's cache home (`$XDG_CACHE_HOME/keyport-lint/key`, else `~/.cache/keyport-lint/key`),
+outside the project, so entries a repository ships (committed, or copied from another machine)
+are never trusted. Entries of the wrong shape are misses, never errors. Entries hold only
+redacted results and digests; a file whose path may hold a key is not cached at all.
+Writes are atomic (temporary file, then rename); temporary files of a run that died mid-write
+are removed by the next one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from keyport_lint import __version__
 from keyport_lint.config import Config
+from keyport_lint.errors import UserError
 from keyport_lint.finding import Finding
 from keyport_lint.fix import fix_from_dict
+from keyport_lint.modules import DepTree, listing_digest
 from keyport_lint.pipeline.discover import Target
 from keyport_lint.pipeline.run import FileOutcome
 from keyport_lint.pipeline.source import file_digest
 
-FORMAT = "v1"
+FORMAT = "v2"
 PRUNE_AFTER_DAYS = 30
 CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                 "# This file is a cache directory tag created by keyport-lint.\n")
+GITIGNORE = "# created by keyport-lint\n*\n"
+OWN_NAMES = frozenset({"CACHEDIR.TAG", ".gitignore"})
+STAMP_SLACK_NS = 2_000_000_000  # a file changed this soon after its stamp may share its mtime
+TEMP_PREFIX = ".tmp-"
 
 
 def cache_dir_for(cfg: Config, no_cache: bool = False) -> Path | None:
@@ -46,163 +59,389 @@ def cache_dir_for(cfg: Config, no_cache: bool = False) -> Path | None:
     return cfg.root / ".keyport-lint-cache"
 
 
-STAMP_SLACK_NS = 2_000_000_000  # a file changed this soon after its stamp may share its mtime
+def key_file() -> Path:
+    """Where the HMAC key lives: the user's cache home, never the project."""
+    home = os.environ.get("XDG_CACHE_HOME")
+    base = Path(home) if home and os.path.isabs(home) else Path.home() / ".cache"
+    return base / "keyport-lint" / "key"
+
+
+def load_key() -> bytes | None:
+    """The user's cache key, created (0600) on first use; None when it cannot be kept."""
+    path = key_file()
+    with contextlib.suppress(OSError):
+        data = path.read_bytes()
+        if len(data) >= 32:
+            return data
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(os.urandom(32))
+    except FileExistsError:
+        pass  # another run made it meanwhile
+    except OSError:
+        return None
+    with contextlib.suppress(OSError):
+        data = path.read_bytes()
+        if len(data) >= 32:
+            return data
+    return None
+
+
+def check_cache_folder(directory: Path) -> None:
+    """Refuse a cache folder that holds anything but a cache (`cache-dir: .`, `src`): the
+    cache writes a `.gitignore` of `*` and a CACHEDIR.TAG there, which would hide the folder."""
+    try:
+        names = set(os.listdir(directory))
+    except FileNotFoundError:
+        return
+    except OSError:
+        return  # unreadable: the first write says so, as a warning
+    foreign = sorted(n for n in names if n not in OWN_NAMES and not _is_format_dir(n))
+    gitignore = directory / ".gitignore"
+    if not foreign and ".gitignore" in names:
+        with contextlib.suppress(OSError):
+            if not gitignore.read_text(encoding="utf-8", errors="replace").startswith(
+                    "# created by keyport-lint"):
+                foreign = [".gitignore"]
+    if foreign:
+        raise UserError(f"cache-dir {directory} holds files that are not the cache (e.g. "
+                        f"{foreign[0]!r}); give an empty or new folder, such as "
+                        ".keyport-lint-cache")
+
+
+def _is_format_dir(name: str) -> bool:
+    return len(name) >= 2 and name[0] == "v" and name[1:].isdigit()
 
 
 def _encode(outcome: FileOutcome) -> dict:
     return {
-        "display": outcome.display, "deps": dict(sorted(outcome.deps.items())),
+        "display": outcome.display,
         "findings": [f.as_dict() for f in outcome.findings],
         "excerpts": {str(k): v for k, v in outcome.excerpts.items()},
         "carets": {k: list(v) for k, v in outcome.carets.items()},
     }
 
 
-def _decode(data: dict) -> FileOutcome:
-    return FileOutcome(
-        display=data["display"],
-        findings=[Finding(**{**f, "fix": fix_from_dict(f.get("fix"))})
-                  for f in data["findings"]],
-        excerpts={int(k): v for k, v in data["excerpts"].items()},
-        carets={k: (v[0], v[1]) for k, v in data.get("carets", {}).items()},
-        parsed=False,
-        deps=dict(data.get("deps", {})),
-    )
+def _decode(data: Any) -> FileOutcome:
+    """Shape-checked: anything unexpected raises ValueError (a miss)."""
+    if not isinstance(data, dict) or not isinstance(data.get("display"), str):
+        raise ValueError("bad entry")
+    findings = data.get("findings")
+    excerpts = data.get("excerpts", {})
+    carets = data.get("carets", {})
+    if not isinstance(findings, list) or not isinstance(excerpts, dict) or \
+            not isinstance(carets, dict):
+        raise ValueError("bad entry")
+    try:
+        return FileOutcome(
+            display=data["display"],
+            findings=[_finding(f) for f in findings],
+            excerpts={int(k): _str(v) for k, v in excerpts.items()},
+            carets={_str(k): (int(v[0]), int(v[1])) for k, v in carets.items()},
+            parsed=False,
+        )
+    except (TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise ValueError("bad entry") from exc
+
+
+def _finding(data: Any) -> Finding:
+    if not isinstance(data, dict):
+        raise ValueError("bad finding")
+    finding = Finding(**{**data, "fix": fix_from_dict(data.get("fix"))})
+    for name in ("rule", "name", "severity", "path", "message"):
+        if not isinstance(getattr(finding, name), str):
+            raise ValueError("bad finding")
+    for name in ("line", "column", "end_line", "end_column"):
+        if not isinstance(getattr(finding, name), int):
+            raise ValueError("bad finding")
+    return finding
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not a string")
+    return value
+
+
+def path_key(path: str) -> str:
+    """Stamps are keyed by a digest of the path, not the path."""
+    return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 class Cache:
-    """Two layers. Parsed files get one entry each, keyed by content hash. In front of that, a
-    stamps file per config maps each path to (size, mtime, content hash) and, for files the
-    pre-filter settled, their whole (usually empty) outcome: a warm run then neither reads
-    nor hashes an unchanged file, as ruff's cache does. A stamp is trusted only when the file's
-    mtime is older than the stamp by a margin, so an edit within the same clock tick is seen."""
+    """Two layers. Parsed files get one entry each, filed under the hash of the bytes analysed.
+    In front of that, a stamps file per config maps each path's digest to (size, mtime, content
+    hash) and, for files the pre-filter settled, their whole (usually empty) outcome: a warm run
+    then neither reads nor hashes an unchanged file. A stamp is trusted only when the file's
+    mtime is older than the stamp by a margin, so an edit within the same clock tick is seen.
+    Dependencies are checked once per distinct path or folder per run."""
 
     def __init__(self, directory: Path, cfg: Config) -> None:
+        check_cache_folder(directory)
         self.root = directory
         self.dir = directory / FORMAT
         self.salt = hashlib.sha256(
             f"{__version__}\0fixes-1\0{sys.version}\0{cfg.fingerprint()}".encode()).hexdigest()
-        self._hashes: dict[Path, str | None] = {}
-        self.writable = True
         self.warnings: list[str] = []
+        key = load_key()
+        self.key = key or b""
+        self.writable = key is not None
+        if key is None:
+            self.warnings.append(f"the cache key cannot be kept in {key_file().parent}; "
+                                 "running without a cache")
         self.started_ns = time.time_ns()
         self.stamps_file = self.dir / f"stamps-{self.salt[:20]}.json"
-        self._stamps: dict[str, list] = self._load_stamps()
+        self._current: dict[str, str] = {}  # dependency -> its digest now ("-": absent)
         self._dirty = False
+        self._secret_check = _SecretCheck(cfg)
+        # not a webhook: _read checks the MAC of a cache file, and a bad one is a miss
+        self._load_stamps()  # keyport-lint: ignore[KP303]
 
-    def _load_stamps(self) -> dict[str, list]:
-        self._paths: list[str] = []
-        self._path_index: dict[str, int] = {}
-        try:
-            data = json.loads(self.stamps_file.read_text(encoding="utf-8"))
-            paths, stamps = data["paths"], data["stamps"]
-        except (OSError, ValueError, KeyError, TypeError):
-            return {}
-        if not isinstance(paths, list) or not isinstance(stamps, dict):
-            return {}
-        self._paths = [str(p) for p in paths]
-        self._path_index = {p: i for i, p in enumerate(self._paths)}
-        return {k: v for k, v in stamps.items() if isinstance(v, list) and len(v) == 5}
+    # -- authenticated files ---------------------------------------------------------------
+    def _mac(self, payload: bytes) -> str:
+        return hmac.new(self.key, payload, hashlib.sha256).hexdigest()
 
-    def _deps_key(self, deps: dict[str, str]) -> list:
-        """[combined digest, path indices]: a light file's dependencies in a few bytes."""
-        indices = []
-        for path in sorted(deps):
-            if path not in self._path_index:
-                self._path_index[path] = len(self._paths)
-                self._paths.append(path)
-            indices.append(self._path_index[path])
-        return [_combined(deps), indices]
+    def _authentic(self, mac: bytes, payload: bytes) -> bool:
+        return hmac.compare_digest(mac, self._mac(payload).encode())
 
-    def _light_deps_unchanged(self, key: list) -> bool:
-        try:
-            digest, indices = key
-            current = {self._paths[i]: self.content_hash(Path(self._paths[i])) for i in indices}
-        except (ValueError, IndexError, TypeError):
-            return False
-        return None not in current.values() and _combined(current) == digest
-
-    def content_hash(self, path: Path) -> str | None:
-        if path in self._hashes:
-            return self._hashes[path]
-        key = str(path)
-        try:
-            st = os.stat(path)
-        except OSError:
-            self._hashes[path] = None
+    def _read(self, path: Path) -> Any:
+        """The JSON in an authenticated file, or None (missing, foreign, tampered, corrupt)."""
+        if not self.key:
             return None
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        mac, _, payload = raw.partition(b"\n")
+        if not self._authentic(mac, payload):
+            return None
+        try:
+            return json.loads(payload)
+        except ValueError:
+            return None
+
+    def _write(self, path: Path, data: object) -> None:
+        payload = json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode()
+        _write_atomic(path, self._mac(payload).encode() + b"\n" + payload, self.dir)
+
+    # -- stamps ----------------------------------------------------------------------------
+    def _load_stamps(self) -> None:
+        self._bad_pairs: set[int] | None = None
+        self._group_ok: dict[int, bool] = {}
+        self._stamps: dict[str, list] = {}
+        self._pairs: list[tuple[str, str]] = []
+        # a group: (pair indices, child group indices) — import closures shared as a graph
+        self._groups: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+        data = self._read(self.stamps_file)
+        if data is None:
+            return  # missing, foreign or tampered: start afresh
+        try:
+            stamps, pairs, groups = data["stamps"], data["pairs"], data["groups"]
+            if not (isinstance(stamps, dict) and isinstance(pairs, list)
+                    and isinstance(groups, list)):
+                raise TypeError
+            self._pairs = [(_str(p[0]), _str(p[1])) for p in pairs]
+            self._groups = [(tuple(int(i) for i in g[0]), tuple(int(i) for i in g[1]))
+                            for g in groups]
+            n_pairs, n_groups = len(self._pairs), len(self._groups)
+            for g, (members, children) in enumerate(self._groups):
+                if any(not 0 <= i < n_pairs for i in members) or \
+                        any(not g < c < n_groups for c in children):
+                    raise ValueError("bad group")  # children are stored after their parent
+        except (TypeError, KeyError, IndexError, ValueError):
+            return
+        self._stamps = {k: v for k, v in stamps.items()
+                        if isinstance(v, list) and len(v) == 5 and isinstance(v[0], int)
+                        and isinstance(v[1], int) and isinstance(v[2], str)
+                        and isinstance(v[3], int)}
+
+    def current(self, dep: str) -> str:
+        """A dependency's digest now, once per run: a file's content hash (from its stamp when
+        that can be trusted) or a folder's listing ("dir:" keys); "-" when absent."""
+        found = self._current.get(dep)
+        if found is None:
+            if dep.startswith("dir:"):
+                found = listing_digest(dep[4:])
+            else:
+                found = self._content_hash(dep) or "-"
+            self._current[dep] = found
+        return found
+
+    def _content_hash(self, path: str, seen: tuple[int, int] | None = None) -> str | None:
+        """`seen`: (size, mtime) discovery took this run, which spares a second `stat`."""
+        key = path_key(path)
+        if seen is None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return None
+            seen = (st.st_size, st.st_mtime_ns)
+        size, mtime_ns = seen
         rec = self._stamps.get(key)
-        if rec and rec[0] == st.st_size and rec[1] == st.st_mtime_ns and \
-                st.st_mtime_ns < rec[3] - STAMP_SLACK_NS:
-            digest = rec[2]
-        else:
-            digest = file_digest(path)
-            if digest is not None:
-                self._stamps[key] = [st.st_size, st.st_mtime_ns, digest, self.started_ns, None]
-                self._dirty = True
-        self._hashes[path] = digest
+        if rec and rec[0] == size and rec[1] == mtime_ns and mtime_ns < rec[3] - STAMP_SLACK_NS:
+            return str(rec[2])
+        try:
+            st = os.stat(path)  # hash only with a stat taken before the read
+        except OSError:
+            return None
+        digest = file_digest(path)
+        if digest is not None:
+            self._stamp(key, st.st_size, st.st_mtime_ns, digest)
         return digest
 
-    def _deps_unchanged(self, deps: dict) -> bool:
-        return all(self.content_hash(Path(dep)) == digest for dep, digest in deps.items())
+    def _stamp(self, key: str, size: int, mtime_ns: int, digest: str) -> None:
+        rec = self._stamps.get(key)
+        if rec and rec[0] == size and rec[1] == mtime_ns and rec[2] == digest:
+            return
+        self._stamps[key] = [size, mtime_ns, digest, self.started_ns, None]
+        self._dirty = True
 
-    def _entry(self, target: Target) -> Path:
-        name = hashlib.sha256(str(target.path).encode("utf-8", "surrogatepass")).hexdigest()
-        return self.dir / name[:2] / f"{name}.json"
+    def _group_valid(self, group: int) -> bool:
+        """Every dependency of the group and of the groups below unchanged; each group and
+        each dependency is checked once per run."""
+        ok = self._group_ok
+        todo = [group]
+        while todo:
+            top = todo[-1]
+            if top in ok:
+                todo.pop()
+                continue
+            members, children = self._groups[top]
+            missing = [c for c in children if c not in ok]
+            if missing:
+                todo.extend(missing)
+                continue
+            todo.pop()
+            ok[top] = all(ok[c] for c in children) and all(
+                self.current(self._pairs[i][0]) == self._pairs[i][1] for i in members)
+        return ok[group]
 
     # -- lookups ---------------------------------------------------------------------------
-    def get(self, target: Target) -> FileOutcome | None:
-        digest = self.content_hash(target.path)
-        if digest is None:
+    def settled(self, target: Target) -> FileOutcome | None:
+        """A file the pre-filter settled last time, unchanged (one `stat`, no read)."""
+        path = str(target.path)
+        rec = self._stamps.get(path_key(path))
+        if not rec or not isinstance(rec[4], dict):
             return None
-        rec = self._stamps.get(str(target.path))
-        if rec and rec[2] == digest and isinstance(rec[4], dict):
-            try:
-                light = dict(rec[4])
-                deps_key = light.pop("deps_key", None)
-                light["deps"] = {}
-                outcome = _decode(light)
-                if outcome.display == target.display and deps_key is not None and \
-                        self._light_deps_unchanged(deps_key):
-                    return outcome
-            except (ValueError, KeyError, TypeError):
-                pass
-        entry = self._entry(target)
+        digest = self._current.get(path)
+        if digest is None:
+            digest = self._current[path] = self._content_hash(path, target.stat) or "-"
+        if digest != rec[2]:
+            return None
         try:
-            data = json.loads(entry.read_text(encoding="utf-8"))
-            if data.get("salt") != self.salt or data.get("display") != target.display:
+            light = rec[4]
+            group = light.get("group")
+            if not isinstance(group, int) or not 0 <= group < len(self._groups):
                 return None
-            if data.get("hash") != digest or not self._deps_unchanged(data.get("deps", {})):
+            outcome = _decode(light)
+            if outcome.display != target.display or not self._group_valid(group):
                 return None
-            outcome = _decode(data)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # missing, corrupt or foreign: recompute
-        with contextlib.suppress(OSError):
-            os.utime(entry)  # recently used entries survive pruning
+        except (ValueError, TypeError, IndexError):
+            return None
         return outcome
 
-    def put(self, target: Target, outcome: FileOutcome) -> None:
+    def _entry(self, target: Target) -> Path:
+        name = hashlib.sha256(str(target.path).encode("utf-8", "surrogateescape")).hexdigest()
+        return self.dir / name[:2] / f"{name}.json"
+
+    def get(self, target: Target, digest: str) -> FileOutcome | None:
+        """The result filed for exactly these bytes (`digest`), if nothing it used changed."""
+        path = str(target.path)
+        if path not in self._current:
+            self._current[path] = digest
+        data = self._read(self._entry(target))
+        if data is None:
+            return None  # missing, foreign or tampered
+        try:
+            if data.get("salt") != self.salt or data.get("display") != target.display or \
+                    data.get("hash") != digest:
+                return None
+            deps = data.get("deps", {})
+            if not isinstance(deps, dict) or not all(
+                    isinstance(v, str) and self.current(_str(k)) == v for k, v in deps.items()):
+                return None
+            outcome = _decode(data)
+        except (AttributeError, ValueError, TypeError):
+            return None  # missing, corrupt, foreign or of the wrong shape: recompute
+        with contextlib.suppress(OSError):
+            os.utime(self._entry(target))  # recently used entries survive pruning
+        return outcome
+
+    def put(self, target: Target, digest: str, outcome: FileOutcome,
+            stat: tuple[int, int] | None = None) -> None:
+        """File `outcome` under `digest`, the hash of the bytes it was computed from; `stat`
+        is (size, mtime) as seen before those bytes were read (a later edit then shows)."""
         if not self.writable:
             return
-        digest = self.content_hash(target.path)
-        if digest is None:
-            return
+        path = str(target.path)
+        if self._secret_check.any([path, target.display, *outcome.deps]):
+            return  # a key in a path: not even its digest-keyed result is kept
         if not outcome.parsed:  # settled by the pre-filter: kept in the stamps file
-            rec = self._stamps.get(str(target.path))
-            if rec is not None and rec[2] == digest:
-                light = _encode(outcome)
-                light["deps_key"] = self._deps_key(light.pop("deps"))
+            if stat is None:
+                return
+            key = path_key(path)
+            self._stamp(key, stat[0], stat[1], digest)
+            rec = self._stamps[key]
+            if rec[2] != digest:
+                return
+            light = _encode(outcome)
+            light["group"] = self._group_of(outcome.deps, outcome.closures)
+            if rec[4] != light:  # an unchanged outcome needs no write
                 rec[4] = light
                 self._dirty = True
             return
-        data = {"salt": self.salt, "hash": digest, **_encode(outcome)}
+        data = {"salt": self.salt, "hash": digest, "deps": dict(sorted(outcome.deps.items())),
+                **_encode(outcome)}
         try:
             self._prepare()
             entry = self._entry(target)
             entry.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(entry, data)
+            self._write(entry, data)
         except OSError as exc:
             self._unwritable(exc)
+
+    def _group_of(self, deps: dict[str, str], closures: list[DepTree]) -> int:
+        """The group for a file: its own dependencies, and its closures' groups below."""
+        if not hasattr(self, "_pair_index"):
+            self._pair_index = {p: i for i, p in enumerate(self._pairs)}
+            self._group_index = {g: i for i, g in enumerate(self._groups)}
+            self._tree_groups: dict[int, int] = {}
+        children = tuple(sorted({self._tree_group(t) for t in closures}))
+        return self._intern(tuple(sorted(deps.items())), children)
+
+    def _intern(self, pairs: tuple[tuple[str, str], ...], children: tuple[int, ...]) -> int:
+        members = []
+        for pair in pairs:
+            i = self._pair_index.get(pair)
+            if i is None:
+                i = self._pair_index[pair] = len(self._pairs)
+                self._pairs.append(pair)
+            members.append(i)
+        group = (tuple(members), children)
+        g = self._group_index.get(group)
+        if g is None:
+            g = self._group_index[group] = len(self._groups)
+            self._groups.append(group)
+        return g
+
+    def _tree_group(self, tree: DepTree) -> int:
+        done = self._tree_groups
+        todo = [tree]
+        while todo:
+            top = todo[-1]
+            if id(top) in done:
+                todo.pop()
+                continue
+            missing = [c for c in top.children if id(c) not in done]
+            if missing:
+                todo.extend(missing)
+                continue
+            todo.pop()
+            done[id(top)] = self._intern(
+                top.pairs, tuple(sorted({done[id(c)] for c in top.children})))
+        return done[id(tree)]
 
     def _unwritable(self, exc: OSError) -> None:
         self.writable = False
@@ -212,19 +451,22 @@ class Cache:
     def _prepare(self) -> None:
         if self.dir.is_dir():
             return
+        check_cache_folder(self.root)
         self.dir.mkdir(parents=True, exist_ok=True)
-        (self.root / ".gitignore").write_text("# created by keyport-lint\n*\n")
+        (self.root / ".gitignore").write_text(GITIGNORE)
         (self.root / "CACHEDIR.TAG").write_text(CACHEDIR_TAG)
 
     def finish(self) -> list[str]:
-        """Save the stamps; prune entries unused for a month, at most once a day."""
+        """Save the stamps (only the dependency groups still used); prune entries unused for a
+        month, at most once a day; remove temporary files of runs that died mid-write."""
         if self.writable and self._dirty:
             try:
                 self._prepare()
-                _write_atomic(self.stamps_file, {"paths": self._paths, "stamps": self._stamps})
+                self._write(self.stamps_file, self._compact())
             except OSError as exc:
                 self._unwritable(exc)
         if self.writable and self.dir.is_dir():
+            _remove_orphaned_temps(self.dir)
             stamp = self.dir / ".last-prune"
             now = time.time()
             try:
@@ -238,20 +480,121 @@ class Cache:
                 pass
         return self.warnings
 
+    def _compact(self) -> dict:
+        """Only the groups still used, numbered so that a group comes before its children
+        (loading checks that order, so a stored graph can hold no cycle)."""
+        pairs: list[tuple[str, str]] = []
+        pair_map: dict[int, int] = {}
+        order: list[int] = []
+        seen: set[int] = set()
+        roots = [rec[4]["group"] for rec in self._stamps.values()
+                 if isinstance(rec[4], dict) and isinstance(rec[4].get("group"), int)]
+        # children after parents: reverse post-order of the (acyclic) group graph
+        post: list[int] = []
+        for root in roots:
+            if root in seen:
+                continue
+            todo: list[tuple[int, int]] = [(root, 0)]
+            seen.add(root)
+            while todo:
+                node, k = todo.pop()
+                children = self._groups[node][1]
+                if k < len(children):
+                    todo.append((node, k + 1))
+                    child = children[k]
+                    if child not in seen:
+                        seen.add(child)
+                        todo.append((child, 0))
+                else:
+                    post.append(node)
+        order = post[::-1]
+        group_map = {old: new for new, old in enumerate(order)}
+        groups = []
+        for old in order:
+            members, children = self._groups[old]
+            out = []
+            for i in members:
+                if i not in pair_map:
+                    pair_map[i] = len(pairs)
+                    pairs.append(self._pairs[i])
+                out.append(pair_map[i])
+            groups.append([out, sorted(group_map[c] for c in children)])
+        for rec in self._stamps.values():
+            light = rec[4]
+            if isinstance(light, dict) and isinstance(light.get("group"), int):
+                light["group"] = group_map[light["group"]]
+        return {"stamps": self._stamps, "pairs": pairs, "groups": groups}
 
-def _combined(deps: dict[str, str | None]) -> str:
-    text = "\0".join(f"{path}\0{digest}" for path, digest in sorted(deps.items()))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+class _SecretCheck:
+    """Could this text (a path) hold a key? Literal tokens first; the redactor decides."""
+
+    def __init__(self, cfg: Config) -> None:
+        from keyport_lint.kinds.base import literal_trigger
+
+        self.cfg = cfg
+        patterns = list(cfg.settings["key-patterns"]) + list(cfg.settings["secret-patterns"])
+        patterns += [r.params["pattern"] for r in cfg.rules
+                     if r.kind == "secret-pattern" and r.params.get("pattern")]
+        tokens = [literal_trigger(p) for p in patterns]
+        self.tokens: tuple[str, ...] | None = None if None in tokens else tuple(
+            t for t in tokens if t)
+        self._redact: Any = None
+
+    def any(self, texts: list[str]) -> bool:
+        for text in texts:
+            if self.tokens is not None and not any(t in text.lower() for t in self.tokens):
+                continue
+            if self._redact is None:
+                from keyport_lint.pipeline.run import redactor_for
+
+                self._redact = redactor_for(self.cfg)
+            if self._redact(text) != text:
+                return True
+        return False
 
 
-def _write_atomic(path: Path, data: object) -> None:
-    """Temporary file, then rename: parallel runs never see a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+def _write_atomic(path: Path, data: bytes, temp_dir: Path) -> None:
+    """Temporary file (named with this process's id), then rename: parallel runs never see a
+    half-written file, and a run that dies mid-write leaves a name the next run can clean."""
+    import tempfile  # only runs that write pay for it
+
+    fd, tmp = tempfile.mkstemp(dir=temp_dir, prefix=f"{TEMP_PREFIX}{os.getpid()}-",
+                               suffix=".part")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _remove_orphaned_temps(folder: Path) -> None:
+    """Temporary files whose writer is gone (killed mid-write: no handler ran)."""
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(TEMP_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        try:
+            pid = int(name[len(TEMP_PREFIX):].split("-", 1)[0])
+        except ValueError:
+            pid = -1
+        if pid > 0 and pid != os.getpid() and _alive(pid):
+            continue
+        if pid == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(folder / name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True

@@ -17,7 +17,7 @@ from keyport_lint.errors import UserError
 from keyport_lint.kinds import get_kind, kind_names
 from keyport_lint.kinds.base import REQUIRED
 from keyport_lint.schema import TYPES, check_type
-from keyport_lint.yamlio import LDict, load_yaml, suggest, where
+from keyport_lint.yamlio import LDict, load_yaml, remember, suggest, where
 
 SEVERITIES = ("error", "warning")
 COMMON_FIELDS = {
@@ -191,7 +191,11 @@ def load_rule_file(path: Path, *, builtin: bool, display: str | None = None) -> 
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UserError(f"cannot read rule file: {exc.strerror}", name) from None
-    return load_rule_document(load_yaml(text, name), name, builtin=builtin)
+    doc = load_yaml(text, name, compiled=builtin)
+    rules = load_rule_document(doc, name, builtin=builtin)
+    if builtin:
+        remember(text, name, doc)  # valid: later runs may skip PyYAML and this check
+    return rules
 
 
 @lru_cache(maxsize=1)
@@ -221,9 +225,12 @@ class SettingSpec:
 @lru_cache(maxsize=1)
 def settings_schema() -> dict[str, SettingSpec]:
     path = rules_dir() / "settings.yaml"
-    doc = load_yaml(path.read_text(encoding="utf-8"), "rules/settings.yaml")
+    text = path.read_text(encoding="utf-8")
+    doc = load_yaml(text, "rules/settings.yaml", compiled=True)
     specs = {}
     for name, spec in doc["settings"].items():
         specs[name] = SettingSpec(name, spec["type"], spec["default"], spec.get("doc", ""))
-        check_type(spec["default"], spec["type"], spec, "default", f"settings.{name}")
+        if not doc.compiled:  # the compiled form holds only defaults checked already
+            check_type(spec["default"], spec["type"], spec, "default", f"settings.{name}")
+    remember(text, "rules/settings.yaml", doc)
     return specs

@@ -238,7 +238,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
             if fix or diff:
                 _fix_stdin(buffered, stdin, tree, unsafe_fixes, diff)
         else:
-            result = _run(paths, tree, jobs, no_cache, progress=not quiet)
+            # --fix/--diff edit files from a fresh analysis, never from cached results
+            result = _run(paths, tree, jobs, no_cache or fix or diff, progress=not quiet)
             _empty_run(result, allow_empty)
         unsafe = _policies(result, tree, unsafe_fixes)
         if fix or diff:

@@ -13,24 +13,19 @@ above the importer's top-level package.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from keyport_lint.pipeline.source import SourceError, file_digest, read_source
+from keyport_lint.modules import ModuleTable
+from keyport_lint.pipeline.source import SourceError, read_source
 
 if TYPE_CHECKING:
     from keyport_lint.context import PythonContext
     from keyport_lint.settings import Settings
 
 T = TypeVar("T")
-FROM_IMPORT = re.compile(
-    r"^[ \t]*from[ \t]+(?P<dots>\.*)(?P<module>[\w.]*)[ \t]+import[ \t]+"
-    r"(?P<names>\([^)]*\)|[^\n#;]+)", re.MULTILINE)
-PLAIN_IMPORT = re.compile(r"^[ \t]*import[ \t]+(?P<modules>[\w., \t]+)", re.MULTILINE)
-MAX_DEPTH = 4
 MAX_PARSED = 32
 
 
@@ -45,37 +40,33 @@ class ProjectIndex:
         self._text: dict[Path, str | None] = {}
         self._contexts: dict[Path, PythonContext | None] = {}
         self._summaries: dict[tuple[Path, Any], Any] = {}
-        self._reach: dict[Path, bool] = {}
         # dependency recording: every module text read while answering a question is added to
         # each open recorder; memoised answers keep their own dependency sets and replay them
-        self._recorders: list[set[Path]] = []
-        self._deps: dict[object, set[Path]] = {}
-        self._hashes: dict[Path, str | None] = {}
-        self._keyport_text: dict[Path, bool] = {}
-        self._resolved: dict[tuple, Path | None] = {}
-        self._roots: dict[str, tuple[str, ...]] = {}
-        self._files: dict[str, bool] = {}
+        self._recorders: list[set[Any]] = []
+        self._deps: dict[object, set[Any]] = {}
         self._marker_tokens = _marker_tokens(settings, markers)
+        self.table = ModuleTable(self.root, markers, self._marker_tokens,
+                                 settings["max-file-size"], self._touch)
+        if type(self).text is not ProjectIndex.text:  # a subclass serves texts (buffers)
+            self.table.text_of = lambda path: self.text(Path(path))
 
     @contextlib.contextmanager
-    def recording(self) -> Iterator[set[Path]]:
+    def recording(self) -> Iterator[set[Any]]:
         """Collect the project modules consulted inside the block (for the result cache)."""
-        deps: set[Path] = set()
+        deps: set[Any] = set()
         self._recorders.append(deps)
         try:
             yield deps
         finally:
             self._recorders.pop()
 
-    def _touch(self, paths: set[Path] | frozenset[Path] | list[Path]) -> None:
+    def _touch(self, paths: Iterable[object]) -> None:
         for recorder in self._recorders:
             recorder.update(paths)
 
     def content_hash(self, path: Path) -> str | None:
-        """Hash of a module's bytes, as the cache compares them."""
-        if path not in self._hashes:
-            self._hashes[path] = file_digest(path)
-        return self._hashes[path]
+        """Hash of a module's bytes, as the cache compares them (read once per run)."""
+        return self.table.module(str(path)).digest
 
     # -- reading ---------------------------------------------------------------------------
     def text(self, path: Path) -> str | None:
@@ -114,56 +105,12 @@ class ProjectIndex:
         return display_path(path, self.cwd)
 
     # -- resolution ------------------------------------------------------------------------
-    # Resolution runs for every import of every file that rules following imports look at, so
-    # it works on plain strings with memoised stat calls: pathlib costs several times more.
-    def search_roots(self, importer: Path) -> tuple[str, ...]:
-        folder = os.path.dirname(str(importer))
-        roots = self._roots.get(folder)
-        if roots is None:
-            top = folder
-            while self._isfile(os.path.join(top, "__init__.py")) and \
-                    os.path.dirname(top) != top:
-                top = os.path.dirname(top)
-            base = str(self.root)
-            roots = tuple(dict.fromkeys((base, os.path.join(base, "src"), top)))
-            self._roots[folder] = roots
-        return roots
-
-    def _isfile(self, path: str) -> bool:
-        found = self._files.get(path)
-        if found is None:
-            found = self._files[path] = os.path.isfile(path)
-        return found
-
+    # Resolution and import-following are answered by the per-run module table (modules.py):
+    # strings, folder listings made once, each module's text read once.
     def resolve_module(self, importer: Path, module: str) -> Path | None:
         """Path of a module named as in an import (`.config`, `app.settings`), or None."""
-        if module.startswith("."):
-            key: tuple = (os.path.dirname(str(importer)), module)
-        else:  # absolute imports depend only on the search roots
-            key = (self.search_roots(importer), module)
-        if key not in self._resolved:
-            self._resolved[key] = self._resolve_module(importer, module)
-        return self._resolved[key]
-
-    def _resolve_module(self, importer: Path, module: str) -> Path | None:
-        level = len(module) - len(module.lstrip("."))
-        parts = [p for p in module[level:].split(".") if p]
-        if level:
-            base = os.path.dirname(str(importer))
-            for _ in range(level - 1):
-                base = os.path.dirname(base)
-            candidates: tuple[str, ...] = (base,)
-        else:
-            if not parts:
-                return None
-            candidates = self.search_roots(importer)
-        for base in candidates:
-            target = os.path.join(base, *parts)
-            for path in ((target + ".py") if parts else None,
-                         os.path.join(target, "__init__.py")):
-                if path is not None and self._isfile(path):
-                    return Path(os.path.normpath(path))
-        return None
+        found = self.table.resolve(str(importer), module)
+        return Path(found) if found is not None else None
 
     def resolve_origin(self, importer: Path, origin: str) -> tuple[Path, str] | None:
         """Split an import origin (`.config.settings`, `app.settings.KEY`) into the module file
@@ -209,17 +156,8 @@ class ProjectIndex:
         return exported.get(name or "*")
 
     def is_keyport_text(self, path: Path) -> bool:
-        """Memoised: asked for every import of every file by rules that follow imports."""
-        if path not in self._keyport_text:
-            text = self.text(path) or ""
-            found = False
-            if text and self.markers is not None:
-                tokens = self._marker_tokens  # a cheap substring test first
-                found = (tokens is None or any(t in text.lower() for t in tokens)) and bool(
-                    self.markers.search(text))
-            self._keyport_text[path] = found
-        self._touch([path])  # a memoised verdict still depends on that module's text
-        return self._keyport_text[path]
+        """Memoised in the module table: asked for every import of every file."""
+        return self.table.is_keyport_text(str(path))
 
     def imports_keyport_module(self, importer: Path | None, imports: dict[str, str]) -> bool:
         """Does this module import a name from a KeyPort-related module of the project?"""
@@ -231,73 +169,28 @@ class ProjectIndex:
                 return True
         return False
 
-    def reaches_keyport(self, importer: Path, text: str, depth: int = 0) -> bool:
+    def reaches_keyport(self, importer: Path, text: str | None = None) -> bool:
         """Cheap, before parsing: does this file import (transitively, by text) a project module
         with KeyPort text? Decides whether a file without KeyPort text needs the rules that
-        follow values across modules."""
-        importer = importer.resolve()
-        key = ("reach", importer)
-        if importer in self._reach:
-            self._touch(self._deps.get(key, set()))
-            return self._reach[importer]
-        self._reach[importer] = False  # cycle guard
-        with self.recording() as deps:
-            found = self._reaches(importer, text, depth)
-        self._deps[key] = deps
-        self._reach[importer] = found
-        return found
-
-    def _reaches(self, importer: Path, text: str, depth: int) -> bool:
-        found = False
-        for module in _imported_modules(text):
-            path = self.resolve_module(importer, module)
-            if path is None or path == importer:
-                continue
-            if self.is_keyport_text(path) or (
-                    depth < MAX_DEPTH and self.reaches_keyport(path, self.text(path) or "",
-                                                               depth + 1)):
-                found = True
-                break
-        return found
+        follow values across modules. (`text` is accepted for callers that hold it; the
+        module table already has it or reads it once.)"""
+        return self.table.reaches_keyport(str(importer))
 
 
 def _marker_tokens(settings: Settings, markers: re.Pattern[str] | None
-                   ) -> tuple[str, ...] | None:
-    """Substrings one of which any match of the settings' marker regex contains (None: no
-    such guarantee, or the markers are not the settings' own)."""
-    from keyport_lint.kinds.base import literal_trigger
+                   ) -> tuple[tuple[str, ...], ...] | None:
+    """For each pattern of the settings' marker regex, the literal runs every match of it
+    contains (None: no such guarantee, or the markers are not the settings' own)."""
+    from keyport_lint.modules import literal_runs
     from keyport_lint.settings import marker_regex
 
     if markers is None or markers.pattern != marker_regex(settings).pattern:
         return None
-    tokens = []
+    requirements = []
     for name in ("context-markers", "key-names", "secret-names"):
         for pattern in settings.get(name, []) or []:
-            token = literal_trigger(pattern)
-            if token is None:
+            runs = literal_runs(pattern)
+            if not runs:
                 return None
-            tokens.append(token)
-    return tuple(tokens)
-
-
-def _imported_modules(text: str) -> list[str]:
-    """Module names a file imports, read from its text (submodule candidates included)."""
-    if "import" not in text:
-        return []
-    modules: list[str] = []
-    for match in FROM_IMPORT.finditer(text):
-        base = match.group("dots") + match.group("module")
-        if base:
-            modules.append(base)
-        names = re.sub(r"[()\\\n]", " ", match.group("names"))
-        for name in names.split(","):
-            name = name.strip().split(" as ")[0].strip()
-            if name and name != "*" and name.isidentifier():
-                sep = "" if base.endswith(".") or not base else "."
-                modules.append(f"{base}{sep}{name}")
-    for match in PLAIN_IMPORT.finditer(text):
-        for name in match.group("modules").split(","):
-            name = name.strip().split(" as ")[0].strip()
-            if name:
-                modules.append(name)
-    return modules
+            requirements.append(runs)
+    return tuple(requirements)

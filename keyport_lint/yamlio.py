@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import difflib
+import contextlib
+import hashlib
+import json
+import os
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
-import yaml
-
 from keyport_lint.errors import UserError
+
+COMPILED_FORMAT = "1"
 
 
 class LDict(dict):
@@ -16,6 +20,7 @@ class LDict(dict):
 
     file: str = ""
     line: int = 0
+    compiled: bool = False  # served from the compiled catalogue
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -30,6 +35,7 @@ class LList(list):
 
     file: str = ""
     line: int = 0
+    compiled: bool = False
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -39,50 +45,76 @@ class LList(list):
         return self.lines[index] if 0 <= index < len(self.lines) else self.line
 
 
-# libyaml's parser, where PyYAML was built with it, is 15x faster on the rule catalogue, which
-# every run loads; both give nodes with marks, so line numbers are the same
-_BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+@lru_cache(maxsize=1)
+def _loader_class() -> Any:
+    """PyYAML, imported on first use: a run served by the compiled catalogue never loads it.
+    libyaml's parser, where PyYAML was built with it, is 15x faster on the rule catalogue;
+    both give nodes with marks, so line numbers are the same."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class _Loader(base):  # type: ignore[misc, valid-type]
+        source_name = ""
+
+    def construct_mapping(loader: Any, node: Any) -> LDict:
+        loader.flatten_mapping(node)
+        result = LDict()
+        result.file = loader.source_name
+        result.line = node.start_mark.line + 1
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                raise UserError("mapping keys must be plain values", loader.source_name,
+                                key_node.start_mark.line + 1)
+            if key in result:
+                raise UserError(f"duplicate key {key!r}", loader.source_name,
+                                key_node.start_mark.line + 1)
+            result[key] = loader.construct_object(value_node, deep=True)
+            result.lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def construct_sequence(loader: Any, node: Any) -> LList:
+        result = LList()
+        result.file = loader.source_name
+        result.line = node.start_mark.line + 1
+        for item in node.value:
+            result.append(loader.construct_object(item, deep=True))
+            result.lines.append(item.start_mark.line + 1)
+        return result
+
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
+                            construct_sequence)
+    return _Loader
 
 
-class _Loader(_BASE):  # type: ignore[misc, valid-type]
-    source_name = ""
+def load_yaml(text: str, source_name: str, compiled: bool = False) -> Any:
+    """Parse YAML text; syntax errors become a UserError at the offending line.
+
+    `compiled` (the built-in catalogue only): serve the tree from a compiled form in the
+    user's cache home, keyed on the text's hash, so a run need not import PyYAML at all; the
+    root then has `compiled = True`. The caller calls `remember` once it has validated a
+    freshly parsed tree, so only valid trees are ever served compiled."""
+    if compiled:
+        found = _compiled_get(text, source_name)
+        if found is not None:
+            if isinstance(found[0], (LDict, LList)):
+                found[0].compiled = True
+            return found[0]
+    return _parse(text, source_name)
 
 
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LDict:
-    loader.flatten_mapping(node)
-    result = LDict()
-    result.file = loader.source_name
-    result.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, (str, int, float, bool)) and key is not None:
-            raise UserError("mapping keys must be plain values", loader.source_name,
-                            key_node.start_mark.line + 1)
-        if key in result:
-            raise UserError(f"duplicate key {key!r}", loader.source_name,
-                            key_node.start_mark.line + 1)
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.lines[key] = key_node.start_mark.line + 1
-    return result
+def remember(text: str, source_name: str, value: Any) -> None:
+    """Keep the compiled form of a validated tree (see `load_yaml(..., compiled=True)`)."""
+    if not getattr(value, "compiled", False):
+        _compiled_put(text, source_name, value)
 
 
-def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LList:
-    result = LList()
-    result.file = loader.source_name
-    result.line = node.start_mark.line + 1
-    for item in node.value:
-        result.append(loader.construct_object(item, deep=True))
-        result.lines.append(item.start_mark.line + 1)
-    return result
+def _parse(text: str, source_name: str) -> Any:
+    import yaml
 
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-
-
-def load_yaml(text: str, source_name: str) -> Any:
-    """Parse YAML text; syntax errors become a UserError at the offending line."""
-    loader = _Loader(text)
+    loader = _loader_class()(text)
     loader.source_name = source_name
     try:
         return loader.get_single_data()
@@ -96,8 +128,99 @@ def load_yaml(text: str, source_name: str) -> Any:
         loader.dispose()
 
 
+# -- the compiled catalogue ------------------------------------------------------------------
+# JSON of the loaded tree with its line numbers: ["d", line, [[key, line, value]…]] for a
+# mapping, ["l", line, [[line, value]…]] for a sequence, ["s", value] for a scalar.
+
+def _compiled_path(text: str, source_name: str) -> str:
+    home = os.environ.get("XDG_CACHE_HOME")
+    if not home or not os.path.isabs(home):
+        home = os.path.join(os.path.expanduser("~"), ".cache")
+    key = hashlib.sha256(f"{COMPILED_FORMAT}\0{source_name}\0{text}".encode(
+        "utf-8", "surrogatepass")).hexdigest()[:32]
+    return os.path.join(home, "keyport-lint", "catalog", f"{key}.json")
+
+
+def _compiled_get(text: str, source_name: str) -> tuple[Any] | None:
+    path = _compiled_path(text, source_name)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        return (_thaw(data, source_name),)
+    except (OSError, ValueError, TypeError, KeyError, IndexError, RecursionError):
+        return None  # missing or unusable: parse the YAML
+
+
+def _compiled_put(text: str, source_name: str, value: Any) -> None:
+    path = _compiled_path(text, source_name)
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        _remove_orphans(os.path.dirname(path))
+        tmp = f"{path}.{os.getpid()}.part"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(_freeze(value), handle)
+        os.replace(tmp, path)
+    except (OSError, TypeError, ValueError):
+        with contextlib.suppress(OSError):
+            os.unlink(f"{path}.{os.getpid()}.part")
+
+
+def _remove_orphans(folder: str) -> None:
+    """Partial files of writers that died mid-write (named `<key>.json.<pid>.part`)."""
+    for name in os.listdir(folder):
+        if not name.endswith(".part"):
+            continue
+        try:
+            pid = int(name.rsplit(".", 2)[-2])
+            os.kill(pid, 0)
+            continue  # its writer is alive
+        except ProcessLookupError:
+            pass
+        except (ValueError, IndexError, OSError):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(folder, name))
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        lines = value.lines if isinstance(value, LDict) else {}
+        return ["d", getattr(value, "line", 0),
+                [[k, lines.get(k, 0), _freeze(v)] for k, v in value.items()]]
+    if isinstance(value, list):
+        items: list[int] = value.lines if isinstance(value, LList) else []
+        return ["l", getattr(value, "line", 0),
+                [[items[i] if i < len(items) else 0, _freeze(v)] for i, v in enumerate(value)]]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return ["s", value]
+    raise TypeError(f"cannot compile {type(value).__name__}")
+
+
+def _thaw(data: Any, source_name: str) -> Any:
+    tag = data[0]
+    if tag == "d":
+        out = LDict()
+        out.file, out.line = source_name, int(data[1])
+        for key, line, value in data[2]:
+            out[key] = _thaw(value, source_name)
+            out.lines[key] = int(line)
+        return out
+    if tag == "l":
+        seq = LList()
+        seq.file, seq.line = source_name, int(data[1])
+        for line, value in data[2]:
+            seq.append(_thaw(value, source_name))
+            seq.lines.append(int(line))
+        return seq
+    if tag == "s" and (data[1] is None or isinstance(data[1], (str, int, float, bool))):
+        return data[1]
+    raise ValueError("bad compiled catalogue")
+
+
 def suggest(word: str, choices: Iterable[str]) -> str:
     """A ruff-style hint for a misspelt key."""
+    import difflib
+
     close = difflib.get_close_matches(str(word), sorted(choices), n=1, cutoff=0.6)
     return f" — did you mean {close[0]!r}?" if close else ""
 

@@ -49,6 +49,12 @@ def run_process(*args: str, cwd: Path, env: dict[str, str] | None = None,
                           timeout=300)
 
 
+@pytest.fixture(autouse=True)
+def _cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """The cache's HMAC key lives in the user's cache home: never the real one in tests."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache-home")))
+
+
 @pytest.fixture
 def project(tmp_path: Path):
     """A throwaway project folder: write(relpath, text) creates files."""

@@ -21,7 +21,7 @@ def test_smoke_run_writes_the_figures(tmp_path: Path) -> None:
                            "--json", str(out)], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "targets (SPEC.md section 4)" in done.stdout
+    assert "targets:" in done.stdout and "floor read" in done.stdout
     report = json.loads(out.read_text(encoding="utf-8"))
     assert {"schema", "smoke", "date", "machine", "runs", "warmup", "tools", "cases", "memory",
             "targets", "notes"} <= set(report)
@@ -29,7 +29,10 @@ def test_smoke_run_writes_the_figures(tmp_path: Path) -> None:
     assert report["machine"]["cores"] >= 1 and report["machine"]["python"]
     assert "keyport-lint" in report["tools"]
     ids = {case["id"] for case in report["cases"]}
-    assert {"dense", "one-file-plain", "one-file-keyport", "warm-dense"} <= ids
+    assert {"dense", "one-file-plain", "one-file-keyport", "warm-dense", "staged-file"} <= ids
+    floors = {c["peer"] for case in report["cases"] for c in case["comparisons"]}
+    assert {"floor read", "floor stat", "floor click", "floor parse", "keyport-lint -j1",
+            "keyport-lint alone"} <= floors
     for case in report["cases"]:
         assert case["files"] >= 1
         assert {"keyport-lint"} <= set(case["tools"])

@@ -65,7 +65,7 @@ def attach_fixes(findings: list[Finding], make_context: Callable[[], FixContext 
 def fix_from_dict(data: object) -> Fix | None:
     from keyport_lint.finding import Edit
 
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or data.get("applicability") not in ("safe", "unsafe"):
         return None
     try:
         return Fix(str(data["applicability"]), str(data["title"]), tuple(

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from keyport_lint.catalog import Rule
 from keyport_lint.kinds import get_kind
-from keyport_lint.settings import Settings
+from keyport_lint.kinds.base import literal_trigger
+from keyport_lint.settings import Settings, marker_regex
 
 
 @dataclass
@@ -21,32 +22,58 @@ class PreFilter:
     triggered: dict[str, list[tuple[frozenset[str], Rule]]] = field(default_factory=dict)
     follows_imports: frozenset[str] = frozenset()  # ids of rules that follow imports
     enabled: dict[str, Rule] = field(default_factory=dict)  # every enabled rule by id
-    _regex: dict[str, tuple[re.Pattern[str], dict[str, set[str]]]] = field(
+    # tokens of generic names (`api_key`): they count only in KeyPort-related code ...
+    generic: frozenset[str] = frozenset()
+    # ... for the rules that judge names only there (ids)
+    contextual: frozenset[str] = frozenset()
+    markers: re.Pattern[str] | None = None  # what makes text KeyPort-related
+    _regex: dict[str, tuple[re.Pattern[str], dict[str, set[str]], str]] = field(
         default_factory=dict, repr=False)
 
     def rules_for(self, text: str, kind: str,
-                  reaches_keyport: Callable[[], bool] | None = None) -> list[Rule]:
+                  reaches_keyport: Callable[[], bool] | None = None,
+                  lower: str | None = None,
+                  keyport_text: Callable[[], bool] | None = None) -> list[Rule]:
         """Rules that can fire here. `reaches_keyport` (asked only when needed) says whether
-        the file imports a KeyPort-related project module."""
+        the file imports a KeyPort-related project module; `keyport_text` whether its text
+        holds a KeyPort marker; `lower` is the lower-case text when the caller has it.
+
+        A generic word alone (`api_key`) activates a rule that judges such names only in
+        KeyPort code just when the file is KeyPort-related by its text or by its imports."""
         candidates = self.triggered.get(kind, [])
         active = list(self.always.get(kind, []))
         pending = []
         if candidates:
-            # one pass over the text finds every token present; rules then ask a set
-            regex, implied = self._token_regex(kind)
+            # a plain `in` test per token first; one regex pass only when one is there
+            regex, implied, _ = self._token_regex(kind)
+            lowered = text.lower() if lower is None else lower
             present: set[str] = set()
-            for found in set(regex.findall(text.lower())):
-                present |= implied[found]
+            if any(t in lowered for t in self._roots(kind)):
+                for found in set(regex.findall(lowered)):
+                    present |= implied[found]
             for tokens, rule in candidates:
-                if present and not tokens.isdisjoint(present):
+                hit = tokens & present if present else None
+                if hit and (rule.id not in self.contextual or not hit <= self.generic):
                     active.append(rule)
-                elif rule.id in self.follows_imports:
+                elif hit or rule.id in self.follows_imports:  # generic words, or none
                     pending.append(rule)
-        if pending and reaches_keyport is not None and reaches_keyport():
+        if pending and keyport_text is None and self.markers is not None:
+            markers = self.markers
+            keyport_text = lambda: bool(markers.search(text))  # noqa: E731
+        if pending and ((keyport_text is not None and keyport_text()) or (
+                reaches_keyport is not None and reaches_keyport())):
             active.extend(pending)
         return sorted(active, key=lambda r: r.id)
 
-    def _token_regex(self, kind: str) -> tuple[re.Pattern[str], dict[str, set[str]]]:
+    def _roots(self, kind: str) -> tuple[str, ...]:
+        """Tokens that no other token contains: one of them is in any text holding a token."""
+        cached = self._regex.get(kind)
+        if cached is None:
+            self._token_regex(kind)
+            cached = self._regex[kind]
+        return tuple(cached[2].split("\0")) if cached[2] else ()
+
+    def _token_regex(self, kind: str) -> tuple[re.Pattern[str], dict[str, set[str]], str]:
         """A lookahead alternation that reports, at every position, the longest token starting
         there (overlaps included); a found token implies every token it contains."""
         cached = self._regex.get(kind)
@@ -56,7 +83,8 @@ class PreFilter:
             regex = re.compile("(?=(" + "|".join(re.escape(t) for t in tokens) + "))"
                                if tokens else r"(?!x)x")
             implied = {t: {u for u in tokens if u in t} for t in tokens}
-            cached = self._regex[kind] = (regex, implied)
+            minimal = [t for t in tokens if not any(u != t and u in t for u in tokens)]
+            cached = self._regex[kind] = (regex, implied, "\0".join(minimal))
         return cached
 
     def tokens(self) -> set[str]:
@@ -80,4 +108,27 @@ def build_prefilter(rules: list[Rule], settings: Settings) -> PreFilter:
                 pf.triggered.setdefault(file_kind, []).append(
                     (frozenset(t.lower() for t in tokens), rule))
     pf.follows_imports = frozenset(follows)
+    generic = set()
+    for name in ("generic-key-names", "generic-secret-names"):
+        for pattern in settings.get(name, []) or []:
+            token = literal_trigger(pattern)
+            if token is not None:
+                generic.add(token)
+    pf.generic = frozenset(generic)
+    pf.markers = marker_regex(settings)
+    pf.contextual = frozenset(r.id for r in rules if _judges_names_in_context(r))
     return pf
+
+
+def _judges_names_in_context(rule: Rule) -> bool:
+    """Rules for which a generic name means something only in KeyPort-related code: those
+    limited to such code, and the built-in kinds whose name sources are KeyPort-specific
+    unless a rule brings its own (a user's taint rule naming `api_key` keeps its trigger)."""
+    if rule.context == "keyport":
+        return True
+    if rule.kind in ("key-slot", "webhook-verification"):
+        return True
+    if rule.kind == "taint":
+        return not (rule.params.get("names") or rule.params.get("literals")
+                    or rule.params.get("calls"))
+    return False

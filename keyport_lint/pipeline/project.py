@@ -31,11 +31,12 @@ def discover_project(paths: list[str], tree: ConfigTree
     return sorted(targets, key=lambda t: t.display), errors
 
 
-def _groups(paths: list[str], tree: ConfigTree
+def _groups(paths: list[str], tree: ConfigTree, warnings: list[str] | None = None
             ) -> tuple[list[tuple[Config, list[Target]]], list[str]]:
     """Walk under the working directory's config (.gitignore, its exclude), then apply each
-    file's own config: its `exclude` and file types decide whether the file stays."""
-    targets, errors = discover(paths, tree.base, tree.cwd)
+    file's own config: its `exclude` and file types decide whether the file stays. What the
+    walk had to skip (folders it cannot list, special files) goes to `warnings`."""
+    targets, errors = discover(paths, tree.base, tree.cwd, warnings)
     if tree.explicit:
         return [(tree.base, targets)], errors
     grouped: dict[int, tuple[Config, list[Target]]] = {}
@@ -66,10 +67,11 @@ def run_project(paths: list[str], tree: ConfigTree, jobs: int | None = None,
                 no_cache: bool = False, progress: bool = False) -> RunResult:
     from keyport_lint.cache import Cache, cache_dir_for
 
-    groups, errors = _groups(paths, tree)
+    skipped: list[str] = []
+    groups, errors = _groups(paths, tree, skipped)
     total = sum(len(group) for _, group in groups)
     bar = _Progress(total) if progress else None
-    merged = RunResult(errors=list(errors))
+    merged = RunResult(errors=list(errors), warnings=skipped)
     try:
         for cfg, group in groups:
             directory = cache_dir_for(cfg, no_cache)

@@ -7,24 +7,30 @@ every output format only ever see redacted text.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
+import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from keyport_lint.catalog import Rule
 from keyport_lint.config import Config
 from keyport_lint.finding import Finding, Fix
 from keyport_lint.index import ProjectIndex
+from keyport_lint.modules import ClosureDeps, DepTree
 from keyport_lint.pipeline.checkfile import FileResult, check_file, load
 from keyport_lint.pipeline.discover import Target, discover
 from keyport_lint.pipeline.prefilter import PreFilter, build_prefilter
 from keyport_lint.pipeline.source import Source, SourceError
 from keyport_lint.redact import Redactor
 from keyport_lint.settings import marker_regex
+from keyport_lint.suppress import MARKER
 
 WHITESPACE = re.compile(r"\s+")
 PARALLEL_MIN_FILES = 8  # files to parse; below this, worker start-up costs more than it saves
@@ -40,6 +46,7 @@ class FileOutcome:
     parsed: bool = False
     error: str | None = None
     deps: dict[str, str] = field(default_factory=dict)  # consulted module -> content hash
+    closures: list[DepTree] = field(default_factory=list)  # import closures consulted
     # "line:column" -> caret start and end in the redacted excerpt (redaction moves columns)
     carets: dict[str, tuple[int, int]] = field(default_factory=dict)
 
@@ -72,6 +79,7 @@ def redactor_for(cfg: Config) -> Redactor:
 
 
 def default_jobs() -> int:
+    """The cores this process may use (never more workers than that)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
@@ -83,81 +91,163 @@ class _Worker:
 
     def __init__(self, cfg: Config, cwd: Path) -> None:
         self.cfg = cfg
-        self.project = ProjectIndex(cfg.root, cfg.settings, marker_regex(cfg.settings), cwd)
-        self.prefilter: PreFilter = build_prefilter(cfg.enabled_rules(), cfg.settings)
-        self.redact = redactor_for(cfg)
+        self.cwd = cwd
+        self.want_deps = True  # dependencies matter only to the cache
+        self.listings: dict[str, Any] = {}  # folder listings discovery made
+
+    # built on first use: a warm run served wholly by the cache needs none of them
+    @cached_property
+    def project(self) -> ProjectIndex:
+        project = ProjectIndex(self.cfg.root, self.cfg.settings,
+                               marker_regex(self.cfg.settings), self.cwd)
+        project.table.seed(self.listings)  # each folder listed once per run
+        return project
+
+    @cached_property
+    def prefilter(self) -> PreFilter:
+        return build_prefilter(self.cfg.enabled_rules(), self.cfg.settings)
+
+    @cached_property
+    def redact(self) -> Redactor:
+        return redactor_for(self.cfg)
+
+    def source(self, target: Target) -> Source | SourceError:
+        """The file's text, read once per run: the module table may have read it already
+        while following another file's imports."""
+        ahead = self.project.table.take(str(target.path), target.display, target.kind)
+        if ahead is not None:
+            return ahead
+        return load(target, self.cfg)
 
     def active_rules(self, target: Target, source: Source | SourceError) -> list[Rule] | None:
         """The pre-filter's verdict: the rules that can fire in this file."""
         if isinstance(source, SourceError):
             return None
-        text = source.text
+        table = self.project.table
+        path = str(target.path)
+        if target.kind == "python":
+            module = table.learn(path, source)
+            keyport_text = lambda: module.keyport  # noqa: E731
+        else:
+            keyport_text = lambda: table.text_is_keyport(source)  # noqa: E731
         return self.prefilter.rules_for(
-            text, target.kind, lambda: self.project.reaches_keyport(target.path, text))
+            source.text, target.kind, lambda: table.reaches_keyport(path), source.lower,
+            keyport_text)
 
     def process(self, target: Target, source: Source | SourceError | None = None,
-                active: list[Rule] | None = None, consulted_before: set[Path] | None = None
+                active: list[Rule] | None = None, consulted_before: set[Any] | None = None
                 ) -> FileOutcome:
-        """`consulted_before`: modules the caller's pre-filter verdict (`active`) read."""
+        """`consulted_before`: what the caller's pre-filter verdict (`active`) consulted."""
+        if source is None:
+            source = self.source(target)
+        if active is None and not isinstance(source, SourceError):
+            with self.project.recording() as before:
+                active = self.active_rules(target, source)
+            consulted_before = (consulted_before or set()) | before
+        if active == [] and isinstance(source, Source) and MARKER not in source.lower:
+            # no rule can fire and no suppression is there to judge: nothing to run
+            outcome = FileOutcome(target.display)
+            outcome.deps, outcome.closures = self.dependencies(consulted_before or set(),
+                                                               str(target.path))
+            return outcome
         with self.project.recording() as consulted:
             fr = check_file(target, self.cfg, self.prefilter, self.project, source, active)
         consulted |= consulted_before or set()
         outcome = redacted(fr, self.redact, anchored_path(target.path, self.cfg.anchor_root))
-        own = target.path.resolve()
-        for path in consulted:
-            digest = self.project.content_hash(path)
-            if path != own and digest is not None:
-                outcome.deps[str(path)] = digest
+        outcome.deps, outcome.closures = self.dependencies(consulted, str(target.path))
+        if outcome.parsed:  # one entry file per parsed file: its dependencies listed flat
+            for tree in outcome.closures:
+                outcome.deps.update(tree.flatten())
+            outcome.closures = []
+            outcome.deps.pop(str(target.path), None)
         return outcome
+
+    def dependencies(self, consulted: set[Any], own: str
+                     ) -> tuple[dict[str, str], list[DepTree]]:
+        """What a result depends on besides its own bytes: module texts by digest ("-": the
+        file is absent or unreadable), folder listings ("dir:" keys, absences included), and
+        the import closures its reachability answer walked (as shared trees)."""
+        table = self.project.table
+        deps: dict[str, str] = {}
+        closures: list[DepTree] = []
+        if not self.want_deps:
+            return deps, closures
+        for item in consulted:
+            if isinstance(item, ClosureDeps):
+                closures.append(table.tree(item))
+                continue
+            dep, digest = table.pair(item)
+            if dep != own:
+                deps[dep] = digest
+        return deps, closures
 
 
 _STATE: _Worker | None = None
 
 
-def _init_worker(cfg: Config, cwd: Path) -> None:
+def _init_worker(cfg: Config | None, cwd: Path | None) -> None:
+    """In each worker: die with the parent, whatever signal ends it; build state only when
+    the process was not forked from a parent that has it."""
     global _STATE
-    _STATE = _Worker(cfg, cwd)
+    _die_with_parent()
+    if _STATE is None and cfg is not None and cwd is not None:
+        _STATE = _Worker(cfg, cwd)
 
 
-def _process_items(items: list[tuple[int, Target]]) -> list[tuple[int, FileOutcome]]:
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this process when its parent dies (SIGTERM, SIGKILL, a crash);
+    no orphaned worker keeps running, or holds files open, after the run is gone."""
+    if not sys.platform.startswith("linux"):
+        return
+    import signal
+
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - no libc
+        return
+    if os.getppid() != parent:  # the parent died before the prctl took effect
+        os._exit(1)
+
+
+Task = tuple[int, Target, "Source | SourceError", "list[str] | None"]
+
+
+def _process_items(items: list[Task]) -> list[tuple[int, FileOutcome]]:
+    """A batch of files: each comes with the text and the pre-filter verdict the parent has."""
     assert _STATE is not None
-    return [(i, _STATE.process(t)) for i, t in items]
+    out = []
+    for i, target, source, active_ids in items:
+        rules = _STATE.prefilter.enabled
+        active = None if active_ids is None else [rules[r] for r in active_ids]
+        out.append((i, _STATE.process(target, source, active)))
+    return out
 
 
 def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
         cache: object | None = None, targets: list[Target] | None = None,
         tick: Callable[[int], None] | None = None) -> RunResult:
-    """Check `paths`. `jobs` > 1 spreads files over worker processes when there are enough;
-    `cache` (a keyport_lint.cache.Cache) skips files whose result cannot have changed.
-    `targets`: files already discovered (one config's share of a monorepo run); `tick(n)`:
-    n more files done (the progress bar)."""
+    """Check `paths`. `jobs` > 1 spreads files over worker processes when there are enough
+    (never more than the usable cores); `cache` (a keyport_lint.cache.Cache) skips files whose
+    result cannot have changed. `targets`: files already discovered (one config's share of a
+    monorepo run); `tick(n)`: n more files done (the progress bar)."""
     started = time.perf_counter()
     cwd = cwd or Path.cwd()
+    warnings: list[str] = []
     errors: list[str] = []
+    listings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
     if targets is None:
-        targets, errors = discover(paths, cfg, cwd)
-    tick = tick or (lambda n: None)
-    result = RunResult(errors=list(errors), files=len(targets))
+        targets, errors = discover(paths, cfg, cwd, warnings, listings)
+    result = RunResult(errors=list(errors), warnings=warnings, files=len(targets))
     result.anchors = {t.display: anchored_path(t.path, cfg.anchor_root) for t in targets}
     result.roots = dict.fromkeys(result.anchors, cfg.root)
-    outcomes: dict[str, FileOutcome] = {}
-    todo: list[Target] = []
-    for target in targets:
-        hit = cache.get(target) if cache is not None else None  # type: ignore[attr-defined]
-        if hit is not None:
-            outcomes[target.display] = hit
-            result.cached += 1
-            tick(1)
-        else:
-            todo.append(target)
-    if todo:
-        fresh = _process_all(todo, cfg, jobs, result, cwd, tick)
-        for target, outcome in zip(todo, fresh):
-            outcomes[target.display] = outcome
-            if cache is not None and outcome.error is None:
-                cache.put(target, outcome)  # type: ignore[attr-defined]
-    for target in targets:
-        outcome = outcomes[target.display]
+    jobs = max(1, min(jobs, default_jobs()))
+    outcomes = _process_all(targets, cfg, jobs, result, cwd, cache, listings,
+                            tick or (lambda n: None))
+    for outcome in outcomes:
         result.parsed += outcome.parsed
         if outcome.error:
             result.errors.append(outcome.error)
@@ -174,80 +264,149 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
     return result
 
 
-def _process_all(todo: list[Target], cfg: Config, jobs: int, result: RunResult, cwd: Path,
-                 tick: Callable[[int], None]) -> list[FileOutcome]:
-    """Files that need parsing go to worker processes once there are enough of them; the
-    rest (most files of a real repository) are settled here by the pre-filter alone, while
-    the workers parse."""
+def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResult, cwd: Path,
+                 cache: Any, listings: dict[str, Any] | None = None,
+                 tick: Callable[[int], None] = lambda n: None) -> list[FileOutcome]:
+    """Every file is read once here and judged by the pre-filter; files that need parsing go
+    to worker processes once there are enough of them, with their text and verdict, while the
+    rest (most files of a real repository) are settled here."""
     worker = _Worker(cfg, cwd)
+    worker.want_deps = cache is not None
+    worker.listings = listings or {}
     out: dict[int, FileOutcome] = {}
-    heavy: list[int] = []
-    parallel = _Pool(cfg, jobs, cwd) if jobs > 1 else None
-    for i, target in enumerate(todo):
-        source = load(target, cfg)
+    digests: dict[int, tuple[str, tuple[int, int]]] = {}  # what the cache files results under
+    heavy: list[Task] = []
+    parallel = _Pool(cfg, jobs, cwd, worker) if jobs > 1 else None
+    for i, target in enumerate(targets):
+        hit = cache.settled(target) if cache is not None else None
+        if hit is not None:
+            out[i] = hit
+            result.cached += 1
+            tick(1)
+            continue
+        source = worker.source(target)
+        if isinstance(source, Source):
+            digests[i] = (source.digest, source.stat)
+            hit = cache.get(target, source.digest) if cache is not None else None
+            if hit is not None:
+                out[i] = hit
+                result.cached += 1
+                tick(1)
+                continue
         with worker.project.recording() as consulted:
             active = worker.active_rules(target, source)
-        if parallel is not None and active and target.kind == "python":
-            heavy.append(i)
-            if len(heavy) >= PARALLEL_MIN_FILES:
-                parallel.submit([(j, todo[j]) for j in heavy])
+        if parallel is not None and active and isinstance(source, Source) and \
+                target.kind == "python":
+            deps, trees = worker.dependencies(consulted, str(target.path))
+            for tree in trees:
+                deps.update(tree.flatten())
+            heavy.append((i, target, replace(source, _lower=[]), [r.id for r in active]))
+            parallel.verdict_deps[i] = deps
+            enough = parallel.batch_size(len(targets)) if parallel.started \
+                else PARALLEL_MIN_FILES
+            if len(heavy) >= enough:
+                parallel.submit(heavy)
                 heavy = []
             continue
         out[i] = worker.process(target, source, active, consulted)
+        _store(cache, target, digests.get(i), out[i])
         tick(1)
     if parallel is not None:
-        if parallel.started:
-            parallel.submit([(j, todo[j]) for j in heavy])
+        if parallel.started or len(heavy) >= PARALLEL_MIN_FILES:
+            parallel.submit(heavy)
             heavy = []
         try:
-            out.update(parallel.collect(tick))
+            for i, outcome in parallel.collect(tick).items():
+                outcome.deps.update(parallel.verdict_deps.get(i, {}))
+                out[i] = outcome
+                _store(cache, targets[i], digests.get(i), outcome)
             if parallel.started:
                 result.jobs = jobs
         except (OSError, ImportError) as exc:  # no fork, no semaphores: one process it is
             result.warnings.append(f"worker processes unavailable ({type(exc).__name__}); "
                                    "running in one process")
-            heavy = [j for j in range(len(todo)) if j not in out]
-    for i in heavy:
-        out[i] = worker.process(todo[i])
+            heavy = [(j, targets[j], worker.source(targets[j]), None)
+                     for j in range(len(targets)) if j not in out]
+    for i, target, source, active_ids in heavy:
+        rules = worker.prefilter.enabled
+        active = None if active_ids is None else [rules[r] for r in active_ids]
+        out[i] = worker.process(target, source, active)
+        out[i].deps.update(parallel.verdict_deps.get(i, {}) if parallel is not None else {})
+        _store(cache, target, digests.get(i), out[i])
         tick(1)
-    return [out[i] for i in range(len(todo))]
+    return [out[i] for i in range(len(targets))]
+
+
+def _store(cache: Any, target: Target, read: tuple[str, tuple[int, int]] | None,
+           outcome: FileOutcome) -> None:
+    """Filed under the hash of the bytes analysed, with the stat taken before reading them."""
+    if cache is not None and read is not None and outcome.error is None:
+        cache.put(target, read[0], outcome, read[1])
+
+
+#: analyses and kinds the workers need: imported once in the parent, before forking
+PRELOAD = ("libcst", "keyport_lint.pipeline.parse", "keyport_lint.context",
+           "keyport_lint.analysis.facts", "keyport_lint.analysis.context",
+           "keyport_lint.analysis.taint", "keyport_lint.analysis.handlers",
+           "keyport_lint.analysis.verification", "keyport_lint.analysis.results",
+           "keyport_lint.analysis.placeholders")
 
 
 class _Pool:
-    """Worker processes, started on first use (fork where available: no re-import cost)."""
+    """Worker processes, started on first use. Forked where available: libcst and the
+    analyses are imported in the parent first, so no worker imports them again."""
 
-    def __init__(self, cfg: Config, jobs: int, cwd: Path) -> None:
-        self.cfg, self.jobs, self.cwd = cfg, jobs, cwd
-        self.executor: object | None = None
-        self.futures: list[object] = []
+    def __init__(self, cfg: Config, jobs: int, cwd: Path, parent: _Worker) -> None:
+        self.cfg, self.jobs, self.cwd, self.parent = cfg, jobs, cwd, parent
+        self.executor: Any = None
+        self.futures: list[Any] = []
         self.started = False
+        self.verdict_deps: dict[int, dict[str, str]] = {}
 
-    def submit(self, items: list[tuple[int, Target]]) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    def batch_size(self, total: int) -> int:
+        """A few files per task (fewer round trips), small enough to keep every core busy:
+        parse cost varies a hundredfold between files."""
+        return max(PARALLEL_MIN_FILES // 2, min(16, total // (self.jobs * 8) or 1))
 
+    def submit(self, items: list[Task]) -> None:
         if not items:
             return
         if self.executor is None:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            self.executor = ProcessPoolExecutor(
-                max_workers=self.jobs, mp_context=context, initializer=_init_worker,
-                initargs=(self.cfg, self.cwd))
-            self.started = True
-        # one file per task: parse cost varies a hundredfold between files
-        for item in items:
-            self.futures.append(self.executor.submit(_process_items, [item]))  # type: ignore
+            self.executor = self._start()
+        size = max(1, min(len(items), 4))
+        for k in range(0, len(items), size):
+            self.futures.append(self.executor.submit(_process_items, items[k:k + size]))
+
+    def _start(self) -> Any:
+        import importlib
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        global _STATE
+        methods = multiprocessing.get_all_start_methods()
+        forking = "fork" in methods
+        if forking:
+            for name in PRELOAD:
+                with contextlib.suppress(ImportError):
+                    importlib.import_module(name)
+            _STATE = self.parent  # inherited by every forked worker
+        context = multiprocessing.get_context("fork" if forking else None)
+        executor = ProcessPoolExecutor(
+            max_workers=self.jobs, mp_context=context, initializer=_init_worker,
+            initargs=(None, None) if forking else (self.cfg, self.cwd))
+        self.started = True
+        return executor
 
     def collect(self, tick: Callable[[int], None]) -> dict[int, FileOutcome]:
         out: dict[int, FileOutcome] = {}
         try:
             for future in self.futures:
-                out.update(future.result())  # type: ignore[attr-defined]
-                tick(1)
+                done = future.result()
+                out.update(done)
+                tick(len(done))
         finally:
             if self.executor is not None:
-                self.executor.shutdown()  # type: ignore[attr-defined]
+                self.executor.shutdown()
         return out
 
 

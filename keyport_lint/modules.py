@@ -1,0 +1,620 @@
+"""The per-run module table: module name → path, what each module imports, and whether its
+text holds KeyPort markers — built lazily, shared by every file of the run.
+
+Import-following before parsing ("does this file reach a KeyPort-related module?") is answered
+here from each module's text, read at most once per run (the pipeline hands over the text it
+already read; a module read here first is kept until the pipeline takes it, within a memory
+budget). Folders are listed once, not probed with one `stat` per candidate path, and every
+answer records what it consulted — module texts and folder listings, including the listings
+that showed a module *absent* — so the cache sees a module created later.
+
+Reachability is the transitive closure of the import graph (no depth limit, so the answer never
+depends on which file asked first): strongly connected components share one answer, and the
+search stops at the first KeyPort-related module it meets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from keyport_lint.pipeline.source import Source, SourceError, decode, file_digest, read_bytes
+
+FROM_IMPORT = re.compile(
+    r"^[ \t]*from[ \t]+(?P<dots>\.*)(?P<module>[\w.]*)[ \t]+import[ \t]+"
+    r"(?P<names>\([^)]*\)|[^\n#;]+)", re.MULTILINE)
+PLAIN_IMPORT = re.compile(r"^[ \t]*import[ \t]+(?P<modules>[\w., \t]+)", re.MULTILINE)
+NAMES_NOISE = re.compile(r"[()\\\n]")
+READ_AHEAD_BUDGET = 16 * 1024 * 1024  # characters of text kept for the pipeline to take
+
+
+class Listing(str):
+    """A dependency on a folder's listing (which `.py` files it holds), as opposed to a file."""
+
+
+class ClosureDeps:
+    """What a reachability answer for one strongly connected component depends on: its own
+    modules' texts and listings, plus the answers of the components it imports. Kept as a
+    graph (shared by every file that imports the component), never flattened per file: a
+    negative answer depends on a whole import closure."""
+
+    __slots__ = ("children", "own")
+
+    def __init__(self, own: frozenset[object], children: tuple[ClosureDeps, ...]) -> None:
+        self.own = own
+        self.children = children
+
+    def flatten(self) -> set[object]:
+        out: set[object] = set()
+        seen: set[int] = set()
+        todo = [self]
+        while todo:
+            group = todo.pop()
+            if id(group) in seen:
+                continue
+            seen.add(id(group))
+            out |= group.own
+            todo.extend(group.children)
+        return out
+
+
+class Module:
+    """One module as import-following sees it."""
+
+    __slots__ = ("digest", "imports", "keyport", "path")
+
+    def __init__(self, path: str, digest: str | None, keyport: bool,
+                 imports: tuple[tuple[str, str], ...]) -> None:
+        self.path = path
+        self.digest = digest
+        self.keyport = keyport
+        self.imports = imports  # (module, raw names of a `from` import)
+
+
+def scan_folder(folder: str) -> tuple[frozenset[str], frozenset[str]]:
+    """What import resolution sees of a folder: its importable `.py` files and its
+    subfolders that could be packages (both empty when it does not exist)."""
+    files: set[str] = set()
+    dirs: set[str] = set()
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                kind = entry_kind(entry)
+                if kind == "file":
+                    files.add(entry.name)
+                elif kind == "dir":
+                    dirs.add(entry.name)
+    except OSError:
+        pass
+    return frozenset(files), frozenset(dirs)
+
+
+def entry_kind(entry: os.DirEntry[str]) -> str | None:
+    """"file" for an importable `.py` file, "dir" for a possible package, else None."""
+    name = entry.name
+    if name.endswith(".py"):
+        return "file" if name[:-3].isidentifier() and _is_file(entry) else None
+    if name.isidentifier() and name != "__pycache__" and _is_dir(entry):
+        return "dir"
+    return None
+
+
+def folder_digest(files: frozenset[str], dirs: frozenset[str]) -> str:
+    if not files and not dirs:
+        return "-"
+    names = sorted(files) + sorted(d + "/" for d in dirs)
+    return hashlib.sha256("\0".join(names).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def listing_digest(folder: str) -> str:
+    """A folder's listing as import resolution sees it, digested ("-": nothing there)."""
+    return folder_digest(*scan_folder(folder))
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+class DepTree:
+    """`ClosureDeps` with digests: (dependency, digest) pairs — a file path ("-": absent) or
+    "dir:" + folder — and the trees below. Plain data: the cache stores it as a graph."""
+
+    __slots__ = ("children", "pairs")
+
+    def __init__(self, pairs: tuple[tuple[str, str], ...],
+                 children: tuple[DepTree, ...]) -> None:
+        self.pairs = pairs
+        self.children = children
+
+    def flatten(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        seen: set[int] = set()
+        todo = [self]
+        while todo:
+            tree = todo.pop()
+            if id(tree) in seen:
+                continue
+            seen.add(id(tree))
+            out.update(tree.pairs)
+            todo.extend(tree.children)
+        return out
+
+
+class ModuleTable:
+    def __init__(self, root: Path, markers: re.Pattern[str] | None,
+                 marker_tokens: tuple[tuple[str, ...], ...] | None, max_size: int,
+                 touch: Callable[[Iterable[object]], None]) -> None:
+        self.root = str(root)
+        self.markers = markers
+        self.marker_tokens = marker_tokens
+        self.max_size = max_size
+        self.touch = touch
+        self._modules: dict[str, Module] = {}
+        # where module texts come from when not from the disk (the language server's buffers)
+        self.text_of: Callable[[str], str | None] | None = None
+        self._ahead: dict[str, tuple[bytes, str, tuple[int, int]]] = {}
+        self._byte_needs = None if marker_tokens is None else tuple(
+            tuple(run.encode("utf-8") for run in runs) for runs in marker_tokens)
+        self._byte_runs = frozenset(run for runs in self._byte_needs or () for run in runs)
+        self._byte_gate = gate_tokens(self._byte_needs or ())
+        self._ahead_size = 0
+        self._listings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self._listing_keys: dict[str, str] = {}
+        self._joined: dict[tuple[str, str], str] = {}
+        self._roots: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+        self._resolved: dict[tuple, tuple[str | None, frozenset[str]]] = {}
+        self._by_folder: dict[tuple[str, str], tuple[str | None, frozenset[str]]] = {}
+        self._succ: dict[str, tuple[tuple[str, ...], frozenset[object]]] = {}
+        self._closure: dict[str, bool] = {}  # path -> a KeyPort module in its closure (itself too)
+        self._closure_deps: dict[str, ClosureDeps] = {}
+        self._trees: dict[int, DepTree] = {}
+
+    # -- texts -----------------------------------------------------------------------------
+    def learn(self, path: str, source: Source) -> Module:
+        """Record a module from text the caller already read (no second read)."""
+        module = self._modules.get(path)
+        if module is None:
+            module = self._modules[path] = Module(
+                path, source.digest, self._is_keyport(source), import_statements(source.text))
+        return module
+
+    def take(self, path: str, display: str, kind: str) -> Source | SourceError | None:
+        """The bytes read here ahead of the pipeline, decoded and handed over once."""
+        ahead = self._ahead.pop(path, None)
+        if ahead is None:
+            return None
+        data, digest, seen = ahead
+        self._ahead_size -= len(data)
+        try:
+            return Source(Path(path), display, kind, decode(data, kind), digest, seen)
+        except SourceError as exc:
+            return exc
+
+    def module(self, path: str) -> Module:
+        """A module's imports and KeyPort verdict, from its bytes: a file met only while
+        following imports is decoded just when a marker's literal runs are all there."""
+        module = self._modules.get(path)
+        if module is None and self.text_of is not None:  # an editor's buffers, say
+            text = self.text_of(path)
+            if text is None:
+                module = self._modules[path] = Module(path, None, False, ())
+            else:
+                digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+                module = self.learn(path, Source(Path(path), os.path.basename(path), "python",
+                                                 text, digest))
+        if module is None:
+            try:
+                data, digest, seen = read_bytes(path, self.max_size)
+            except SourceError:  # still a dependency: its bytes may be fixed later
+                module = self._modules[path] = Module(path, file_digest(path), False, ())
+                return module
+            module = self._modules[path] = Module(
+                path, digest, self._bytes_keyport(data),
+                import_statements(data.decode("utf-8", "replace")) if b"import" in data
+                else ())
+            if self._ahead_size + len(data) <= READ_AHEAD_BUDGET:
+                self._ahead[path] = (data, digest, seen)
+                self._ahead_size += len(data)
+        return module
+
+    def _bytes_keyport(self, data: bytes) -> bool:
+        if self.markers is None or not data:
+            return False
+        needs = self._byte_needs
+        if needs is not None:
+            lower = data.lower()
+            if not any(gate in lower for gate in self._byte_gate):
+                return False
+            present = {run for run in self._byte_runs if run in lower}
+            if not any(present.issuperset(runs) for runs in needs):
+                return False
+        try:
+            text = decode(data, "python")
+        except SourceError:
+            return False
+        return bool(self.markers.search(text))
+
+    def _is_keyport(self, source: Source) -> bool:
+        if self.markers is None or not source.text:
+            return False
+        needs = self.marker_tokens
+        if needs is not None:  # some marker pattern must find all of its literal runs
+            lower = source.lower
+            if not any(all(run in lower for run in runs) for runs in needs):
+                return False
+        return bool(self.markers.search(source.text))
+
+    def text_is_keyport(self, source: Source) -> bool:
+        """Markers in a file that is not a module (JS, HTML …)."""
+        return self._is_keyport(source)
+
+    def is_keyport_text(self, path: str) -> bool:
+        self.touch([Path(path)])
+        return self.module(path).keyport
+
+    # -- resolution ------------------------------------------------------------------------
+    def seed(self, listings: dict[str, tuple[frozenset[str], frozenset[str]]]) -> None:
+        """Listings discovery already made this run."""
+        for folder, found in listings.items():
+            self._listings.setdefault(folder, found)
+
+    def _scan(self, folder: str) -> tuple[frozenset[str], frozenset[str]]:
+        found = self._listings.get(folder)
+        if found is None:
+            found = self._listings[folder] = scan_folder(folder)
+        return found
+
+    def _join(self, folder: str, part: str) -> str:
+        key = (folder, part)
+        found = self._joined.get(key)
+        if found is None:
+            found = self._joined[key] = os.path.join(folder, part)
+        return found
+
+    def listing(self, folder: str) -> frozenset[str]:
+        """Names of the `.py` files in a folder (empty when it does not exist), listed once."""
+        return self._scan(folder)[0]
+
+    def pair(self, item: object) -> tuple[str, str]:
+        """A recorded dependency with its digest as this run saw it."""
+        if isinstance(item, Listing):
+            return "dir:" + str(item), self.listing_key(str(item))
+        path = str(item)
+        return path, self.module(path).digest or "-"
+
+    def tree(self, group: ClosureDeps) -> DepTree:
+        """`group` with digests, built once per component (children first, no recursion)."""
+        trees = self._trees
+        todo = [group]
+        while todo:
+            top = todo[-1]
+            if id(top) in trees:
+                todo.pop()
+                continue
+            missing = [c for c in top.children if id(c) not in trees]
+            if missing:
+                todo.extend(missing)
+                continue
+            todo.pop()
+            trees[id(top)] = DepTree(tuple(sorted(self.pair(i) for i in top.own)),
+                                     tuple(trees[id(c)] for c in top.children))
+        return trees[id(group)]
+
+    def listing_key(self, folder: str) -> str:
+        """The digest of a folder's listing as this run saw it (see `listing_digest`)."""
+        key = self._listing_keys.get(folder)
+        if key is None:
+            key = self._listing_keys[folder] = folder_digest(*self._scan(folder))
+        return key
+
+    def search_roots(self, folder: str) -> tuple[tuple[str, ...], frozenset[str]]:
+        """Project root, `src/`, and the folder above the importer's top-level package; and
+        the listings that decided it."""
+        found = self._roots.get(folder)
+        if found is None:
+            seen = [folder]
+            top = folder
+            while "__init__.py" in self.listing(top) and os.path.dirname(top) != top:
+                top = os.path.dirname(top)
+                seen.append(top)
+            roots = tuple(dict.fromkeys((self.root, os.path.join(self.root, "src"), top)))
+            found = self._roots[folder] = (roots, frozenset(Listing(s) for s in seen))
+        return found
+
+    def resolve(self, importer: str, module: str) -> str | None:
+        """Path of a module named as in an import (`.config`, `app.settings`), or None."""
+        folder = os.path.dirname(importer)
+        hit = self._by_folder.get((folder, module))
+        if hit is None:
+            if module.startswith("."):
+                key: tuple = (folder, module)
+                roots_deps: frozenset[str] = frozenset()
+            else:  # absolute imports depend only on the search roots
+                roots, roots_deps = self.search_roots(folder)
+                key = (roots, module)
+            found = self._resolved.get(key)
+            if found is None:
+                found = self._resolved[key] = self._resolve(folder, module)
+            hit = self._by_folder[(folder, module)] = (found[0], roots_deps | found[1])
+        self.touch(hit[1])
+        return hit[0]
+
+    def _resolve(self, folder: str, module: str) -> tuple[str | None, frozenset[str]]:
+        level = len(module) - len(module.lstrip("."))
+        parts = [p for p in module[level:].split(".") if p]
+        if level:
+            base = folder
+            for _ in range(level - 1):
+                base = os.path.dirname(base)
+            candidates: tuple[str, ...] = (base,)
+        else:
+            if not parts:
+                return None, frozenset()
+            candidates = self.search_roots(folder)[0]
+        consulted: list[str] = []
+        join = self._join
+        for base in candidates:
+            folder_now = base
+            for part in parts[:-1]:  # packages on the way: listed, never probed one by one
+                consulted.append(Listing(folder_now))
+                if part not in self._scan(folder_now)[1]:
+                    break
+                folder_now = join(folder_now, part)
+            else:
+                consulted.append(Listing(folder_now))
+                files, dirs = self._scan(folder_now)
+                if not parts:
+                    if "__init__.py" in files:
+                        return (os.path.normpath(os.path.join(folder_now, "__init__.py")),
+                                frozenset(consulted))
+                    continue
+                last = parts[-1]
+                if last + ".py" in files:
+                    return (os.path.normpath(os.path.join(folder_now, last + ".py")),
+                            frozenset(consulted))
+                if last in dirs:
+                    package = join(folder_now, last)
+                    consulted.append(Listing(package))
+                    if "__init__.py" in self._scan(package)[0]:
+                        return (os.path.normpath(os.path.join(package, "__init__.py")),
+                                frozenset(consulted))
+        return None, frozenset(consulted)
+
+    # -- reachability ----------------------------------------------------------------------
+    def successors(self, path: str) -> tuple[str, ...]:
+        found = self._succ.get(path)
+        if found is None:
+            deps: set[object] = set()
+            out: dict[str, None] = {}
+            saved = self.touch
+            self.touch = deps.update
+            try:
+                for base, names in self.module(path).imports:
+                    if base:
+                        target = self.resolve(path, base)
+                        if target is not None:
+                            if target != path:
+                                out[target] = None
+                            if not target.endswith("__init__.py"):
+                                continue  # `from m import X`, m no package: X no submodule
+                    if not names:
+                        continue
+                    for name in submodule_candidates(base, names):
+                        target = self.resolve(path, name)
+                        if target is not None and target != path:
+                            out[target] = None
+            finally:
+                self.touch = saved
+            found = self._succ[path] = (tuple(out), frozenset(deps))
+        self.touch(found[1])
+        return found[0]
+
+    def reaches_keyport(self, path: str, source: Source | None = None) -> bool:
+        """Does this module import, directly or not, a module whose text holds KeyPort
+        markers? Its own text does not count (the pre-filter asks that separately)."""
+        if source is not None:
+            self.learn(path, source)
+        found = False
+        for succ in self.successors(path):
+            if self._closure_has_keyport(succ):
+                found = True
+                break
+        return found
+
+    def _closure_has_keyport(self, start: str) -> bool:
+        """Tarjan's strongly connected components, iteratively, stopping at the first
+        KeyPort module: every node still on the stack then reaches it."""
+        if start in self._closure:
+            self.touch([self._closure_deps[start]])
+            return self._closure[start]
+        index: dict[str, int] = {}
+        low: dict[str, int] = {}
+        stack: list[str] = []
+        on_stack: set[str] = set()
+        deps: dict[str, set[object]] = {}
+        children: dict[str, set[ClosureDeps]] = {}
+        work: list[tuple[str, int]] = [(start, 0)]
+        result = False
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                if node in self._closure:
+                    continue
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+                mine = deps[node] = {node}
+                saved = self.touch
+                self.touch = mine.update
+                try:
+                    keyport = self.module(node).keyport
+                    succ = self.successors(node)
+                finally:
+                    self.touch = saved
+                if keyport:
+                    result = True
+                    break
+            else:
+                succ = self._succ[node][0]
+            recurse = False
+            for j in range(i, len(succ)):
+                nxt = succ[j]
+                if nxt in self._closure:
+                    if self._closure[nxt]:
+                        result = True
+                        break
+                    children.setdefault(node, set()).add(self._closure_deps[nxt])
+                    continue
+                if nxt not in index:
+                    work.append((node, j + 1))
+                    work.append((nxt, 0))
+                    recurse = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if result:
+                break
+            if recurse:
+                continue
+            # every successor done: close the component if this node is its root
+            if low[node] == index[node]:
+                members = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    members.append(member)
+                    if member == node:
+                        break
+                shared: set[object] = set()
+                below: set[ClosureDeps] = set()
+                for member in members:
+                    shared |= deps[member]
+                    below |= children.get(member, set())
+                    for nxt in self._succ[member][0]:
+                        if nxt in self._closure_deps and nxt not in members:
+                            below.add(self._closure_deps[nxt])
+                frozen = ClosureDeps(frozenset(shared), tuple(below))
+                for member in members:
+                    self._closure[member] = False
+                    self._closure_deps[member] = frozen
+            if work:
+                parent = work[-1][0]
+                if parent in low and node in low:
+                    low[parent] = min(low[parent], low[node])
+        if result:
+            # every node still on the stack reaches the KeyPort module just found
+            everything: set[object] = set()
+            for member in stack:
+                everything |= deps.get(member, set())
+            frozen = ClosureDeps(frozenset(everything), ())
+            for member in stack:
+                self._closure[member] = True
+                self._closure_deps[member] = frozen
+        self.touch([self._closure_deps[start]])
+        return self._closure[start]
+
+
+def import_statements(text: str) -> tuple[tuple[str, str], ...]:
+    """(module, names) per import statement read from the text: `names` is the raw list of a
+    `from` import (split only when needed), "" for a plain `import`."""
+    if "import" not in text:
+        return ()
+    # only lines holding the word can hold an import: find those, then match at their start
+    starts: list[int] = []
+    pos = text.find("import")
+    while pos >= 0:
+        start = text.rfind("\n", 0, pos) + 1
+        if not starts or starts[-1] != start:
+            starts.append(start)
+        pos = text.find("import", pos + 6)
+    out: list[tuple[str, str]] = []
+    for start in starts:
+        match = FROM_IMPORT.match(text, start)
+        if match is not None:
+            out.append((match.group("dots") + match.group("module"), match.group("names")))
+    for start in starts:
+        match = PLAIN_IMPORT.match(text, start)
+        if match is not None:
+            for name in match.group("modules").split(","):
+                name = name.strip().split(" as ")[0].strip()
+                if name:
+                    out.append((name, ""))
+    return tuple(out)
+
+
+def submodule_candidates(base: str, names: str) -> list[str]:
+    """`from base import a, b`: `base.a` and `base.b` may be modules too."""
+    out = []
+    for name in NAMES_NOISE.sub(" ", names).split(","):
+        name = name.strip().split(" as ")[0].strip()
+        if name and name != "*" and name.isidentifier():
+            sep = "" if base.endswith(".") or not base else "."
+            out.append(f"{base}{sep}{name}")
+    return out
+
+
+def imported_modules(text: str) -> tuple[str, ...]:
+    """Module names a file imports, read from its text (submodule candidates included)."""
+    modules: list[str] = []
+    for base, names in import_statements(text):
+        if base:
+            modules.append(base)
+        if names:
+            modules += submodule_candidates(base, names)
+    return tuple(dict.fromkeys(modules))
+
+
+def literal_runs(pattern: str, min_len: int = 3) -> tuple[str, ...]:
+    """The lower-case literal runs (of `min_len` or more) that every match of `pattern`
+    contains: `kp_(?:product_)?api_key` needs both `kp_` and `api_key`. Empty when none."""
+    try:
+        from re import _parser as sre_parse  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - Python < 3.11
+        import sre_parse  # type: ignore[no-redef]
+    try:
+        parsed = sre_parse.parse(pattern)
+    except re.error:
+        return ()
+    runs: list[str] = []
+    run: list[str] = []
+    for op, arg in parsed:
+        if op is sre_parse.LITERAL:
+            run.append(chr(arg))
+            continue
+        if op is sre_parse.SUBPATTERN and arg[-1] is not None and all(
+                sub_op is sre_parse.LITERAL for sub_op, _ in arg[-1]):
+            run.extend(chr(a) for _, a in arg[-1])
+            continue
+        runs.append("".join(run))
+        run = []
+    runs.append("".join(run))
+    return tuple(r.lower() for r in runs if len(r) >= min_len)
+
+
+def gate_tokens(needs: tuple[tuple[bytes, ...], ...]) -> tuple[bytes, ...]:
+    """A few substrings one of which any text satisfying one of `needs` holds (each entry:
+    runs that must all be there), chosen greedily by patterns covered × length (capped: past
+    seven characters a token is rare enough), so the common case — none of them — costs a
+    scan or two per file."""
+    uncovered = [set(runs) for runs in needs]
+    candidates = {run for runs in needs for run in runs}
+    gate: list[bytes] = []
+    while uncovered:
+        best = max(sorted(candidates), key=lambda c: sum(
+            any(c in run for run in runs) for runs in uncovered) * min(len(c), 7))
+        gate.append(best)
+        uncovered = [runs for runs in uncovered if not any(best in run for run in runs)]
+    return tuple(gate)
