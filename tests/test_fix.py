@@ -257,3 +257,14 @@ def test_user_rule_fix_is_validated(project):
         """'os.environ["ACME_KEY"]'""", "'{match}'"))
     result = project.run("check", ".")
     assert result.returncode == 2 and "has no placeholders" in result.stderr
+
+
+def test_mask_slices_text_and_wraps_anything_else_in_str(project):
+    """`pair[:12]` on a tuple would still show the key: only known text is sliced directly."""
+    project.write("app.py", LOGGED + 'pair = (KEY, 1)\nlog.info("%s", pair)\n'
+                  'log.info("%s", KEY.encode())\n')
+    project.run("check", "--fix", ".")
+    text = (project.root / "app.py").read_text()
+    assert 'log.info("key %s", KEY[:12])' in text
+    assert 'log.info("%s", str(pair)[:12])' in text
+    assert 'log.info("%s", KEY.encode())' in text  # a call's result: no single right edit

@@ -30,6 +30,7 @@ class FixContext:
     unsuppressed: list[Finding] = field(default_factory=list)  # findings before suppression
     file_ignores: list[str] = field(default_factory=list)
     _positions: Any = None
+    memo: dict[str, Any] = field(default_factory=dict)  # per-file facts the families share
     _all: list[tuple[Span, cst.CSTNode]] | None = None
 
     @property
