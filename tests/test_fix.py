@@ -268,3 +268,11 @@ def test_mask_slices_text_and_wraps_anything_else_in_str(project):
     assert 'log.info("key %s", KEY[:12])' in text
     assert 'log.info("%s", str(pair)[:12])' in text
     assert 'log.info("%s", KEY.encode())' in text  # a call's result: no single right edit
+
+
+def test_unused_suppression_in_a_file_that_was_not_parsed(project):
+    """No rule can fire in this file, so it is never parsed; its stale comment is still fixed."""
+    project.write("util.py", "import os\n\nprint(os.getcwd())  # keyport-lint: ignore[KP201]\n")
+    result = project.run("check", "--fix", ".")
+    assert (project.root / "util.py").read_text() == "import os\n\nprint(os.getcwd())\n"
+    assert result.returncode == 0, result.stdout + result.stderr

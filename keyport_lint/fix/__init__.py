@@ -34,6 +34,9 @@ def families() -> dict[str, Family]:
     }
 
 
+TEXT_ONLY = ("KP901", "KP902")  # suppression comments: fixed from the lines alone
+
+
 def attach_fixes(findings: list[Finding], make_context: Callable[[], FixContext | None]
                  ) -> list[Finding]:
     """`findings` with a `fix` on each one a family can repair. The context (positions of
@@ -48,11 +51,13 @@ def attach_fixes(findings: list[Finding], make_context: Callable[[], FixContext 
     out = []
     for finding in findings:
         family = table.get(finding.rule)
+        if fc.module is None and finding.rule not in TEXT_ONLY:
+            family = None  # the other families read the parsed module
         fix = None
         try:
             if family is not None:
                 fix = family(finding, fc)
-            elif finding.rule in user:
+            elif finding.rule in user and fc.module is not None:
                 from keyport_lint.fix import template
 
                 fix = template.fix(finding, fc, user[finding.rule])

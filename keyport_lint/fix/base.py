@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import libcst as cst
-
 from keyport_lint.finding import Edit
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # libcst only when a family needs the module (KP901/KP902 read lines)
+    import libcst as cst
+
     from keyport_lint.config import Config
     from keyport_lint.finding import Finding
     from keyport_lint.suppress import Suppression
@@ -22,7 +22,7 @@ Span = tuple[int, int, int, int]  # 1-based line, column; end line, end column (
 class FixContext:
     text: str
     lines: list[str]
-    module: cst.Module
+    module: cst.Module | None  # None: the file was not parsed (no rule could fire in it)
     cfg: Config
     # (rule id, reported node, hint): what a rule said about how to repair its finding
     hints: list[tuple[str, cst.CSTNode, dict[str, Any]]] = field(default_factory=list)
@@ -34,11 +34,20 @@ class FixContext:
     _all: list[tuple[Span, cst.CSTNode]] | None = None
 
     @property
+    def tree(self) -> cst.Module:
+        """The parsed module (families other than KP901/KP902 run only when there is one)."""
+        assert self.module is not None
+        return self.module
+
+    @property
     def newline(self) -> str:
         return "\r\n" if "\r\n" in self.text else "\n"
 
     def span(self, node: cst.CSTNode) -> Span | None:
+        if self.module is None:
+            return None
         if self._positions is None:
+            import libcst as cst
             from libcst.metadata import PositionProvider
 
             wrapper = cst.MetadataWrapper(self.module, unsafe_skip_copy=True)
@@ -50,6 +59,8 @@ class FixContext:
 
     def _spans(self) -> list[tuple[Span, cst.CSTNode]]:
         """Every node with its span, once per file."""
+        if self.module is None:
+            return []
         if self._all is None:
             self.span(self.module)  # resolves the positions
             self._all = [((r.start.line, r.start.column + 1, r.end.line, r.end.column + 1), n)
@@ -106,7 +117,9 @@ def replace(span: Span, content: str) -> Edit:
 def import_edit(fc: FixContext, name: str) -> Edit | None:
     """`import name` at the top of the module, unless it is already imported there; None
     when it is."""
-    body = fc.module.body
+    import libcst as cst
+
+    body = fc.tree.body
     for stmt in body:
         if isinstance(stmt, cst.SimpleStatementLine):
             for part in stmt.body:
@@ -136,7 +149,7 @@ def import_edit(fc: FixContext, name: str) -> Edit | None:
         last = None
         for stmt in body[body.index(anchor):]:  # type: ignore[arg-type]
             first = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
-            if not isinstance(first, cst.Import) or fc.module.code_for_node(
+            if not isinstance(first, cst.Import) or fc.tree.code_for_node(
                     first.names[0].name) > name:
                 break
             last = stmt

@@ -41,7 +41,7 @@ def fix(finding: Finding, fc: FixContext) -> Fix | None:
     added = import_edit(fc, "hmac")
     if added is not None:
         edits.insert(0, added)
-    scope = _function_of(fc.module, node)
+    scope = _function_of(fc.tree, node)
     safe = _is_text(fc, scope, node.left) and _is_text(fc, scope, target.comparator)
     return Fix("safe" if safe else "unsafe",
                "Compare with hmac.compare_digest" + ("" if safe else
@@ -71,11 +71,11 @@ def _function_of(module: cst.Module, target: cst.CSTNode) -> cst.CSTNode:
 def _is_text(fc: FixContext, scope: cst.CSTNode, node: cst.BaseExpression) -> bool:
     """Text from hexdigest() or request headers, directly or through assignments in the
     same function."""
-    if _text_expr(fc.module, node):
+    if _text_expr(fc.tree, node):
         return True
     if isinstance(node, cst.Name):
         values = _assigned(scope, node.value)
-        return bool(values) and all(_text_expr(fc.module, v) for v in values)
+        return bool(values) and all(_text_expr(fc.tree, v) for v in values)
     return False
 
 

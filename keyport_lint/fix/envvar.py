@@ -25,10 +25,10 @@ def fix(finding: Finding, fc: FixContext) -> Fix | None:
     node = _literal(finding, fc)
     if node is None:
         return None
-    parent = _parent_of(fc.module, node)
+    parent = _parent_of(fc.tree, node)
     if isinstance(parent, cst.Arg):
-        call = _parent_of(fc.module, parent)
-        if isinstance(call, cst.Call) and fc.module.code_for_node(call.func).rsplit(
+        call = _parent_of(fc.tree, parent)
+        if isinstance(call, cst.Call) and fc.tree.code_for_node(call.func).rsplit(
                 ".", 1)[-1] in FALLBACK_CALLS:
             return None
     if isinstance(parent, (cst.ConcatenatedString, cst.FormattedString)):

@@ -60,7 +60,7 @@ def _targets(arg: cst.CSTNode, via: str, fc: FixContext) -> list[cst.CSTNode]:
 
     def visit(node: cst.CSTNode) -> None:
         if isinstance(node, SIMPLE):
-            if fc.module.code_for_node(node) == via and not _sliced(node):
+            if fc.tree.code_for_node(node) == via and not _sliced(node):
                 found.append(node)
             return
         if isinstance(node, THROUGH):
@@ -87,9 +87,9 @@ def _is_text(fc: FixContext, node: cst.CSTNode, depth: int = 0) -> bool:
     if isinstance(node, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
         return not (isinstance(node, cst.SimpleString) and "b" in node.prefix.lower())
     if isinstance(node, cst.Subscript):  # os.environ["X"]
-        return fc.module.code_for_node(node.value).endswith("environ")
+        return fc.tree.code_for_node(node.value).endswith("environ")
     if isinstance(node, cst.Call):
-        callee = fc.module.code_for_node(node.func)
+        callee = fc.tree.code_for_node(node.func)
         if callee in ("str", "getenv") or callee.endswith((".getenv", "environ.get")):
             return True
         return isinstance(node.func, cst.Attribute) and node.func.attr.value in TEXT_METHODS
@@ -165,7 +165,7 @@ def _assigned(fc: FixContext, name: str) -> list[cst.BaseExpression | None]:
             if node.asname is not None and _binds(node.asname.name, name):
                 out.append(None)
 
-    fc.module.visit(Finder())
+    fc.tree.visit(Finder())
     cache[name] = out
     return out
 

@@ -90,7 +90,7 @@ def fix(finding: Finding, fc: FixContext, rule: Rule) -> Fix | None:
 
 
 def _call_fields(fc: FixContext, call: cst.Call) -> dict[str, Any]:
-    code = fc.module.code_for_node
+    code = fc.tree.code_for_node
 
     def one(arg: cst.Arg) -> str:
         if arg.star:

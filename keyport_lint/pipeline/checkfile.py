@@ -99,14 +99,14 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
                  if not _matches_any(f.rule, file_ignores)]
     result.findings = sorted((f.with_(severity=cfg.severity_of(rules[f.rule]))
                               for f in findings if f.rule in rules), key=Finding.sort_key)
-    if isinstance(ctx, PythonContext):
+    if target.kind == "python" and not unchecked:
         from keyport_lint.fix import attach_fixes
         from keyport_lint.fix.base import FixContext
 
-        py = ctx
         result.findings = attach_fixes(result.findings, lambda: FixContext(
-            text, py.lines, py.module, cfg, py.fix_hints, suppressions, unsuppressed,
-            file_ignores))
+            text, lines, ctx.module if isinstance(ctx, PythonContext) else None, cfg,
+            ctx.fix_hints if isinstance(ctx, PythonContext) else [], suppressions,
+            unsuppressed, file_ignores))
     for finding in result.findings:
         if 0 < finding.line <= len(lines):
             result.lines[finding.line] = lines[finding.line - 1]
