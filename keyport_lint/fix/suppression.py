@@ -50,7 +50,7 @@ def fix_unused(finding: Finding, fc: FixContext) -> Fix | None:
 def _drop(fc: FixContext, number: int, match: re.Match[str], line: str) -> Edit:
     start, end = match.start(), match.end()
     rest = line[end:]
-    if rest.strip():  # another comment follows the suppression (`...  # noqa`)
+    if rest.strip():  # another comment follows the suppression on this line
         gap = len(rest) - len(rest.lstrip(" \t"))
         if rest.lstrip(" \t").startswith("#"):
             return Edit(number, start + 1, number, end + gap + 1, "")
