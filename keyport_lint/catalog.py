@@ -22,8 +22,10 @@ from keyport_lint.yamlio import LDict, load_yaml, remember, suggest, where
 SEVERITIES = ("error", "warning")
 COMMON_FIELDS = {
     "id", "kind", "name", "severity", "message", "help", "help-for-files", "rationale",
-    "examples", "help-uri", "context", "files",
+    "examples", "help-uri", "context", "files", "metadata",
 }
+METADATA_FIELDS = ("cwe", "security-severity", "tags")
+CWE_ID = re.compile(r"^CWE-[0-9]+$")
 BUILTIN_ID = re.compile(r"^KP[0-9]{3}$")
 USER_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
 DOCS_URI = "https://github.com/keyport-lint/keyport-lint/blob/main/docs/rules.md#{id}"
@@ -45,6 +47,8 @@ class Rule:
     context: str = "any"
     files: tuple[str, ...] = ("python",)
     params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    # cwe (list of CWE-N), security-severity (a 0-10 score as text), tags: for SARIF
+    metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     source: str = ""
     line: int = 0
 
@@ -84,7 +88,8 @@ def validate_rule(raw: Any, *, builtin: bool) -> Rule:
                     raw, "id")
     kind_name = raw["kind"]
     if kind_name not in kind_names():
-        raise _fail(f"rule {rule_id}: unknown kind {kind_name!r}{suggest(kind_name, kind_names())}"
+        hint = suggest(kind_name, set(kind_names()))
+        raise _fail(f"rule {rule_id}: unknown kind {kind_name!r}{hint}"
                     f" (kinds: {', '.join(sorted(kind_names()))})", raw, "kind")
     kind = get_kind(kind_name)
     if not builtin and not kind.user_facing:
@@ -116,6 +121,7 @@ def validate_rule(raw: Any, *, builtin: bool) -> Rule:
         if key not in ("bad", "good"):
             raise _fail(f"rule {rule_id}: examples has only 'bad' and 'good', not {key!r}",
                         examples, key)
+    metadata = _metadata(raw, rule_id)
     params: dict[str, Any] = {}
     for name, (type_name, default) in kind.params.items():
         assert type_name in TYPES, type_name
@@ -142,10 +148,41 @@ def validate_rule(raw: Any, *, builtin: bool) -> Rule:
         help_for_files=tuple((str(g), str(t)) for g, t in by_file.items()),
         rationale=raw.get("rationale", ""), examples=dict(examples),
         help_uri=raw.get("help-uri", DOCS_URI.format(id=rule_id.lower()) if builtin else ""),
-        context=context, files=tuple(files), params=params, source=raw.file, line=raw.line,
+        context=context, files=tuple(files), params=params, metadata=metadata,
+        source=raw.file, line=raw.line,
     )
     kind.validate(rule, raw)
     return rule
+
+
+def _metadata(raw: LDict, rule_id: str) -> dict[str, Any]:
+    """`metadata:` of a rule: its CWE ids, security-severity (0-10) and tags, which SARIF
+    consumers (GitHub code scanning) use to rank and group alerts."""
+    meta = raw.get("metadata", {})
+    check_type(meta, "mapping", raw, "metadata", f"rule {rule_id}: metadata")
+    out: dict[str, Any] = {}
+    for key in meta:
+        if key not in METADATA_FIELDS:
+            raise _fail(f"rule {rule_id}: metadata has only {', '.join(METADATA_FIELDS)}, "
+                        f"not {key!r}", meta, key)
+    cwe = meta.get("cwe", [])
+    cwes = [cwe] if isinstance(cwe, str) else cwe
+    if not isinstance(cwes, list) or not all(isinstance(c, str) and CWE_ID.match(c)
+                                             for c in cwes):
+        raise _fail(f"rule {rule_id}: metadata.cwe is a CWE id like CWE-798, or a list of them",
+                    meta, "cwe")
+    out["cwe"] = list(cwes)
+    if "security-severity" in meta:
+        score = meta["security-severity"]
+        if isinstance(score, bool) or not isinstance(score, (int, float)) or \
+                not 0 <= score <= 10:
+            raise _fail(f"rule {rule_id}: metadata.security-severity is a number from 0 to 10",
+                        meta, "security-severity")
+        out["security-severity"] = f"{float(score):.1f}"
+    tags = meta.get("tags", [])
+    check_type(tags, "list[str]", meta, "tags", f"rule {rule_id}: metadata.tags")
+    out["tags"] = list(tags)
+    return out
 
 
 def _check_template(text: str, kind_name: str, offered: frozenset[str], rule_id: str,

@@ -2,7 +2,8 @@
 
 Analyses are computed on first use and memoised per file, so rules that need the same facts
 (literals, imports, handlers, taint) share one computation. Positions are resolved only for
-nodes that end up reported: position metadata for every node would double the parse cost.
+nodes that end up reported, statement by statement (`analysis/positions.py`): position
+metadata for every node would double the parse cost.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ class FileContext:
         self.project = project
         self._lines: list[str] | None = None
         self._memo: dict[Any, Any] = {}
+        self._deps: dict[Any, set[Path]] = {}
+        # whole-module tree walks and passes (the shared walk, the taint pass, a position
+        # pass over the whole module): JSON `stats.walks_per_parsed_file`
+        self.walks = 0
         self.findings: list[Finding] = []
         # literal secret values found in this file (e.g. KP103's unprefixed keys): every output
         # redacts them, whatever happens to the finding itself
@@ -47,10 +52,26 @@ class FileContext:
         return self._lines
 
     def analysis(self, compute: Callable[[Any], T]) -> T:
-        """Run a shared analysis once per file and hand every rule the same result."""
-        if compute not in self._memo:
-            self._memo[compute] = compute(self)
-        return self._memo[compute]
+        """Run a shared analysis once per file and hand every rule the same result.
+
+        The project modules an analysis consulted are kept with its result and replayed to
+        the project index on every later use: a context the index shares between files
+        (asked about by one file, checked as another) still records, for the result cache,
+        every module each file's findings depend on."""
+        if compute in self._memo:
+            deps = self._deps.get(compute)
+            if deps and self.project is not None:
+                self.project.touch(deps)
+            return self._memo[compute]
+        if self.project is None:
+            value = compute(self)
+        else:
+            with self.project.recording() as deps:
+                value = compute(self)
+            if deps:
+                self._deps[compute] = deps
+        self._memo[compute] = value
+        return value
 
     def report_at(self, rule: Rule, line: int, column: int, end_line: int, end_column: int,
                   **fields: Any) -> None:
@@ -99,12 +120,9 @@ class NodeLine:
         self.node = node
         self.template = template
 
-    def resolve(self, positions: Any) -> str:
-        try:
-            line = positions[self.node].start.line
-        except KeyError:  # not a node of this module
-            line = "?"
-        return self.template.format(line=line)
+    def resolve(self, spans: dict[int, tuple[int, int, int, int]]) -> str:
+        span = spans.get(id(self.node))  # None: not a node of this module
+        return self.template.format(line=span[0] if span is not None else "?")
 
 
 class TextContext(FileContext):
@@ -116,6 +134,8 @@ class PythonContext(FileContext):
                  project: ProjectIndex | None = None, path: Path | None = None) -> None:
         super().__init__(display, text, settings, project, path)
         self.module = module
+        if project is not None and path is not None:
+            project.adopt(self)  # questions about this module reuse this tree
         self._pending: list[
             tuple[Rule, cst.CSTNode, tuple[int, int], int | None, dict[str, Any]]] = []
         # (rule id, reported node, data): what a rule knows about repairing a finding (KP2:
@@ -134,15 +154,19 @@ class PythonContext(FileContext):
 
     def finish(self) -> list[Finding]:
         if self._pending:
-            positions = self._positions()
+            from keyport_lint.analysis.positions import node_spans
+
+            lines = [v.node for *_, fields in self._pending for v in fields.values()
+                     if isinstance(v, NodeLine)]
+            spans = node_spans(self, [node for _, node, *_ in self._pending] + lines)
             for rule, node, (dline, dcol), length, fields in self._pending:
-                rng = positions[node]
-                line = rng.start.line + dline
-                col = (rng.start.column if dline == 0 else 0) + dcol + 1
-                end_line, end_col = rng.end.line, rng.end.column + 1
+                start_line, start_col, end_line, end_col = spans[id(node)]
+                line = start_line + dline
+                col = (start_col if dline == 0 else 0) + dcol + 1
+                end_col += 1
                 if length is not None:
                     end_line, end_col = line, col + length
-                fields = {k: v.resolve(positions) if isinstance(v, NodeLine) else v
+                fields = {k: v.resolve(spans) if isinstance(v, NodeLine) else v
                           for k, v in fields.items()}
                 self.findings.append(Finding(
                     rule=rule.id, name=rule.name, severity=rule.severity, path=self.display,
@@ -152,10 +176,3 @@ class PythonContext(FileContext):
                 ))
             self._pending.clear()
         return self.findings
-
-    def _positions(self) -> Any:
-        import libcst as cst
-        from libcst.metadata import PositionProvider
-
-        wrapper = cst.MetadataWrapper(self.module, unsafe_skip_copy=True)
-        return wrapper.resolve(PositionProvider)

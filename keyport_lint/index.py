@@ -1,10 +1,16 @@
 """The project index: what the checked project's modules export that matters to rules.
 
 Rules ask it questions such as "does `from settings import KEYPORT_API_KEY` name a value that
-holds the key?" or "is `verify_keyport` a verifier?". It answers lazily, one imported module at a
-time, with a per-module summary that the asking analysis defines (`lookup(..., summarize)`), so
-the index itself knows nothing rule-specific. A one-file run (pre-commit) therefore reads only
-the modules that file imports, as far as the question needs, never the whole tree.
+holds the key?" or "is `verify_keyport` a verifier?". One protocol answers them all: a
+module's summary is a set of sections, each a mapping name -> answer computed by a function of
+the module's context (`summary(path, section)`, memoised per module and section: key-holding
+names, verifiers, validation helpers, clients and factories, string constants …), and
+`lookup(importer, origin, section)` finds the answer for an imported name, following
+re-exports: a package `__init__` that imports the name (under an alias or not) and star
+imports. The index itself knows nothing rule-specific. It answers lazily, one imported module at
+a time, so a one-file run (pre-commit) reads only the modules that file imports, as far as the
+question needs, never the whole tree; a module the run already parsed is reused, not parsed
+again. Every module consulted is recorded for the result cache, memoised answers included.
 
 Import resolution is textual (never importing anything): project root, `src/`, and the folder
 above the importer's top-level package.
@@ -13,8 +19,9 @@ above the importer's top-level package.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -26,6 +33,8 @@ if TYPE_CHECKING:
     from keyport_lint.settings import Settings
 
 T = TypeVar("T")
+STAR_IMPORT = re.compile(r"\bimport[ \t]+\*")
+MAX_DEPTH = 4
 MAX_PARSED = 32
 
 
@@ -60,9 +69,13 @@ class ProjectIndex:
         finally:
             self._recorders.pop()
 
-    def _touch(self, paths: Iterable[object]) -> None:
+    def touch(self, paths: Iterable[object]) -> None:
+        """Record modules as consulted by every open recorder (memoised answers replay
+        their dependencies through this)."""
         for recorder in self._recorders:
             recorder.update(paths)
+
+    _touch = touch  # the name subclasses (the server's overlay index) use
 
     def content_hash(self, path: Path) -> str | None:
         """Hash of a module's bytes, as the cache compares them (read once per run)."""
@@ -76,8 +89,30 @@ class ProjectIndex:
                 self._text[path] = source.text
             except SourceError:
                 self._text[path] = None
-        self._touch([path])
+        self.touch([path])
         return self._text[path]
+
+    def adopt(self, ctx: PythonContext) -> None:
+        """A module the pipeline parsed: questions about it reuse its tree and analyses (kept
+        like the index's own parses, a few at a time; summaries are kept for the run)."""
+        if ctx.path is None:
+            return
+        path = Path(os.path.normpath(str(ctx.path.resolve())))
+        self._contexts.pop(path, None)
+        self._contexts[path] = ctx
+        self._text.setdefault(path, ctx.text)
+        while len(self._contexts) > MAX_PARSED:
+            self._contexts.pop(next(iter(self._contexts)))
+
+    def reuse(self, path: Path, text: str, display: str) -> PythonContext | None:
+        """The context the index already built for a module the pipeline is about to check
+        (asked by an earlier file), if its text is the same: neither parsed nor walked
+        again. It takes the pipeline's display path."""
+        ctx = self._contexts.get(Path(os.path.normpath(str(path.resolve()))))
+        if ctx is None or ctx.text != text:
+            return None
+        ctx.display = display
+        return ctx
 
     def context(self, path: Path) -> PythonContext | None:
         """The parsed module (shared by every question about it); None if it cannot parse."""
@@ -130,30 +165,54 @@ class ProjectIndex:
 
     # -- questions -------------------------------------------------------------------------
     def summary(self, path: Path, summarize: Callable[[PythonContext], T]) -> T | None:
+        """One section of a module's summary, computed once per run (None if the module
+        cannot be read or parsed)."""
         key = (path, summarize)
         if key in self._summaries:
-            self._touch(self._deps.get(key, set()) | {path})
+            self.touch(self._deps.get(key, set()) | {path})
             return self._summaries[key]
         self._summaries[key] = None  # cycle guard: a module reached again sees "nothing"
         with self.recording() as deps:
             ctx = self.context(path)
-            self._touch([path])
+            self.touch([path])
             value = summarize(ctx) if ctx is not None else None
         self._deps[key] = deps
         self._summaries[key] = value
         return value
 
     def lookup(self, importer: Path, origin: str,
-               summarize: Callable[[PythonContext], dict[str, T]]) -> T | None:
-        """What `summarize` says about the name an import origin refers to."""
+               section: Callable[[PythonContext], Mapping[str, T]], depth: int = 0
+               ) -> T | None:
+        """What `section` says about the name an import origin refers to, following
+        re-exports (`from .keys import KEY as TOKEN` in a package `__init__`, `from .conf
+        import *`) to the module that defines it."""
         resolved = self.resolve_origin(importer, origin)
         if resolved is None:
             return None
         module, name = resolved
-        exported = self.summary(module, summarize)
-        if not exported:
+        if name and name not in (self.text(module) or "") and not STAR_IMPORT.search(
+                self.text(module) or ""):
+            return None  # neither defines nor re-exports it: no need to parse the module
+        exported = self.summary(module, section)
+        key = name or "*"
+        if exported and key in exported:
+            return exported[key]
+        if not name or depth >= MAX_DEPTH:
             return None
-        return exported.get(name or "*")
+        reexports = self.summary(module, _reexports)
+        if reexports is None:
+            return None
+        imported, stars = reexports
+        target = imported.get(name)
+        if target is not None and target != origin:
+            return self.lookup(module, target, section, depth + 1)
+        if not name.startswith("_"):
+            for star in stars:
+                found = self.lookup(module, f"{star}.{name}" if not star.endswith(".")
+                                    else star + name, section, depth + 1)
+                if found is not None:
+                    return found
+        return None
 
     def is_keyport_text(self, path: Path) -> bool:
         """Memoised in the module table: asked for every import of every file."""
@@ -175,6 +234,15 @@ class ProjectIndex:
         follow values across modules. (`text` is accepted for callers that hold it; the
         module table already has it or reads it once.)"""
         return self.table.reaches_keyport(str(importer))
+
+
+def _reexports(ctx: PythonContext) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Section: what a module imports (local name -> origin) and the modules it star-imports,
+    for following re-exports."""
+    from keyport_lint.analysis.facts import module_facts
+
+    facts = ctx.analysis(module_facts)
+    return dict(facts.imports), tuple(facts.star_imports)
 
 
 def _marker_tokens(settings: Settings, markers: re.Pattern[str] | None

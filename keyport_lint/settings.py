@@ -30,16 +30,8 @@ class Settings:
         return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
     @cached_property
-    def key_names(self) -> re.Pattern[str]:
-        return self.names_regex(self["key-names"])
-
-    @cached_property
     def secret_names(self) -> re.Pattern[str]:
         return self.names_regex(self["secret-names"])
-
-    @cached_property
-    def generic_key_names(self) -> re.Pattern[str]:
-        return self.names_regex(self["generic-key-names"])
 
     @cached_property
     def generic_secret_names(self) -> re.Pattern[str]:
@@ -50,12 +42,6 @@ class Settings:
         return re.compile("|".join(f"(?:{p})" for p in self["context-markers"]) or r"(?!x)x",
                           re.IGNORECASE)
 
-    def is_key_name(self, name: str) -> bool:
-        return bool(self.key_names.fullmatch(name))
-
-    def is_secret_name(self, name: str) -> bool:
-        return bool(self.secret_names.fullmatch(name))
-
 
 @lru_cache(maxsize=16)
 def _marker_regex(markers: tuple[str, ...], names: tuple[str, ...]) -> re.Pattern[str]:
@@ -65,7 +51,7 @@ def _marker_regex(markers: tuple[str, ...], names: tuple[str, ...]) -> re.Patter
 
 
 def marker_regex(settings: Settings) -> re.Pattern[str]:
-    """What makes code KeyPort-related (SPEC section 2): the context markers plus the
+    """What makes code KeyPort-related: the context markers plus the
     KeyPort-specific key and secret names, which count anywhere."""
     return _marker_regex(tuple(settings["context-markers"]),
                          tuple(settings["key-names"]) + tuple(settings["secret-names"]))

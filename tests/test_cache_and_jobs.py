@@ -68,6 +68,23 @@ def test_editing_an_imported_module_invalidates_the_importer(project):
     assert run() == leak
 
 
+def test_a_module_checked_and_asked_about_keeps_every_dependency(project):
+    """app/a.py is checked first and its analyses are kept; app/b.py's question about it
+    reuses them, and must still record app/c.py, where the key comes from."""
+    project.write("app/__init__.py", "")
+    project.write("app/a.py", "from app.c import KEY\n\nTOKEN = KEY\nprint(TOKEN)\n")
+    project.write("app/b.py", "from app.a import TOKEN\n\nprint(TOKEN)\n")
+    project.write("app/c.py", "import os\nKEY = os.environ['KEYPORT_API_KEY']\n")
+
+    def run() -> list:
+        return [(f["path"], f["line"], f["rule"])
+                for f in findings(project.run("check", "--output-format", "json", "."))]
+
+    assert run() == [("app/a.py", 4, "KP201"), ("app/b.py", 3, "KP201")]
+    project.write("app/c.py", "import os\nKEY = os.environ['GREETING']\n")
+    assert run() == []
+
+
 def test_no_cache_flag_and_env_folder(project, tmp_path_factory):
     make_dense_project(project, copies=2)
     project.run("check", "--no-cache", ".")

@@ -7,16 +7,19 @@ silent. The configuration is built here from the shared settings, as a rule kind
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import libcst as cst
 import pytest
 from libcst.metadata import PositionProvider
 
-from keyport_lint.analysis.taint import Family, SinkSpec, TaintConfig, taint_analysis
+from keyport_lint.analysis.taint import SinkSpec, TaintConfig, constant_value, taint_analysis
+from keyport_lint.catalog import builtin_rules
 from keyport_lint.config import Config
 from keyport_lint.context import PythonContext
 from keyport_lint.index import ProjectIndex
+from keyport_lint.kinds.taint import combined_config
 from keyport_lint.settings import Settings
 
 from .conftest import KEY, SECRET
@@ -24,20 +27,16 @@ from .conftest import KEY, SECRET
 SETTINGS: Settings = Config(root=Path(".")).settings
 
 
-def make_config(**changes: object) -> TaintConfig:
-    s = SETTINGS
-    key = Family("key", tuple(s["key-names"]), tuple(s["generic-key-names"]),
-                 tuple(s["key-patterns"]), ("api_key",))
-    secret = Family("secret", tuple(s["secret-names"]), tuple(s["generic-secret-names"]),
-                    tuple(s["secret-patterns"]))
-    values: dict[str, object] = dict(
-        families=(key, secret), env_reads=tuple(s["env-reads"]),
-        propagators=tuple(s["taint-propagators"]), sanitizers=tuple(s["sanitizers"]),
-        sanitizer_names=tuple(s["sanitizer-names"]), config_files=tuple(s["config-files"]),
-        config_loaders=tuple(s["config-loaders"]), prefix_max=s["prefix-max"],
-        placeholder_words=tuple(s["placeholder-words"]), min_entropy=s["min-entropy"])
-    values.update(changes)
-    return TaintConfig(**values)  # type: ignore[arg-type]
+RULES = {r.id: r for r in builtin_rules()}
+
+
+def make_config(sanitizers: tuple[str, ...] = ()) -> TaintConfig:
+    """The configuration of the built-in taint rules for both secrets (one pass, two labels),
+    as the rule kind builds it; `sanitizers` adds inline sanitisers as a user rule would."""
+    rules = [RULES["KP201"], RULES["KP202"]]
+    if sanitizers:
+        rules = [replace(r, params={**r.params, "sanitizers": list(sanitizers)}) for r in rules]
+    return combined_config(rules, SETTINGS)
 
 
 LOG_SINKS = SinkSpec(tuple(SETTINGS["log-sinks"]), tuple(SETTINGS["logger-names"]),
@@ -153,7 +152,7 @@ def test_a_configured_sanitiser_and_sink() -> None:
                      "log.info(audit.clean(key))\n")
     sinks = SinkSpec((*LOG_SINKS.patterns, "audit.record"), LOG_SINKS.logger_names,
                      LOG_SINKS.logger_factories)
-    config = make_config(sanitizers=(*make_config().sanitizers, "audit.clean"))
+    config = make_config(sanitizers=("audit.clean",))
     assert_leaks(code, sinks=sinks, config=config)
 
 
@@ -473,25 +472,21 @@ def test_odd_code_never_crashes(code: str) -> None:
 
 
 def test_long_literal_concatenations_are_read_without_recursion() -> None:
-    from keyport_lint.analysis.taint import _constant
-
     node: cst.BaseExpression = cst.SimpleString("'z'")
     for _ in range(5000):
         node = cst.ConcatenatedString(cst.SimpleString("'a'"), node)
-    assert _constant(node) == "a" * 5000 + "z"
+    assert constant_value(node) == "a" * 5000 + "z"
 
 
 def test_long_elif_chains_are_walked_without_recursion() -> None:
-    """libcst's own visitors overflow first on such code; the taint pass itself must not."""
-    from keyport_lint.analysis.facts import ModuleFacts, module_facts
-
+    """libcst's own visitors overflow on such code; the shared walk and the taint pass must
+    not."""
     code = "x = 1\nif a:\n    x = 2\n" + "".join(
         f"elif a == {i}:\n    x = KEYPORT_API_KEY\n" for i in range(1500)) + "print(x)\n"
     try:
         ctx = context(code)
     except RecursionError:  # pragma: no cover - the parser of this platform gave up first
         pytest.skip("libcst cannot parse this deep a chain here")
-    ctx._memo[module_facts] = ModuleFacts()
     result = taint_analysis(ctx, make_config())
     assert [f.sink for f in result.flows(LOG_SINKS)] == ["print"]
 
@@ -518,19 +513,17 @@ class Client:
 def test_generated_code_never_crashes_the_analysis() -> None:
     hypothesis = pytest.importorskip("hypothesis")
     hypothesmith = pytest.importorskip("hypothesmith")
-    from keyport_lint.analysis.context import is_keyport_related
     from keyport_lint.analysis.facts import module_facts
 
     @hypothesis.settings(max_examples=50, deadline=None, database=None,
                          suppress_health_check=list(hypothesis.HealthCheck))
     @hypothesis.given(hypothesmith.from_grammar())
     def check(code: str) -> None:
-        try:
-            ctx = context(code)
+        try:  # a KeyPort import: generic names count, the widest analysis
+            ctx = context("import keyport\n" + code)
             ctx.analysis(module_facts)
         except (cst.ParserSyntaxError, RecursionError):
             return  # not this analysis' input
-        ctx._memo[is_keyport_related] = True  # generic names count: the widest analysis
         taint_analysis(ctx, make_config()).flows(LOG_SINKS)
 
     check()

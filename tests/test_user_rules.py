@@ -166,6 +166,12 @@ def test_extending_config_overrides_a_rule_of_the_same_id(project) -> None:
     ("  - id: ACME001\n    kind: secret-pattern\n    message: m\n    pattern: x\n"
      "  - id: ACME001\n    kind: secret-pattern\n    message: m\n    pattern: y\n",
      "duplicate rule id ACME001", 6),
+    ("  - id: ACME001\n    kind: secret-pattern\n    message: m\n    pattern: x\n"
+     "    metadata:\n      cwe: 798\n", "metadata.cwe is a CWE id", 7),
+    ("  - id: ACME001\n    kind: secret-pattern\n    message: m\n    pattern: x\n"
+     "    metadata:\n      security-severity: 11\n", "from 0 to 10", 7),
+    ("  - id: ACME001\n    kind: secret-pattern\n    message: m\n    pattern: x\n"
+     "    metadata:\n      severity: high\n", "metadata has only", 7),
 ])
 def test_rule_errors_name_file_and_line(project, rule, words, line) -> None:
     project.write(".keyport-lint.yaml", "rules:\n" + rule)
@@ -175,6 +181,19 @@ def test_rule_errors_name_file_and_line(project, rule, words, line) -> None:
     assert f".keyport-lint.yaml:{line}:" in result.stderr, result.stderr
     assert words in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_rule_metadata_reaches_sarif(project) -> None:
+    """CWE ids, security-severity and tags live in the rule's YAML, built-in or user-written."""
+    project.write(".keyport-lint.yaml", ACME_RULE + "    metadata:\n      cwe: [CWE-798]\n"
+                  "      security-severity: 8.5\n      tags: [acme]\n")
+    project.write("a.py", "x = 1\n")
+    result = project.run("check", "--output-format", "sarif", "--exit-zero", ".")
+    rules = {r["id"]: r for r in json.loads(result.stdout)["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["ACME001"]["properties"]["security-severity"] == "8.5"
+    assert rules["ACME001"]["properties"]["tags"] == ["security", "acme", "external/cwe/cwe-798"]
+    assert rules["KP101"]["properties"]["security-severity"] == "9.0"
+    assert "external/cwe/cwe-798" in rules["KP101"]["properties"]["tags"]
 
 
 def test_schema_doc_names_every_parameter_and_placeholder() -> None:

@@ -1,4 +1,6 @@
-"""Is this file about KeyPort? (SPEC section 2, "KeyPort context").
+"""Is this file about KeyPort? A KeyPort context marker (the `keyport` import, the SDK, an
+`X-KeyPort-*` header, the API host, a KeyPort-specific key or secret name) in its code, or an
+import of a project module that has one.
 
 Precision rests on it: generic names (`api_key`, `secret`) and shared shapes (`whsec_`, which
 Stripe uses too) count only in KeyPort-related code. A marker counts in code and strings, not

@@ -20,7 +20,7 @@ from keyport_lint.analysis.fastvisit import TOKENS, FastVisitor, opaque_types
 from keyport_lint.context import PythonContext
 
 
-@dataclass
+@dataclass(eq=False)
 class Slot:
     """Where a literal sits. `name` is the assigned/keyed/keyword name when there is one."""
 
@@ -32,7 +32,7 @@ class Slot:
     container: cst.CSTNode | None = None  # the Dict for dict-key slots
 
 
-@dataclass
+@dataclass(eq=False)
 class Part:
     """One token of a literal: a plain string or the literal text of an f-string."""
 
@@ -41,7 +41,7 @@ class Part:
     lead: int  # characters in the token before the content (prefix and quotes)
 
 
-@dataclass
+@dataclass(eq=False)
 class Literal:
     node: cst.CSTNode
     parts: list[Part]
@@ -66,22 +66,29 @@ class Literal:
         raise AssertionError("unreachable")
 
 
-@dataclass
+@dataclass(eq=False)
 class ModuleFacts:
     imports: dict[str, str] = field(default_factory=dict)
+    star_imports: list[str] = field(default_factory=list)  # origins of `from X import *`
     literals: list[Literal] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     calls: list[tuple[str, cst.Call]] = field(default_factory=list)  # (resolved callee, call)
 
     def resolve(self, node: cst.CSTNode | None) -> str:
         """Dotted name of a Name/Attribute chain with its first segment resolved via imports."""
-        dotted = dotted_name(node)
+        return self.resolve_dotted(dotted_name(node), calls=False)
+
+    def resolve_dotted(self, dotted: str, *, calls: bool = True) -> str:
+        """The one name resolver: a dotted name as written (`log.info`, and with `calls`
+        `get_logger().info`) with its first segment resolved through the import table."""
         if not dotted:
             return ""
         head, _, rest = dotted.partition(".")
-        origin = self.imports.get(head)
+        called = calls and head.endswith("()")
+        origin = self.imports.get(head[:-2] if called else head)
         if origin is None:
             return dotted
+        origin += "()" if called else ""
         return f"{origin}.{rest}" if rest else origin
 
 
@@ -130,13 +137,34 @@ def evaluated(node: cst.CSTNode) -> Any:
     return _evaluate_token(node.value)  # type: ignore[attr-defined]
 
 
+def literal_text(node: cst.CSTNode | None, *, concatenated: bool = True,
+                 allow_bytes: bool = True) -> str | None:
+    """The one literal evaluator every analysis uses: the text of a plain string literal
+    (bytes decoded as latin-1 unless `allow_bytes` is False), or of an implicit
+    concatenation of them (read iteratively: chains can be long), else None."""
+    if isinstance(node, cst.SimpleString):
+        value = evaluated(node)
+        if isinstance(value, bytes):
+            return value.decode("latin-1") if allow_bytes else None
+        return value if isinstance(value, str) else None
+    if concatenated and isinstance(node, cst.ConcatenatedString):
+        pieces: list[str] = []
+        stack: list[cst.BaseExpression] = [node]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, cst.ConcatenatedString):
+                stack.extend((item.right, item.left))
+                continue
+            piece = literal_text(item, concatenated=False, allow_bytes=allow_bytes)
+            if piece is None:  # an f-string piece: not a literal
+                return None
+            pieces.append(piece)
+        return "".join(pieces)
+    return None
+
+
 def _evaluated(node: cst.SimpleString) -> str | None:
-    value = evaluated(node)
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    return value
+    return literal_text(node)
 
 
 def _module_name(node: cst.BaseExpression | None) -> str:
@@ -170,6 +198,8 @@ class _Collector(FastVisitor):
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         module = "." * len(node.relative) + _module_name(node.module)
         if isinstance(node.names, cst.ImportStar):
+            if module and module not in self.facts.star_imports:
+                self.facts.star_imports.append(module)
             return
         for alias in node.names:
             name = _module_name(alias.name)
@@ -283,6 +313,7 @@ def _fstring_parts(node: cst.FormattedString) -> list[Part]:
 
 
 def module_facts(ctx: PythonContext) -> ModuleFacts:
-    facts = ModuleFacts()
-    ctx.module.visit(_Collector(facts))
-    return facts
+    """Memoised per file; collected by the shared walk (`analysis/model.py`)."""
+    from keyport_lint.analysis.model import module_records
+
+    return ctx.analysis(module_records).facts

@@ -1,13 +1,19 @@
-"""A CSTVisitor with cheap dispatch, shared by the analyses that walk whole modules.
+"""The one tree walk: a plain loop over libcst node fields that feeds every collector at once.
 
-libcst's visitor looks up `visit_<Node>` and `visit_<Node>_<field>` by name for every node and
-every field; on KeyPort-dense code that bookkeeping costs as much as the parse itself. Here the
-methods a subclass defines are collected once into dicts keyed by node type, and node types a
-subclass declares opaque (tokens, whitespace, operators) are not entered at all.
+libcst's `visit` protocol recurses (a 330-branch `elif` chain or a 400-term `"a" + …` exceeds
+Python's recursion limit) and looks up `visit_<Node>` and `visit_<Node>_<field>` by name for
+every node and field: on KeyPort-dense code that bookkeeping costs as much as the parse. Here a
+collector writes ordinary `visit_X` / `leave_X` / `visit_X_field` / `leave_X_field` methods,
+collected once per class into dicts keyed by node type; `walk` drives any number of collectors
+in one pass with an explicit stack, in libcst's own visiting order, with libcst's semantics
+(a `visit_X` returning False prunes that collector's view of the subtree; `leave_X` still runs).
+Node types every collector declares opaque (tokens, whitespace, operators) are never entered.
 """
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -16,6 +22,7 @@ import libcst as cst
 
 def subclasses(base: type) -> set[type]:
     found = {base}
+    sub: type
     for sub in base.__subclasses__():
         found |= subclasses(sub)
     return found
@@ -26,6 +33,11 @@ def opaque_types(*bases: type) -> frozenset[type]:
     return frozenset(t for base in bases for t in subclasses(base))
 
 
+# every concrete node type: `type(x) in NODE_TYPES` is a set lookup, where isinstance against
+# libcst's abstract base classes goes through ABCMeta (the walk asks it for every field)
+NODE_TYPES = frozenset(subclasses(cst.CSTNode))
+SEQUENCES = (list, tuple)
+
 # punctuation and whitespace: no analysis needs to enter them
 TOKENS = opaque_types(
     cst.BaseParenthesizableWhitespace, cst.Comma, cst.Dot, cst.Colon, cst.AssignEqual,
@@ -35,9 +47,9 @@ TOKENS = opaque_types(
 )
 
 
-class FastVisitor(cst.CSTVisitor):
-    """Subclasses write ordinary `visit_X` / `leave_X` / `visit_X_field` methods and set
-    `OPAQUE` to the node types whose subtrees they never need."""
+class FastVisitor:
+    """A collector: ordinary `visit_X` / `leave_X` / `visit_X_field` methods, and `OPAQUE`,
+    the node types whose subtrees it never needs. Run it with `walk`."""
 
     OPAQUE: ClassVar[frozenset[type]] = TOKENS
     _visits: ClassVar[dict[type, Callable[..., Any]]] = {}
@@ -50,38 +62,13 @@ class FastVisitor(cst.CSTVisitor):
         cls._visits, cls._field_visits = _dispatch_table(cls, "visit_")
         cls._leaves, cls._field_leaves = _dispatch_table(cls, "leave_")
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        kind = type(node)
-        if kind in self.OPAQUE:
-            return False
-        handler = self._visits.get(kind)
-        # a handler returning False prunes the subtree, as with CSTVisitor
-        return not (handler is not None and handler(self, node) is False)
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        handler = self._leaves.get(type(original_node))
-        if handler is not None:
-            handler(self, original_node)
-
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        if self._field_visits:
-            handler = self._field_visits.get((type(node), attribute))
-            if handler is not None:
-                handler(self, node)
-
-    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        if self._field_leaves:
-            handler = self._field_leaves.get((type(original_node), attribute))
-            if handler is not None:
-                handler(self, original_node)
-
 
 def _dispatch_table(cls: type, prefix: str) -> tuple[dict, dict]:
     """`visit_If` -> {cst.If: method}; `visit_If_body` -> {(cst.If, "body"): method}."""
     nodes: dict = {}
     fields: dict = {}
     for klass in reversed(cls.__mro__):
-        if klass in (FastVisitor, cst.CSTVisitor, object) or not issubclass(klass, FastVisitor):
+        if klass in (FastVisitor, object) or not issubclass(klass, FastVisitor):
             continue
         for name, method in vars(klass).items():
             if not name.startswith(prefix) or not callable(method):
@@ -94,3 +81,118 @@ def _dispatch_table(cls: type, prefix: str) -> tuple[dict, dict]:
                 else:
                     nodes[node_type] = method
     return nodes, fields
+
+
+# -- field order ---------------------------------------------------------------------------------
+_FIELD_VISIT = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that hold nodes, in libcst's visiting (source) order, read
+    once per type from libcst's own `_visit_and_replace_children` (dataclass field order is
+    not source order: a Call declares `func, args, lpar`, yet `lpar` comes first)."""
+    found = _FIELDS.get(kind)
+    if found is None:
+        try:
+            source = inspect.getsource(kind._visit_and_replace_children)  # type: ignore[attr-defined]
+            found = tuple(dict.fromkeys(_FIELD_VISIT.findall(source)))
+        except (OSError, TypeError, AttributeError):  # no source: declaration order
+            import dataclasses
+
+            found = tuple(f.name for f in dataclasses.fields(kind))
+        _FIELDS[kind] = found
+    return found
+
+
+# -- the walk ------------------------------------------------------------------------------------
+_ENTER, _LEAVE, _FIELD_ENTER, _FIELD_LEAVE = range(4)
+
+
+def walk(root: cst.CSTNode, *collectors: FastVisitor) -> None:
+    """Feed every collector in one iterative pass over `root`'s subtree."""
+    count = len(collectors)
+    skip = frozenset.intersection(*(c.OPAQUE for c in collectors))
+    plans = _PLANS.setdefault(tuple(type(c) for c in collectors), {})
+    # blocked[i]: the node whose visit pruned collector i (None: it sees this subtree)
+    blocked: list[cst.CSTNode | None] = [None] * count
+    indices = range(count)
+    stack: list[tuple[int, Any, Any]] = [(_ENTER, root, None)]
+    pop, push = stack.pop, stack.append
+    node_types = NODE_TYPES
+    while stack:
+        op, node, extra = pop()
+        if op == _ENTER:
+            kind = type(node)
+            plan = plans.get(kind)
+            if plan is None:
+                plan = plans[kind] = _plan(kind, collectors)
+            opaque, visits, leaves, fields = plan
+            active = pruned = False
+            for i in indices:
+                if blocked[i] is None:
+                    if opaque[i]:
+                        blocked[i] = node
+                        pruned = True
+                        continue
+                    handler = visits[i]
+                    if handler is not None and handler(collectors[i], node) is False:
+                        blocked[i] = node
+                        pruned = True
+                        continue
+                    active = True
+            if leaves or pruned:
+                push((_LEAVE, node, leaves))
+            if not active:
+                continue
+            for name, field_handlers in fields:
+                value: Any = getattr(node, name, None)
+                if field_handlers is not None:
+                    push((_FIELD_LEAVE, node, field_handlers[1]))
+                value_type = type(value)
+                if value_type in node_types:
+                    if value_type not in skip:
+                        push((_ENTER, value, None))
+                elif value_type in SEQUENCES:
+                    for child in reversed(value):
+                        child_type = type(child)
+                        if child_type in node_types and child_type not in skip:
+                            push((_ENTER, child, None))
+                if field_handlers is not None:
+                    push((_FIELD_ENTER, node, field_handlers[0]))
+        elif op == _LEAVE:
+            for i in indices:
+                mark = blocked[i]
+                if mark is None or mark is node:
+                    if extra is not None:
+                        handler = extra[i]
+                        if handler is not None:
+                            handler(collectors[i], node)
+                    if mark is node:
+                        blocked[i] = None
+        else:  # field events: extra holds one handler (or None) per collector
+            for i in indices:
+                handler = extra[i]
+                if handler is not None and blocked[i] is None:
+                    handler(collectors[i], node)
+
+
+# plans per combination of collector classes, then per node type (built once per process)
+_PLANS: dict[tuple[type, ...], dict[type, tuple]] = {}
+
+
+def _plan(kind: type, collectors: tuple[FastVisitor, ...]) -> tuple:
+    """Per node type, for one walk: which collectors skip it, their visit and leave handlers
+    (None when no collector has one), and its child fields in reverse visiting order with
+    the field handlers of each (None when no collector has any)."""
+    opaque = tuple(kind in c.OPAQUE for c in collectors)
+    visits = tuple(c._visits.get(kind) for c in collectors)
+    leave_handlers = tuple(c._leaves.get(kind) for c in collectors)
+    leaves = leave_handlers if any(h is not None for h in leave_handlers) else None
+    fields = []
+    for name in reversed(child_fields(kind)):
+        enter = tuple(c._field_visits.get((kind, name)) for c in collectors)
+        leave = tuple(c._field_leaves.get((kind, name)) for c in collectors)
+        handlers = (enter, leave) if any(h is not None for h in enter + leave) else None
+        fields.append((name, handlers))
+    return opaque, visits, leaves, tuple(fields)

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from keyport_lint.context import TextContext
     from keyport_lint.settings import Settings
 
-STRING = r"""(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`)"""
 MAX_ROUNDS = 5
 
 

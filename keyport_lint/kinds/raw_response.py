@@ -33,7 +33,12 @@ class RawResponse(Kind):
     placeholders = frozenset({"what", "handler"})
     default_context = "keyport"
     user_facing = False  # KP502 only: tuned through settings (response-calls, web-*)
-    uses_settings = ("response-calls", "web-frameworks", "validate-paths", "sdk-clients")
+    # the raw response may come from a helper or client of a KeyPort-related project module
+    follows_imports = True
+    uses_settings = ("response-calls", "web-frameworks", "validate-paths", "sdk-clients",
+                     "sdk-lookup-methods", "http-request-classes", "http-raw-body-attributes",
+                     "http-raw-body-methods", "http-ok-attributes", "http-status-attributes",
+                     "json-parse-calls")
 
     def triggers(self, rule: Rule, settings: Settings) -> set[str] | None:
         return {t.lower() for t in rule.params["triggers"]}
@@ -42,15 +47,15 @@ class RawResponse(Kind):
         import libcst as cst
 
         from keyport_lint.analysis.facts import module_facts
-        from keyport_lint.analysis.handlers import web_handlers
         from keyport_lint.analysis.results import validation_results
+        from keyport_lint.analysis.webhooks import endpoints
 
         results = ctx.analysis(validation_results)
         if not results.has_results:
             return ()
         facts = ctx.analysis(module_facts)
         calls = ctx.settings["response-calls"]
-        for handler in ctx.analysis(web_handlers).handlers:
+        for handler in endpoints(ctx):
             unit = results.function(handler.node)
             if unit is None:
                 continue
@@ -58,6 +63,8 @@ class RawResponse(Kind):
                 what = _raw(value) or _wrapped(ret.value, results, facts, calls)
                 if what:
                     ctx.report(rule, ret, what=what, handler=handler.name)
+            if not handler.function.called & {"self.write", "self.finish"}:
+                continue  # only Tornado-style handlers write their response
             for write in _writes(handler.node):
                 what = _wrapped(write, results, facts, calls)
                 if what:
@@ -107,9 +114,11 @@ def _writes(node: cst.FunctionDef) -> list[cst.Call]:
     """`self.write(...)` / `self.finish(...)` calls of a Tornado-style handler."""
     import libcst as cst
 
+    from keyport_lint.analysis.fastvisit import FastVisitor, walk
+
     found: list[cst.Call] = []
 
-    class _Writes(cst.CSTVisitor):
+    class _Writes(FastVisitor):
         def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
             return inner is node  # nested functions are not the handler
 
@@ -119,7 +128,7 @@ def _writes(node: cst.FunctionDef) -> list[cst.Call]:
                     func.value.value == "self" and func.attr.value in ("write", "finish"):
                 found.append(call)
 
-    node.visit(_Writes())
+    walk(node, _Writes())
     return found
 
 

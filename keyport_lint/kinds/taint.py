@@ -106,11 +106,14 @@ class Taint(Kind):
         result = taint_analysis(ctx, config)
         functions = None
         if rule.params["returns-in"] == "web-handlers":
-            from keyport_lint.analysis.handlers import web_handlers
+            from keyport_lint.analysis.webhooks import endpoints
 
-            functions = {id(h.node) for h in ctx.analysis(web_handlers).handlers}
+            functions = {id(h.node) for h in endpoints(ctx)}
+        family = family_of(rule)
         for flow in result.flows(sinks, functions):
             source = flow.source
+            if source.family != family:
+                continue
             remote = origin_text(source)
             if remote is not None:
                 line: Any = f"{source.module} line {source.line}" if source.line else (
@@ -141,15 +144,70 @@ def _settings_list(settings: Settings, names: Iterable[str]) -> tuple[str, ...]:
 
 
 def build_config(rule: Rule, settings: Settings) -> tuple[TaintConfig, SinkSpec]:
-    """The analysis configuration and sink spec of a rule (equal for rules that share them,
-    so they share one computation per file)."""
+    """The analysis configuration and sink spec of a rule (memoised per rule and settings:
+    asked once per file and rule).
+
+    One pass serves every secret: the configuration holds the rule's own family and the
+    families of the built-in taint rules that run under the same knobs (sanitisers,
+    propagators), so KP201, KP202 and KP501 share one computation per file; each rule keeps
+    the flows of its own family (`family_of`)."""
+    key = (rule.id, id(rule), id(settings))
+    cached = _CONFIGS.get(key)
+    if cached is not None and cached[0] is settings and cached[1] is rule:
+        return cached[2]
+    built = _build_config(rule, settings)
+    if len(_CONFIGS) > 256:  # runs keep one settings object; tests make many
+        _CONFIGS.clear()
+    _CONFIGS[key] = (settings, rule, built)
+    return built
+
+
+_CONFIGS: dict[tuple, tuple[Any, Any, tuple[TaintConfig, SinkSpec]]] = {}
+
+
+def _build_config(rule: Rule, settings: Settings) -> tuple[TaintConfig, SinkSpec]:
+    from dataclasses import replace
+
+    from keyport_lint.catalog import builtin_rules
+
+    config, sinks = _single_config(rule, settings)
+    families = {f.name: f for f in config.families}
+    for other in builtin_rules():
+        if other.kind != "taint" or other.id == rule.id:
+            continue
+        theirs, _ = _single_config(other, settings)
+        if replace(theirs, families=config.families) == config:
+            families.update({f.name: f for f in theirs.families if f.name not in families})
+    merged = replace(config, families=tuple(families[n] for n in sorted(families)))
+    return merged, sinks
+
+
+def combined_config(rules: Iterable[Rule], settings: Settings) -> TaintConfig:
+    """One configuration for several taint rules: their families as labels of one pass, and
+    the union of their sanitisers and propagators."""
+    from dataclasses import replace
+
+    configs = [_single_config(r, settings)[0] for r in rules]
+    families = {f.name: f for c in configs for f in c.families}
+    first = configs[0]
+    return replace(first, families=tuple(families[n] for n in sorted(families)),
+                   sanitizers=tuple(dict.fromkeys(s for c in configs for s in c.sanitizers)),
+                   propagators=tuple(dict.fromkeys(p for c in configs for p in c.propagators)))
+
+
+def family_of(rule: Rule) -> str:
+    """The family name a rule's sources carry (rules with the same sources share it)."""
+    p = rule.params
+    return "+".join(p["names-from"]) + ("+" + rule.id if p["names"] or p["literals"]
+                                        or p["calls"] else "") or rule.id
+
+
+def _single_config(rule: Rule, settings: Settings) -> tuple[TaintConfig, SinkSpec]:
     from keyport_lint.analysis.taint import Family, SinkSpec, TaintConfig
 
     p = rule.params
     family = Family(
-        # rules with the same sources share one computation per file
-        name="+".join(p["names-from"]) + ("+" + rule.id if p["names"] or p["literals"]
-                                           or p["calls"] else "") or rule.id,
+        name=family_of(rule),
         names=_settings_list(settings, p["names-from"]) + tuple(p["names"]),
         generic_names=_settings_list(settings, p["generic-names-from"]),
         literals=_settings_list(settings, p["literals-from"]) + tuple(p["literals"]),

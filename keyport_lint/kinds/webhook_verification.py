@@ -1,7 +1,8 @@
 """Kind `webhook-verification`: KeyPort deliveries are verified before they are processed.
 
-One shared analysis (`analysis/verification.py`) computes every KP3 finding of a module once;
-each rule of this kind reports the findings of its `check`:
+The shared analysis (`analysis/verification/`) answers where and how a handler verifies;
+`_webhook_findings.py` turns that into every KP3 finding of a module once, and each rule of this
+kind reports the findings of its `check`:
 
 - `unverified` (KP301), `order` (KP302): at the handler's `def`;
 - `ignored` (KP303): the verification call whose result is ignored, or the `if` whose failing
@@ -52,6 +53,9 @@ class WebhookVerification(Kind):
         "generic-secret-names", "context-markers", "web-frameworks", "web-app-classes",
         "web-route-decorators", "web-handler-decorators", "web-route-calls", "web-view-bases",
         "web-view-methods", "web-request-names", "web-request-reads", "web-pre-handler-hooks",
+        "web-route-target-keywords", "web-route-path-keywords", "web-viewset-actions",
+        "web-non-body-markers", "web-per-handler-hooks", "sdk-validate-methods",
+        "sdk-lookup-methods",
     )
 
     def validate(self, rule: Rule, raw: LDict) -> None:
@@ -71,12 +75,13 @@ class WebhookVerification(Kind):
         return tokens
 
     def check_python(self, rule: Rule, ctx: PythonContext) -> Iterable[None]:
-        from keyport_lint.analysis.verification import webhook_findings
+        from keyport_lint.kinds._webhook_findings import webhook_findings
 
         wanted = rule.params["check"]
         for finding in ctx.analysis(webhook_findings):
             if finding.check == wanted:
-                ctx.report(rule, finding.node, length=finding.length, **finding.fields)
+                fields: dict[str, Any] = dict(finding.fields)
+                ctx.report(rule, finding.node, length=finding.length, **fields)
         return ()
 
 

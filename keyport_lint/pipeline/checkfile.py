@@ -33,6 +33,7 @@ class FileResult:
     secrets: set[str] = field(default_factory=set)  # literal values to redact in any output
     lines: dict[int, str] = field(default_factory=dict)  # raw text of reported lines
     error: str | None = None  # run-level: an internal error in a rule
+    walks: int = 0  # whole-module tree walks and passes the analyses made
 
 
 def load(target: Target, cfg: Config) -> Source | SourceError:
@@ -70,20 +71,23 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
         if target.kind == "python":
             from keyport_lint.pipeline.parse import ParseFailure, parse_python
 
+            # a module an earlier file's questions made the project index parse: reuse it
+            reused = project.reuse(target.path, text, target.display) if project else None
             try:
-                module = parse_python(text)
+                module = reused.module if reused is not None else parse_python(text)
             except ParseFailure as exc:
                 _diagnostic(result, rules, "KP900", reason=f"cannot parse: {exc}")
                 module = None
             if module is not None:
                 result.parsed = True
-                ctx = PythonContext(target.display, text, module, settings, project,
-                                    path=target.path)
+                ctx = reused or PythonContext(target.display, text, module, settings, project,
+                                              path=target.path)
         else:
             ctx = TextContext(target.display, text, settings, project, path=target.path)
     if ctx is not None:
         _run_rules(ctx, active, target.kind, result)
         result.findings.extend(ctx.finish())
+        result.walks = ctx.walks if isinstance(ctx, PythonContext) else 0
         result.secrets |= ctx.secrets
 
     lines = ctx.lines if ctx is not None else LINE_BREAK.split(text)

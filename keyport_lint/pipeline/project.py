@@ -93,6 +93,7 @@ def _merge(into: RunResult, part: RunResult) -> None:
     into.files += part.files
     into.parsed += part.parsed
     into.cached += part.cached
+    into.walks += part.walks
     into.jobs = max(into.jobs, part.jobs)
     into.seconds = round(into.seconds + part.seconds, 3)
     into.excerpts.update(part.excerpts)

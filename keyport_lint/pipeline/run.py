@@ -45,6 +45,7 @@ class FileOutcome:
     excerpts: dict[int, str] = field(default_factory=dict)
     parsed: bool = False
     error: str | None = None
+    walks: int = 0  # whole-module tree walks and passes (not cached: 0 when served from it)
     deps: dict[str, str] = field(default_factory=dict)  # consulted module -> content hash
     closures: list[DepTree] = field(default_factory=list)  # import closures consulted
     # "line:column" -> caret start and end in the redacted excerpt (redaction moves columns)
@@ -59,6 +60,7 @@ class RunResult:
     files: int = 0
     parsed: int = 0
     cached: int = 0
+    walks: int = 0
     jobs: int = 1
     seconds: float = 0.0
     excerpts: dict[tuple[str, int], str] = field(default_factory=dict)  # redacted lines
@@ -249,6 +251,7 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
                             tick or (lambda n: None))
     for outcome in outcomes:
         result.parsed += outcome.parsed
+        result.walks += outcome.walks
         if outcome.error:
             result.errors.append(outcome.error)
         result.findings.extend(outcome.findings)
@@ -436,7 +439,7 @@ def redacted(fr: FileResult, redact: Redactor, anchor: str | None = None) -> Fil
     """Fingerprints and redaction for one file; raw lines and secrets stop here.
 
     `anchor`: the path fingerprints hash (see `anchored_path`); the display path otherwise."""
-    outcome = FileOutcome(fr.display, parsed=fr.parsed,
+    outcome = FileOutcome(fr.display, parsed=fr.parsed, walks=fr.walks,
                           error=redact(fr.error, fr.secrets) if fr.error else None)
     seen: dict[tuple[str, str], int] = {}
     for finding in fr.findings:

@@ -29,7 +29,9 @@ def render(result: RunResult, opts: ReportOptions) -> str:
         "findings": [f.as_dict() for f in result.findings],
         "errors": [{"message": e} for e in result.errors],
         "stats": {"files": result.files, "parsed": result.parsed, "cached": result.cached,
-                  "jobs": result.jobs, "seconds": result.seconds},
+                  "jobs": result.jobs, "seconds": result.seconds,
+                  "walks_per_parsed_file": round(result.walks / result.parsed, 2)
+                  if result.parsed else 0},
     }
     if opts.baseline is not None:
         doc["baseline"] = {"file": opts.baseline, "baselined": opts.baselined}

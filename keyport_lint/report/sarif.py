@@ -28,34 +28,20 @@ INFORMATION_URI = "https://github.com/keyport-lint/keyport-lint"
 FINGERPRINT_KEY = "keyportLint/v1"
 SRCROOT = "%SRCROOT%"
 
-# Code scanning ranks security alerts by `security-severity` (0-10: 9+ critical, 7+ high,
-# 4+ medium). The most specific prefix wins. Leaked keys are critical: anyone holding one acts
-# as the product; forged webhooks and logged keys are high; status-handling mistakes medium.
-SECURITY: list[tuple[str, str, tuple[str, ...]]] = [
-    ("KP1", "9.0", ("secrets", "external/cwe/cwe-798")),
-    ("KP2", "7.5", ("secrets", "logging", "external/cwe/cwe-532")),
-    ("KP3", "8.0", ("webhooks", "external/cwe/cwe-345")),
-    ("KP304", "6.5", ("webhooks", "external/cwe/cwe-208")),
-    ("KP306", "5.0", ("webhooks", "external/cwe/cwe-294")),
-    ("KP4", "5.0", ("licensing", "external/cwe/cwe-754")),
-    ("KP405", "4.0", ("licensing", "external/cwe/cwe-396")),
-    ("KP5", "6.5", ("exposure", "external/cwe/cwe-200")),
-    ("KP501", "9.0", ("secrets", "exposure", "external/cwe/cwe-200")),
-]
 EMBEDDED_LINK = re.compile(r"\[[^\]]*\]\(")
 
 
 def _security(rule: Rule) -> dict[str, Any]:
+    """Code scanning ranks security alerts by `security-severity` (0-10: 9+ critical, 7+ high,
+    4+ medium) and groups them by tags; both come from the rule's `metadata:` in its YAML."""
     if rule.kind == "diagnostic":  # the linter's own findings are not vulnerabilities
         return {"tags": ["keyport-lint"]}
-    best: tuple[str, str, tuple[str, ...]] | None = None
-    for entry in SECURITY:
-        if rule.id.startswith(entry[0]) and (best is None or len(entry[0]) > len(best[0])):
-            best = entry
-    if best is None:  # a user-defined rule
-        score = "7.0" if rule.severity == "error" else "4.0"
-        return {"tags": ["security"], "security-severity": score}
-    return {"tags": ["security", "keyport", *best[2]], "security-severity": best[1]}
+    meta = rule.metadata
+    cwes = [f"external/cwe/{c.lower()}" for c in meta.get("cwe", [])]
+    builtin = ["keyport"] if rule.id.startswith("KP") else []
+    score = meta.get("security-severity") or ("7.0" if rule.severity == "error" else "4.0")
+    return {"tags": ["security", *builtin, *meta.get("tags", []), *cwes],
+            "security-severity": score}
 
 
 def _text(message: str) -> str:
