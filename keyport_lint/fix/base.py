@@ -12,7 +12,9 @@ if TYPE_CHECKING:  # libcst only when a family needs the module (KP901/KP902 rea
     import libcst as cst
 
     from keyport_lint.config import Config
+    from keyport_lint.context import PythonContext
     from keyport_lint.finding import Finding
+    from keyport_lint.fix.positions import StatementPositions
     from keyport_lint.suppress import Suppression
 
 Span = tuple[int, int, int, int]  # 1-based line, column; end line, end column (exclusive)
@@ -22,16 +24,22 @@ Span = tuple[int, int, int, int]  # 1-based line, column; end line, end column (
 class FixContext:
     text: str
     lines: list[str]
-    module: cst.Module | None  # None: the file was not parsed (no rule could fire in it)
+    ctx: PythonContext | None  # None: the file was not parsed (no rule could fire in it)
     cfg: Config
-    # (rule id, reported node, hint): what a rule said about how to repair its finding
-    hints: list[tuple[str, cst.CSTNode, dict[str, Any]]] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     unsuppressed: list[Finding] = field(default_factory=list)  # findings before suppression
     file_ignores: list[str] = field(default_factory=list)
-    _positions: Any = None
     memo: dict[str, Any] = field(default_factory=dict)  # per-file facts the families share
-    _all: list[tuple[Span, cst.CSTNode]] | None = None
+    _positions: Any = None  # a StatementPositions, made on first use
+
+    @property
+    def module(self) -> cst.Module | None:
+        return self.ctx.module if self.ctx is not None else None
+
+    @property
+    def hints(self) -> list[tuple[str, cst.CSTNode, dict[str, Any]]]:
+        """(rule id, reported node, hint): what a rule said about repairing its finding."""
+        return self.ctx.fix_hints if self.ctx is not None else []
 
     @property
     def tree(self) -> cst.Module:
@@ -43,34 +51,56 @@ class FixContext:
     def newline(self) -> str:
         return "\r\n" if "\r\n" in self.text else "\n"
 
-    def span(self, node: cst.CSTNode) -> Span | None:
+    def _located(self) -> StatementPositions | None:
         if self.module is None:
             return None
         if self._positions is None:
-            import libcst as cst
-            from libcst.metadata import PositionProvider
+            from keyport_lint.fix.positions import StatementPositions
 
-            wrapper = cst.MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        rng = self._positions.get(node)
-        if rng is None:
+            self._positions = StatementPositions(self.module, self.text)
+        return self._positions  # type: ignore[no-any-return]
+
+    def span(self, node: cst.CSTNode) -> Span | None:
+        located = self._located()
+        if located is None:
             return None
-        return (rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+        before = located.whole_passes
+        span = located.span(node)
+        if self.ctx is not None:
+            self.ctx.walks += located.whole_passes - before  # counted like the analyses'
+        return span
 
-    def _spans(self) -> list[tuple[Span, cst.CSTNode]]:
-        """Every node with its span, once per file."""
-        if self.module is None:
+    def _near(self, finding: Finding) -> list[tuple[Span, cst.CSTNode]]:
+        """Nodes (with spans) of the top-level statements the finding's lines fall in."""
+        located = self._located()
+        if located is None:
             return []
-        if self._all is None:
-            self.span(self.module)  # resolves the positions
-            self._all = [((r.start.line, r.start.column + 1, r.end.line, r.end.column + 1), n)
-                         for n, r in self._positions.items()]
-        return self._all
+        before = located.whole_passes
+        found = located.around(finding.line, finding.end_line)
+        if self.ctx is not None:
+            self.ctx.walks += located.whole_passes - before
+        return found
+
+    def statements(self, finding: Finding) -> list[cst.CSTNode]:
+        """The top-level statements the finding's lines fall in."""
+        located = self._located()
+        return [] if located is None else located.statements(finding.line, finding.end_line)
+
+    def parent(self, finding: Finding, target: cst.CSTNode) -> cst.CSTNode | None:
+        """The parent of `target`, a node at the finding (searched in its statements only)."""
+        stack: list[cst.CSTNode] = list(self.statements(finding))
+        while stack:
+            node = stack.pop()
+            for child in node.children:
+                if child is target:
+                    return node
+                stack.append(child)
+        return None
 
     def nodes_in(self, finding: Finding, kind: type | tuple[type, ...]) -> Iterator[cst.CSTNode]:
         """Nodes of `kind` inside the finding's range, outermost first."""
         want = (finding.line, finding.column, finding.end_line, finding.end_column)
-        found = [(span, node) for span, node in self._spans()
+        found = [(span, node) for span, node in self._near(finding)
                  if isinstance(node, kind) and _inside(span, want)]
         found.sort(key=lambda sn: (sn[0][0], sn[0][1], -sn[0][2], -sn[0][3]))
         return (node for _, node in found)
@@ -79,7 +109,7 @@ class FixContext:
                      ) -> list[cst.CSTNode]:
         """Nodes of `kind` whose range holds the finding's, innermost first."""
         want = (finding.line, finding.column, finding.end_line, finding.end_column)
-        found = [(span, node) for span, node in self._spans()
+        found = [(span, node) for span, node in self._near(finding)
                  if isinstance(node, kind) and _inside(want, span)]
         found.sort(key=lambda sn: ((sn[0][0], sn[0][1]), (-sn[0][2], -sn[0][3])), reverse=True)
         return [node for _, node in found]
@@ -93,10 +123,14 @@ class FixContext:
         return None
 
     def hint(self, finding: Finding) -> dict[str, Any] | None:
-        for rule, node, data in self.hints:
-            span = self.span(node)
-            if rule == finding.rule and span is not None and span[:2] == (
-                    finding.line, finding.column):
+        """What the rule said about the node it reported this finding at."""
+        mine = [(node, data) for rule, node, data in self.hints if rule == finding.rule]
+        if not mine:
+            return None
+        near = {id(node): span for span, node in self._near(finding)}
+        for node, data in mine:
+            span = near.get(id(node))
+            if span is not None and span[:2] == (finding.line, finding.column):
                 return data
         return None
 

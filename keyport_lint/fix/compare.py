@@ -41,7 +41,7 @@ def fix(finding: Finding, fc: FixContext) -> Fix | None:
     added = import_edit(fc, "hmac")
     if added is not None:
         edits.insert(0, added)
-    scope = _function_of(fc.tree, node)
+    scope = _function_of(fc.statements(finding), node) or fc.tree
     safe = _is_text(fc, scope, node.left) and _is_text(fc, scope, target.comparator)
     return Fix("safe" if safe else "unsafe",
                "Compare with hmac.compare_digest" + ("" if safe else
@@ -55,17 +55,16 @@ def _text(fc: FixContext, start: tuple[int, int], end: tuple[int, int]) -> str |
     return fc.lines[start[0] - 1][start[1] - 1:end[1] - 1]
 
 
-def _function_of(module: cst.Module, target: cst.CSTNode) -> cst.CSTNode:
-    """The innermost function holding `target` (the module outside functions)."""
-    best: cst.CSTNode = module
-    stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(module, module)]
+def _function_of(statements: list[cst.CSTNode], target: cst.CSTNode) -> cst.CSTNode | None:
+    """The innermost function holding `target` (None: outside any function)."""
+    stack: list[tuple[cst.CSTNode, cst.CSTNode | None]] = [(s, None) for s in statements]
     while stack:
         node, scope = stack.pop()
         if node is target:
             return scope
         inner = node if isinstance(node, cst.FunctionDef) else scope
         stack.extend((child, inner) for child in node.children)
-    return best
+    return None
 
 
 def _is_text(fc: FixContext, scope: cst.CSTNode, node: cst.BaseExpression) -> bool:

@@ -25,9 +25,9 @@ def fix(finding: Finding, fc: FixContext) -> Fix | None:
     node = _literal(finding, fc)
     if node is None:
         return None
-    parent = _parent_of(fc.tree, node)
+    parent = fc.parent(finding, node)
     if isinstance(parent, cst.Arg):
-        call = _parent_of(fc.tree, parent)
+        call = fc.parent(finding, parent)
         if isinstance(call, cst.Call) and fc.tree.code_for_node(call.func).rsplit(
                 ".", 1)[-1] in FALLBACK_CALLS:
             return None
@@ -66,15 +66,4 @@ def _literal(finding: Finding, fc: FixContext) -> cst.SimpleString | None:
                 finding.end_column - finding.column == len(inner)
                 and span[1] <= finding.column < span[3]):
             return node
-    return None
-
-
-def _parent_of(module: cst.Module, target: cst.CSTNode) -> cst.CSTNode | None:
-    stack: list[cst.CSTNode] = [module]
-    while stack:
-        node = stack.pop()
-        for child in node.children:
-            if child is target:
-                return node
-            stack.append(child)
     return None

@@ -16,6 +16,8 @@ from keyport_lint.finding import Fix
 from keyport_lint.fix.base import insert
 
 if TYPE_CHECKING:
+    import ast
+
     from keyport_lint.finding import Finding
     from keyport_lint.fix.base import FixContext
 
@@ -76,39 +78,72 @@ def _sliced(node: cst.CSTNode) -> bool:
         isinstance(e.slice, cst.Slice) for e in node.slice)
 
 
+MAX_DEPTH = 8
 TEXT_METHODS = {"strip", "lstrip", "rstrip", "lower", "upper", "format", "join", "replace",
                 "removeprefix", "removesuffix", "decode"}
 
 
-def _is_text(fc: FixContext, node: cst.CSTNode, depth: int = 0) -> bool:
+def _is_text(fc: FixContext, node: cst.CSTNode) -> bool:
     """Is this expression a str, as far as the module shows?"""
-    if depth > 3:
-        return False
     if isinstance(node, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
         return not (isinstance(node, cst.SimpleString) and "b" in node.prefix.lower())
-    if isinstance(node, cst.Subscript):  # os.environ["X"]
-        return fc.tree.code_for_node(node.value).endswith("environ")
-    if isinstance(node, cst.Call):
-        callee = fc.tree.code_for_node(node.func)
-        if callee in ("str", "getenv") or callee.endswith((".getenv", "environ.get")):
-            return True
-        return isinstance(node.func, cst.Attribute) and node.func.attr.value in TEXT_METHODS
-    if isinstance(node, cst.BinaryOperation):
-        return isinstance(node.operator, (cst.Add, cst.Modulo)) and any(
-            _is_text(fc, side, depth + 1) for side in (node.left, node.right))
-    if isinstance(node, cst.IfExp):
-        return _is_text(fc, node.body, depth + 1) and _is_text(fc, node.orelse, depth + 1)
-    if isinstance(node, cst.BooleanOperation):
-        return _is_text(fc, node.left, depth + 1) and _is_text(fc, node.right, depth + 1)
     if isinstance(node, (cst.Name, cst.Attribute)):
         last = node.value if isinstance(node, cst.Name) else node.attr.value
         if _named_like_the_key(fc, last):
             return True
-        if isinstance(node, cst.Name):
-            values = _assigned(fc, node.value)
-            return bool(values) and all(v is not None and _is_text(fc, v, depth + 1)
-                                        for v in values)
+        return isinstance(node, cst.Name) and _name_is_text(fc, node.value, 0)
+    try:  # anything else: the same judgement on Python's own tree of its code
+        import ast
+
+        parsed = ast.parse(fc.tree.code_for_node(node).strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    return _ast_text(fc, parsed, 0)
+
+
+def _ast_text(fc: FixContext, node: ast.AST, depth: int) -> bool:
+    import ast
+
+    if depth > MAX_DEPTH:  # names bound to names bound to …: give up, not text
+        return False
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.Subscript):  # os.environ["X"]
+        return _dotted(node.value).endswith("environ")
+    if isinstance(node, ast.Call):
+        callee = _dotted(node.func)
+        if callee in ("str", "getenv") or callee.endswith((".getenv", "environ.get")):
+            return True
+        return isinstance(node.func, ast.Attribute) and node.func.attr in TEXT_METHODS
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, (ast.Add, ast.Mod)) and (
+            _ast_text(fc, node.left, depth + 1) or _ast_text(fc, node.right, depth + 1))
+    if isinstance(node, ast.IfExp):
+        return _ast_text(fc, node.body, depth + 1) and _ast_text(fc, node.orelse, depth + 1)
+    if isinstance(node, ast.BoolOp):
+        return all(_ast_text(fc, v, depth + 1) for v in node.values)
+    if isinstance(node, ast.Name):
+        return _named_like_the_key(fc, node.id) or _name_is_text(fc, node.id, depth + 1)
+    if isinstance(node, ast.Attribute):
+        return _named_like_the_key(fc, node.attr)
     return False
+
+
+def _name_is_text(fc: FixContext, name: str, depth: int) -> bool:
+    values = _assigned(fc).get(name, [])
+    return bool(values) and all(v is not None and _ast_text(fc, v, depth + 1) for v in values)
+
+
+def _dotted(node: ast.AST) -> str:
+    import ast
+
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
 
 
 def _named_like_the_key(fc: FixContext, name: str) -> bool:
@@ -126,55 +161,49 @@ def _named_like_the_key(fc: FixContext, name: str) -> bool:
     return False
 
 
-def _assigned(fc: FixContext, name: str) -> list[cst.BaseExpression | None]:
-    """Every value bound to `name` anywhere in the module (None: not a plain assignment)."""
-    cache: dict[str, list[cst.BaseExpression | None]] = fc.memo.setdefault("assigned", {})
-    if name in cache:
-        return cache[name]
-    out: list[cst.BaseExpression | None] = []
+def _assigned(fc: FixContext) -> dict[str, list[ast.expr | None]]:
+    """Every value bound to each name anywhere in the module (None: bound some other way:
+    unpacking, a loop, a parameter, an import), from Python's own parser (fast), once."""
+    import ast
 
-    class Finder(cst.CSTVisitor):
-        def visit_Assign(self, node: cst.Assign) -> None:
+    table: dict[str, list[ast.expr | None]] | None = fc.memo.get("assigned")
+    if table is not None:
+        return table
+    table = {}
+    fc.memo["assigned"] = table
+    try:
+        tree = ast.parse(fc.text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return table
+
+    def bind(target: ast.AST, value: ast.expr | None) -> None:
+        if isinstance(target, ast.Name):
+            table.setdefault(target.id, []).append(value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                bind(element, None)
+        elif isinstance(target, ast.Starred):
+            bind(target.value, None)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
             for target in node.targets:
-                if isinstance(target.target, cst.Name) and target.target.value == name:
-                    out.append(node.value)
-                elif _binds(target.target, name):
-                    out.append(None)
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            if isinstance(node.target, cst.Name) and node.target.value == name:
-                out.append(node.value)
-
-        def visit_AugAssign(self, node: cst.AugAssign) -> None:
-            if isinstance(node.target, cst.Name) and node.target.value == name:
-                out.append(node.value if isinstance(node.operator, cst.AddAssign) else None)
-
-        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-            if isinstance(node.target, cst.Name) and node.target.value == name:
-                out.append(node.value)
-
-        def visit_For(self, node: cst.For) -> None:
-            if _binds(node.target, name):
-                out.append(None)
-
-        def visit_Param(self, node: cst.Param) -> None:
-            if node.name.value == name:
-                out.append(None)
-
-        def visit_WithItem(self, node: cst.WithItem) -> None:
-            if node.asname is not None and _binds(node.asname.name, name):
-                out.append(None)
-
-    fc.tree.visit(Finder())
-    cache[name] = out
-    return out
-
-
-def _binds(target: cst.CSTNode, name: str) -> bool:
-    if isinstance(target, cst.Name):
-        return target.value == name
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return any(_binds(e.value, name) for e in target.elements)
-    if isinstance(target, cst.StarredElement):
-        return _binds(target.value, name)
-    return False
+                bind(target, node.value)
+        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)):
+            bind(node.target, node.value)
+        elif isinstance(node, ast.AugAssign):
+            bind(node.target, node.value if isinstance(node.op, ast.Add) else None)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            bind(node.target, None)
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            bind(node.optional_vars, None)
+        elif isinstance(node, ast.arg):
+            table.setdefault(node.arg, []).append(None)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            table.setdefault(node.name, []).append(None)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                table.setdefault((alias.asname or alias.name).split(".")[0], []).append(None)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            table.setdefault(node.name, []).append(None)
+    return table

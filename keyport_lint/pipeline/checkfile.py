@@ -107,10 +107,10 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
         from keyport_lint.fix import attach_fixes
         from keyport_lint.fix.base import FixContext
 
+        py = ctx if isinstance(ctx, PythonContext) else None
         result.findings = attach_fixes(result.findings, lambda: FixContext(
-            text, lines, ctx.module if isinstance(ctx, PythonContext) else None, cfg,
-            ctx.fix_hints if isinstance(ctx, PythonContext) else [], suppressions,
-            unsuppressed, file_ignores))
+            text, lines, py, cfg, suppressions, unsuppressed, file_ignores))
+        result.walks = py.walks if py is not None else 0  # fixes may add a position pass
     for finding in result.findings:
         if 0 < finding.line <= len(lines):
             result.lines[finding.line] = lines[finding.line - 1]
