@@ -276,3 +276,13 @@ def test_unused_suppression_in_a_file_that_was_not_parsed(project):
     result = project.run("check", "--fix", ".")
     assert (project.root / "util.py").read_text() == "import os\n\nprint(os.getcwd())\n"
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_symbolic_link_is_never_written_through(project, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside") / "target.py"
+    outside.write_text(LOGGED, encoding="utf-8")
+    (project.root / "app.py").symlink_to(outside)
+    result = project.run("check", "--fix", "app.py")
+    assert outside.read_text(encoding="utf-8") == LOGGED
+    assert (project.root / "app.py").is_symlink()
+    assert "app.py: not fixed: it is a symbolic link" in result.stderr

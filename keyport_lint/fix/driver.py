@@ -76,6 +76,9 @@ def fix_run(result: RunResult, tree: ConfigTree, policy_of: Callable[[Path], Fix
         findings = by_file[display]
         if not any(policy.allows(f) for f in findings) or not path.is_file():
             continue
+        if path.is_symlink():  # the link may lead anywhere, out of the project too
+            outcome.problems.append(f"{display}: not fixed: it is a symbolic link")
+            continue
         try:
             original = path.read_bytes()
         except OSError as exc:
@@ -86,8 +89,11 @@ def fix_run(result: RunResult, tree: ConfigTree, policy_of: Callable[[Path], Fix
             text = before = original.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             continue
+        # the edits must be computed on exactly these bytes (the file may have changed since
+        # the run read it): check them once more, then fix
+        latest = run_buffer(original, display, tree).result
+        findings = latest.findings
         fixed = 0
-        latest = None
         for _ in range(MAX_PASSES):
             applied = apply_fixes(text, [f for f in findings if policy.allows(f)])
             outcome.problems += _dropped(display, applied.broken, "the result would not parse")
@@ -103,7 +109,7 @@ def fix_run(result: RunResult, tree: ConfigTree, policy_of: Callable[[Path], Fix
         else:  # passes exhausted: what still overlaps is not applied
             outcome.problems += _dropped(display, [f for f in findings if policy.allows(f)],
                                          f"still overlaps another fix after {MAX_PASSES} passes")
-        if latest is None or text == before:
+        if text == before:
             continue
         outcome.fixed += fixed
         outcome.files.append(display)
