@@ -271,9 +271,15 @@ def test_mask_slices_text_and_wraps_anything_else_in_str(project):
 
 
 def test_unused_suppression_in_a_file_that_was_not_parsed(project):
-    """No rule can fire in this file, so it is never parsed; its stale comment is still fixed."""
-    project.write("util.py", "import os\n\nprint(os.getcwd())  # keyport-lint: ignore[KP201]\n")
-    result = project.run("check", "--fix", ".")
+    """No selected rule can fire in this file, so it is never parsed; its stale comment is
+    still fixed (from its lines alone)."""
+    import json
+
+    project.write("util.py", "import os\n\nprint(os.getcwd())  # keyport-lint: ignore[KP101]\n")
+    doc = json.loads(project.run("check", "--select", "KP101,KP901", "--output-format", "json",
+                                 "--no-cache", ".").stdout)
+    assert doc["stats"]["parsed"] == 0 and doc["findings"][0]["fix"] is not None
+    result = project.run("check", "--fix", "--select", "KP101,KP901", ".")
     assert (project.root / "util.py").read_text() == "import os\n\nprint(os.getcwd())\n"
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -21,17 +21,27 @@ if TYPE_CHECKING:
 Family = Callable[[Finding, "FixContext"], "Fix | None"]
 
 
-def families() -> dict[str, Family]:
-    """Rule code -> the function that computes its fix (None where no single edit is right)."""
-    from keyport_lint.fix import compare, envvar, mask, status, suppression
+# rule code -> (module of keyport_lint.fix, function): imported only when used, so a file whose
+# only fixable finding is a stale suppression never imports libcst
+FAMILIES: dict[str, tuple[str, str]] = {
+    "KP101": ("envvar", "fix"), "KP102": ("envvar", "fix"), "KP103": ("envvar", "fix"),
+    "KP201": ("mask", "fix"), "KP202": ("mask", "fix"),
+    "KP304": ("compare", "fix"),
+    "KP402": ("status", "fix_truthiness"), "KP403": ("status", "fix_status"),
+    "KP901": ("suppression", "fix_unused"), "KP902": ("suppression", "fix_bare"),
+}
 
-    return {
-        "KP101": envvar.fix, "KP102": envvar.fix, "KP103": envvar.fix,
-        "KP201": mask.fix, "KP202": mask.fix,
-        "KP304": compare.fix,
-        "KP402": status.fix_truthiness, "KP403": status.fix_status,
-        "KP901": suppression.fix_unused, "KP902": suppression.fix_bare,
-    }
+
+def family_of(code: str) -> Family | None:
+    """The function that computes a built-in rule's fix (None where no single edit is
+    right)."""
+    import importlib
+
+    where = FAMILIES.get(code)
+    if where is None:
+        return None
+    module = importlib.import_module(f"{__name__}.{where[0]}")
+    return getattr(module, where[1])  # type: ignore[no-any-return]
 
 
 TEXT_ONLY = ("KP901", "KP902")  # suppression comments: fixed from the lines alone
@@ -41,8 +51,7 @@ def attach_fixes(findings: list[Finding], make_context: Callable[[], FixContext 
                  ) -> list[Finding]:
     """`findings` with a `fix` on each one a family can repair. The context (positions of
     the module's nodes) is built only when some finding may get a fix."""
-    table = families()
-    if not any(f.rule in table or not f.rule.startswith("KP") for f in findings):
+    if not any(f.rule in FAMILIES or not f.rule.startswith("KP") for f in findings):
         return findings
     fc = make_context()
     if fc is None:
@@ -50,19 +59,19 @@ def attach_fixes(findings: list[Finding], make_context: Callable[[], FixContext 
     user = {r.id: r for r in fc.cfg.rules if r.params.get("fix")}
     out = []
     for finding in findings:
-        family = table.get(finding.rule)
-        if fc.module is None and finding.rule not in TEXT_ONLY:
-            family = None  # the other families read the parsed module
         fix = None
         try:
+            # the families other than KP901/KP902 read the parsed module
+            family = family_of(finding.rule) if fc.module is not None or (
+                finding.rule in TEXT_ONLY) else None
             if family is not None:
                 fix = family(finding, fc)
             elif finding.rule in user and fc.module is not None:
                 from keyport_lint.fix import template
 
                 fix = template.fix(finding, fc, user[finding.rule])
-        except (RecursionError, ValueError, KeyError, IndexError):
-            fix = None  # no fix is better than a wrong one
+        except Exception:  # a bug in a fixer must not stop the check: no fix is better than
+            fix = None  # a wrong one, and the finding is reported all the same
         out.append(finding.with_(fix=fix) if fix is not None else finding)
     return out
 
