@@ -111,16 +111,17 @@ def fix_run(result: RunResult, tree: ConfigTree, policy_of: Callable[[Path], Fix
                                          f"still overlaps another fix after {MAX_PASSES} passes")
         if text == before:
             continue
-        outcome.fixed += fixed
-        outcome.files.append(display)
-        _replace(result, display, latest)
         if write:
             try:
                 write_atomically(path, text.encode(encoding, "surrogateescape"))
-            except OSError as exc:
+            except OSError as exc:  # the file stays as it was, and so do its findings
                 outcome.problems.append(f"{display}: cannot write: {exc.strerror}")
+                continue
         else:
             diffs.append(unified(before, text, display))
+        outcome.fixed += fixed
+        outcome.files.append(display)
+        _replace(result, display, latest)
     outcome.diff = "".join(diffs)
     return outcome
 
