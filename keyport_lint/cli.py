@@ -564,8 +564,10 @@ def test_rules_cmd(paths: tuple[str, ...], select: tuple[str, ...], config_path:
     """Run rule test files: each expected finding is marked `expect: ID` in a comment on its
     line (or alone on the line above); files without comments use `<file>.expect.yaml`.
 
-    Each PATH is one case: a file, or a folder checked as one small project. Exit 0 when every
-    case gives exactly its marked findings, 1 when not, 2 on a usage or rule error.
+    Each PATH is one case: a file, or a folder checked as one small project. A `bad_x.py` with
+    a `bad_x.fixed.py` beside it must be fixed (safe and unsafe fixes) into exactly that file.
+    Exit 0 when every case gives exactly its marked findings, 1 when not, 2 on a usage or rule
+    error.
     """
     from keyport_lint import testing
 
