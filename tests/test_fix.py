@@ -292,3 +292,19 @@ def test_a_symbolic_link_is_never_written_through(project, tmp_path_factory):
     assert outside.read_text(encoding="utf-8") == LOGGED
     assert (project.root / "app.py").is_symlink()
     assert "app.py: not fixed: it is a symbolic link" in result.stderr
+
+
+def test_a_template_that_would_copy_a_key_gives_no_fix(project):
+    """`{args}` copies source text; when that text holds a key, the run drops the fix."""
+    import json
+
+    project.write(".keyport-lint.yaml", USER_RULES)
+    project.write("app.py", f'import requests\n\nrequests.get("https://acme.test", '
+                            f'headers={{"k": "{ACME}"}})\n')
+    doc = json.loads(project.run("check", "--output-format", "json", "--no-cache",
+                                 ".").stdout)
+    call = [f for f in doc["findings"] if f["rule"] == "ACME002"]
+    assert call and call[0]["fix"] is None
+    project.run("check", "--fix", "--unsafe-fixes", "--select", "ACME002", ".")
+    assert ACME in (project.root / "app.py").read_text()  # unchanged: nothing copied
+    assert ACME not in json.dumps(doc)
