@@ -308,3 +308,20 @@ def test_a_template_that_would_copy_a_key_gives_no_fix(project):
     project.run("check", "--fix", "--unsafe-fixes", "--select", "ACME002", ".")
     assert ACME in (project.root / "app.py").read_text()  # unchanged: nothing copied
     assert ACME not in json.dumps(doc)
+
+
+@pytest.mark.parametrize("before, after", [
+    # one of two codes unused: the list is trimmed
+    (f'X = "{KEY}"  # keyport-lint: ignore[KP101, KP201]\n',
+     f'X = "{KEY}"  # keyport-lint: ignore[KP101]\n'),
+    # alone on the line above: the line goes
+    ('import os\n# keyport-lint: ignore[KP101]\nX = os.environ["KEYPORT_API_KEY"]\n',
+     'import os\nX = os.environ["KEYPORT_API_KEY"]\n'),
+    # another comment after it stays
+    ('import os\nX = os.environ["KEYPORT_API_KEY"]  # keyport-lint: ignore[KP101]  # why\n',
+     'import os\nX = os.environ["KEYPORT_API_KEY"]  # why\n'),
+])
+def test_unused_suppressions_are_trimmed_or_removed(project, before, after):
+    project.write("app.py", "from keyport import KeyPort\n" + before)
+    project.run("check", "--fix", ".")
+    assert (project.root / "app.py").read_text() == "from keyport import KeyPort\n" + after
