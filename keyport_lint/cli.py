@@ -181,9 +181,9 @@ def _parse_report(value: str) -> tuple[str, str]:
 @click.option("--fix", "fix", is_flag=True,
               help="Apply safe fixes in place (atomically), re-checking until none applies; "
                    "the report shows what remains.")
-@click.option("--unsafe-fixes", "unsafe_fixes", is_flag=True, default=None,
+@click.option("--unsafe-fixes/--no-unsafe-fixes", "unsafe_fixes", default=None,
               help="With --fix or --diff, also apply unsafe fixes (they change behaviour on "
-                   "purpose); config: unsafe-fixes: true.")
+                   "purpose), or not, whatever the config's unsafe-fixes says.")
 @click.option("--diff", "diff", is_flag=True,
               help="Print the fixes as a unified diff and write nothing (exit 1 when there "
                    "would be changes, 0 otherwise).")

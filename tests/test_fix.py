@@ -44,6 +44,8 @@ def test_config_unsafe_fixes_and_unfixable(project):
     project.write("keys.py", HARDCODED)
     project.write("app.py", LOGGED)
     project.write(".keyport-lint.yaml", "unsafe-fixes: true\nunfixable: [KP2]\n")
+    project.run("check", "--fix", "--no-unsafe-fixes", ".")
+    assert (project.root / "keys.py").read_text() == HARDCODED  # the flag wins
     project.run("check", "--fix", ".")
     assert "os.environ" in (project.root / "keys.py").read_text()
     assert (project.root / "app.py").read_text() == LOGGED  # KP2 is unfixable here
