@@ -17,7 +17,7 @@ from keyport_lint.errors import UserError
 from keyport_lint.kinds import get_kind, kind_names
 from keyport_lint.kinds.base import REQUIRED
 from keyport_lint.schema import TYPES, check_type
-from keyport_lint.yamlio import LDict, load_yaml, remember, suggest, where
+from keyport_lint.yamlio import LDict, load_yaml, read_text_file, remember, suggest, where
 
 SEVERITIES = ("error", "warning")
 COMMON_FIELDS = {
@@ -25,9 +25,10 @@ COMMON_FIELDS = {
     "examples", "help-uri", "context", "files", "metadata",
 }
 METADATA_FIELDS = ("cwe", "security-severity", "tags")
-CWE_ID = re.compile(r"^CWE-[0-9]+$")
-BUILTIN_ID = re.compile(r"^KP[0-9]{3}$")
-USER_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
+CWE_ID = re.compile(r"\ACWE-[0-9]+\Z")
+# `\Z`, not `$`: `$` also matches before a trailing newline, and an id is printed in outputs
+BUILTIN_ID = re.compile(r"\AKP[0-9]{3}\Z")
+USER_ID = re.compile(r"\A[A-Z][A-Z0-9]*[0-9]{3}\Z")
 DOCS_URI = "https://github.com/keyport-lint/keyport-lint/blob/main/docs/rules.md#{id}"
 
 
@@ -224,10 +225,7 @@ def load_rule_document(doc: Any, source: str, *, builtin: bool) -> list[Rule]:
 
 def load_rule_file(path: Path, *, builtin: bool, display: str | None = None) -> list[Rule]:
     name = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot read rule file: {exc.strerror}", name) from None
+    text = read_text_file(path, name, "rule file")
     doc = load_yaml(text, name, compiled=builtin)
     rules = load_rule_document(doc, name, builtin=builtin)
     if builtin:
@@ -257,6 +255,9 @@ class SettingSpec:
     type: str
     default: Any
     doc: str
+    minimum: float | None = None  # bounds of a number (`min:`, `max:` in settings.yaml)
+    maximum: float | None = None
+    no_empty_match: bool = False  # patterns that must not match the empty string
 
 
 @lru_cache(maxsize=1)
@@ -266,7 +267,9 @@ def settings_schema() -> dict[str, SettingSpec]:
     doc = load_yaml(text, "rules/settings.yaml", compiled=True)
     specs = {}
     for name, spec in doc["settings"].items():
-        specs[name] = SettingSpec(name, spec["type"], spec["default"], spec.get("doc", ""))
+        specs[name] = SettingSpec(name, spec["type"], spec["default"], spec.get("doc", ""),
+                                  spec.get("min"), spec.get("max"),
+                                  bool(spec.get("no-empty-match", False)))
         if not doc.compiled:  # the compiled form holds only defaults checked already
             check_type(spec["default"], spec["type"], spec, "default", f"settings.{name}")
     remember(text, "rules/settings.yaml", doc)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from keyport_lint.baseline import Baseline
     from keyport_lint.config import Config, ConfigTree
     from keyport_lint.pipeline.run import RunResult
+    from keyport_lint.redact import Redactor
 
 EXIT_CODES = """\
 \b
@@ -29,13 +30,47 @@ Exit codes:
   130  interrupted (Ctrl-C)"""
 
 
+# every byte written (stdout, report files, stderr) passes through this: the secret shapes of
+# the configs in force once loaded, the built-in ones before (a config error may quote a key)
+_REDACTOR: Redactor | None = None
+
+
+def _redact(text: str) -> str:
+    from keyport_lint.redact import default_redactor
+
+    return (_REDACTOR or default_redactor())(text)
+
+
+def _use_redactor(configs: Any) -> None:
+    """Redact with every secret shape of these configs (user secret rules included)."""
+    from keyport_lint.redact import Redactor, redactor_from
+
+    global _REDACTOR
+    parts: list[Redactor] = []
+    for cfg in configs:
+        parts.append(redactor_from(cfg.settings, [
+            rule.params["pattern"] for rule in cfg.rules
+            if rule.kind == "secret-pattern" and rule.params.get("pattern")]))
+    if parts:
+        patterns = [p for part in parts for p in part._sources]
+        _REDACTOR = Redactor(patterns, min(part.prefix_max for part in parts))
+
+
+def _err(text: str) -> None:
+    """One line on stderr: redacted, control characters escaped (a path cannot start a new
+    line that a CI runner reads as a command)."""
+    from keyport_lint.report import printable
+
+    click.echo(printable(_redact(text)), err=True)
+
+
 def _fail(message: str) -> None:
-    click.echo(f"keyport-lint: error: {message}", err=True)
+    _err(f"keyport-lint: error: {message}")
     sys.exit(2)
 
 
 def _warn(message: str) -> None:
-    click.echo(f"keyport-lint: warning: {message}", err=True)
+    _err(f"keyport-lint: warning: {message}")
 
 
 def _use_color(choice: str, to_file: bool) -> bool:
@@ -94,6 +129,7 @@ def _load(config_path: str | None, select: tuple[str, ...], ignore: tuple[str, .
     from keyport_lint.config import apply_cli, load_config
 
     cfg = load_config(Path(config_path) if config_path else None)
+    _use_redactor([cfg])
     return apply_cli(cfg, _split(select), _split(ignore), fail_on)
 
 
@@ -217,16 +253,16 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
         if show_settings is not None:
             from keyport_lint.showsettings import settings_text
 
-            click.echo(settings_text(tree, Path(show_settings)), nl=False)
+            click.echo(_redact(settings_text(tree, Path(show_settings))), nl=False)
             return
         if show_files:
             from keyport_lint.pipeline.project import discover_project
 
             targets, errors = discover_project(list(paths) or ["."], tree)
             for target in targets:
-                click.echo(target.display)
+                click.echo(_redact(target.display))
             for error in errors:
-                click.echo(f"keyport-lint: error: {error}", err=True)
+                _err(f"keyport-lint: error: {error}")
             sys.exit(2 if errors else 0)
         known = baseline.load(Path(baseline_path)) if baseline_path else None
         if stdin is not None:  # an excluded PATH reports nothing, and that is no error
@@ -236,11 +272,13 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
             buffered = run_buffer(click.get_binary_stream("stdin").read(), stdin, tree)
             result = buffered.result
             if fix or diff:
+                _use_redactor(tree.configs())
                 _fix_stdin(buffered, stdin, tree, unsafe_fixes, diff)
         else:
             # --fix/--diff edit files from a fresh analysis, never from cached results
             result = _run(paths, tree, jobs, no_cache or fix or diff, progress=not quiet)
             _empty_run(result, allow_empty)
+        _use_redactor(tree.configs())
         unsafe = _policies(result, tree, unsafe_fixes)
         if fix or diff:
             changed = _fix_files(result, tree, unsafe_fixes, diff)
@@ -268,10 +306,10 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
     for warning in result.warnings:
         _warn(warning)
     for error in result.errors:
-        click.echo(f"keyport-lint: error: {error}", err=True)
+        _err(f"keyport-lint: error: {error}")
     if output is not None:  # the console (a CI log) still says what happened
         written = ", ".join([output, *(f for f, _ in files)])
-        click.echo(f"keyport-lint: {verdict(result)} Report: {written}", err=True)
+        _err(f"keyport-lint: {verdict(result)} Report: {written}")
     if result.errors:
         sys.exit(2)
     fail_on_of = {c.root: c.fail_on for c in tree.configs()}
@@ -316,13 +354,12 @@ def _fix_files(result: RunResult, tree: ConfigTree, unsafe_fixes: bool | None,
     for problem in dict.fromkeys(done.problems):
         _warn(problem)
     if diff:
-        click.echo(done.diff, nl=False)
-        click.echo(f"keyport-lint: would fix {plural(done.fixed, 'finding')} in "
-                   f"{plural(len(done.files), 'file')}.", err=True)
+        _write(done.diff, None)  # redacted: context lines may hold a key the fixes left
+        _err(f"keyport-lint: would fix {plural(done.fixed, 'finding')} in "
+             f"{plural(len(done.files), 'file')}.")
     elif done.fixed:
-        click.echo(f"keyport-lint: fixed {plural(done.fixed, 'finding')} in "
-                   f"{plural(len(done.files), 'file')} "
-                   f"({len(result.findings):,} remaining).", err=True)
+        _err(f"keyport-lint: fixed {plural(done.fixed, 'finding')} in "
+             f"{plural(len(done.files), 'file')} ({len(result.findings):,} remaining).")
     return bool(done.files)
 
 
@@ -353,8 +390,10 @@ def _fix_stdin(buffered: Any, filename: str, tree: ConfigTree, unsafe_fixes: boo
     for problem in dict.fromkeys(problems):
         _warn(problem)
     if diff:
-        click.echo(unified(text, fixed, buffered.target.display), nl=False)
+        _write(unified(text, fixed, buffered.target.display), None)  # redacted, as any report
         sys.exit(1 if fixed != text else 0)
+    # the editor's own text, repaired: printed as it is (redacting a key the fixes left would
+    # write `…` into the buffer); the edits themselves never hold one
     click.echo(fixed, nl=False)
     remaining = latest[0]
     sys.exit(1 if remaining else 0)
@@ -448,7 +487,7 @@ def baseline_cmd(paths: tuple[str, ...], output: str, update: bool, select: tupl
         return
     if result.errors:  # an incomplete baseline would hide nothing now and flood later
         for error in result.errors:
-            click.echo(f"keyport-lint: error: {error}", err=True)
+            _err(f"keyport-lint: error: {error}")
         _fail(f"baseline not written: the run had {len(result.errors)} error"
               f"{'s' if len(result.errors) != 1 else ''}")
     if previous is not None:
@@ -458,13 +497,13 @@ def baseline_cmd(paths: tuple[str, ...], output: str, update: bool, select: tupl
                                  lambda code: any(c.is_enabled(code) for c in configs))
         kept = previous.entries - dropped
         _write(baseline.dumps_entries(list(kept.elements())), output)
-        click.echo(f"Dropped {sum(dropped.values())} stale entr"
-                   f"{'y' if sum(dropped.values()) == 1 else 'ies'}; kept "
-                   f"{sum(kept.values())} in {output}.", err=True)
+        _err(f"Dropped {sum(dropped.values())} stale entr"
+             f"{'y' if sum(dropped.values()) == 1 else 'ies'}; kept "
+             f"{sum(kept.values())} in {output}.")
         return
     _write(baseline.dumps(result.findings, result.anchors), output)
     count = len(result.findings)
-    click.echo(f"Wrote {count} finding{'s' if count != 1 else ''} to {output}.", err=True)
+    _err(f"Wrote {count} finding{'s' if count != 1 else ''} to {output}.")
 
 
 @cli.command("rules", short_help="List the rules and whether the config enables them.")
@@ -488,7 +527,7 @@ def rules_cmd(fmt: str, select: tuple[str, ...], ignore: tuple[str, ...],
     except UserError as exc:
         _fail(exc.render())
         return
-    click.echo(text, nl=False)
+    click.echo(_redact(text), nl=False)
 
 
 @cli.command("explain", short_help="Explain a rule: why, bad and good code, its settings.")
@@ -511,7 +550,7 @@ def explain_cmd(code: str, fmt: str, config_path: str | None) -> None:
     except UserError as exc:
         _fail(exc.render())
         return
-    click.echo(text, nl=False)
+    click.echo(_redact(text), nl=False)
 
 
 @cli.command("init", short_help="Write a short starter .keyport-lint.yaml here.")
@@ -595,7 +634,7 @@ def test_rules_cmd(paths: tuple[str, ...], select: tuple[str, ...], config_path:
         _fail(exc.render())
         return
     for problem in problems:
-        click.echo(problem)
+        click.echo(_redact(problem))
     checked = f"{cases} case{'s' if cases != 1 else ''}" + (" and the rules' examples"
                                                              if examples else "")
     if problems:
@@ -634,6 +673,7 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _write(text: str, output: str | None, color: bool = False) -> None:
+    text = _redact(text)
     if output:
         try:
             Path(output).write_text(text, encoding="utf-8")
@@ -645,7 +685,19 @@ def _write(text: str, output: str | None, color: bool = False) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     try:
-        return cli.main(args=argv, prog_name="keyport-lint")
+        return cli.main(args=argv, prog_name="keyport-lint", standalone_mode=False)
+    except click.exceptions.Exit as exc:  # --help, --version
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:  # usage errors echo arguments, which may be keys
+        import io
+
+        buffer = io.StringIO()
+        exc.show(file=buffer)
+        click.echo(_redact(buffer.getvalue()), err=True, nl=False)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:  # during start-up, before a command runs
         click.echo("keyport-lint: interrupted", err=True)
         sys.exit(130)

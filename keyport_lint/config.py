@@ -7,7 +7,6 @@ Each file is checked under the nearest config above it, with its `extend` chain,
 
 from __future__ import annotations
 
-import glob as globlib
 import hashlib
 import os
 import re
@@ -26,7 +25,7 @@ from keyport_lint.catalog import (
 from keyport_lint.errors import UserError
 from keyport_lint.schema import check_type
 from keyport_lint.settings import Settings
-from keyport_lint.yamlio import LDict, LList, load_yaml, suggest, where
+from keyport_lint.yamlio import LDict, LList, load_yaml, read_text_file, suggest, where
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -136,8 +135,8 @@ def discover_config(start: Path) -> Path | None:
 
 def _has_tool_table(path: Path) -> bool:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = read_text_file(path, str(path), "pyproject.toml")
+    except UserError:
         return False
     return "keyport-lint" in text and _tool_table(path, text) is not None
 
@@ -179,10 +178,7 @@ def _locate_toml(value: Any, text_lines: list[str], file: str, start: int) -> An
 
 
 def read_config_document(path: Path, display: str) -> LDict:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read config: {exc}", display) from None
+    text = read_text_file(path, display, "config")
     if path.name == "pyproject.toml":
         table = _tool_table(path, text)
         if table is None:
@@ -268,8 +264,10 @@ def _merge_setting(name: str, current: Any, value: Any, container: LDict) -> Any
                             file, line)
         value = value["replace"]
         check_type(value, spec.type, container, name, f"settings.{name}")
+        check_range(spec, value, container, name)
         return list(value)
     check_type(value, spec.type, container, name, f"settings.{name}")
+    check_range(spec, value, container, name)
     if spec.type.startswith("list"):
         return list(current) + [v for v in value if v not in current]
     if spec.type.startswith("dict"):
@@ -277,6 +275,24 @@ def _merge_setting(name: str, current: Any, value: Any, container: LDict) -> Any
         merged.update(value)
         return merged
     return value
+
+
+def check_range(spec: Any, value: Any, container: Any, name: str) -> None:
+    """Bounds declared in settings.yaml: numbers within `min`/`max`; secret shapes that
+    cannot match the empty string (one that can would report every position of every file)."""
+    file, line = where(container, name)
+    if spec.minimum is not None and value < spec.minimum:
+        raise UserError(f"settings.{name} must be at least {spec.minimum:g}, got {value}",
+                        file, line)
+    if spec.maximum is not None and value > spec.maximum:
+        raise UserError(f"settings.{name} must be at most {spec.maximum:g}, got {value}",
+                        file, line)
+    if spec.no_empty_match:
+        for pattern in value:
+            if re.compile(pattern).search("") is not None:
+                raise UserError(f"settings.{name}: pattern {pattern!r} matches the empty "
+                                "string; a secret shape needs at least one character",
+                                file, line)
 
 
 def _build(layers: list[tuple[Path, LDict]], root: Path, path: Path) -> Config:
@@ -324,7 +340,7 @@ def _build(layers: list[tuple[Path, LDict]], root: Path, path: Path) -> Config:
             cfg.origins.setdefault(f"settings.{name}", []).append(
                 f"{doc['settings'].file}:{doc['settings'].line_of(name)}")
         for pattern in doc.get("rule-files", []):
-            matches = sorted(globlib.glob(str(base / pattern), recursive=True))
+            matches = rule_file_matches(base, pattern, doc)
             if not matches:
                 file, line = where(doc, "rule-files")
                 raise UserError(f"rule-files pattern {pattern!r} matches no file", file, line)
@@ -355,6 +371,75 @@ def _build(layers: list[tuple[Path, LDict]], root: Path, path: Path) -> Config:
             for i, code in enumerate(codes):
                 _check_code(code, known, doc["per-file-ignores"][pattern], i, "per-file-ignores")
     return cfg
+
+
+GLOB_MAGIC = re.compile(r"[*?\[]")
+MAX_GLOB_ENTRIES = 50_000
+GLOB_SKIPPED = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
+                          ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".keyport-lint-cache"})
+
+
+def rule_file_matches(base: Path, pattern: str, doc: LDict) -> list[Path]:
+    """Files a `rule-files` entry names. A plain path is taken as given (it may lie outside
+    the project: naming it says so); a wildcard pattern must stay inside the config's folder,
+    never follows symlinked folders (no loops) and stops after MAX_GLOB_ENTRIES entries."""
+    file, line = where(doc, "rule-files")
+    if not GLOB_MAGIC.search(pattern):
+        return [base / pattern] if (base / pattern).exists() else []
+    parts = Path(pattern).parts
+    if Path(pattern).is_absolute() or ".." in parts or pattern.startswith("~"):
+        raise UserError(f"rule-files pattern {pattern!r}: a wildcard pattern stays inside the "
+                        "config's folder; name files outside it one by one", file, line)
+    regex = re.compile(_glob_regex(pattern))
+    root = base.resolve()
+    found: list[Path] = []
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in GLOB_SKIPPED)
+        seen += len(dirnames) + len(filenames)
+        if seen > MAX_GLOB_ENTRIES:
+            raise UserError(f"rule-files pattern {pattern!r} walks more than "
+                            f"{MAX_GLOB_ENTRIES:,} entries; make it narrower", file, line)
+        here = Path(dirpath)
+        for name in filenames:
+            path = here / name
+            rel = path.relative_to(base).as_posix()
+            if not regex.fullmatch(rel):
+                continue
+            if path.is_symlink() and root not in path.resolve().parents:
+                raise UserError(f"rule-files pattern {pattern!r} matches {rel}, a link to a file "
+                                "outside the config's folder; name that file explicitly",
+                                file, line)
+            found.append(path)
+    return sorted(found)
+
+
+def _glob_regex(pattern: str) -> str:
+    """Glob to regex over /-separated relative paths: `**/` any folders, `*` and `?` within
+    one name, `[...]` a set."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1:]:
+            end = pattern.index("]", i + 1)
+            body = pattern[i + 1:end].replace("\\", "\\\\")
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return "".join(out)
 
 
 def _check_code(code: str, known: list[str], container: Any, key: Any, what: str) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from keyport_lint.errors import AnalysisFailed
 from keyport_lint.finding import Finding
 
 if TYPE_CHECKING:
@@ -57,19 +58,31 @@ class FileContext:
         The project modules an analysis consulted are kept with its result and replayed to
         the project index on every later use: a context the index shares between files
         (asked about by one file, checked as another) still records, for the result cache,
-        every module each file's findings depend on."""
+        every module each file's findings depend on. An analysis that raised fails every rule
+        that asks for it again (AnalysisFailed), and only those: it is not run twice."""
         if compute in self._memo:
             deps = self._deps.get(compute)
             if deps and self.project is not None:
                 self.project.touch(deps)
-            return self._memo[compute]
-        if self.project is None:
-            value = compute(self)
-        else:
-            with self.project.recording() as deps:
+            value = self._memo[compute]
+            if isinstance(value, AnalysisFailed):
+                raise value
+            return value  # type: ignore[no-any-return]
+        try:
+            if self.project is None:
                 value = compute(self)
-            if deps:
-                self._deps[compute] = deps
+            else:
+                with self.project.recording() as deps:
+                    value = compute(self)
+                if deps:
+                    self._deps[compute] = deps
+        except Exception as exc:
+            failed = exc if isinstance(exc, AnalysisFailed) else AnalysisFailed(
+                _analysis_name(compute), exc)
+            self._memo[compute] = failed
+            if failed is exc:
+                raise
+            raise failed from exc
         self._memo[compute] = value
         return value
 
@@ -83,6 +96,14 @@ class FileContext:
 
     def finish(self) -> list[Finding]:
         return self.findings
+
+
+def _analysis_name(compute: Any) -> str:
+    owner = getattr(compute, "__self__", None)
+    name = getattr(compute, "__name__", None) or type(compute).__name__
+    if owner is not None:
+        return f"{type(owner).__name__}.{name}"
+    return str(name)
 
 
 def format_message(rule: Rule, fields: dict[str, Any]) -> str:
@@ -151,6 +172,10 @@ class PythonContext(FileContext):
                length: int | None = None, **fields: Any) -> None:
         """Report at `node`; `offset` (lines, column) and `length` narrow it inside a literal."""
         self._pending.append((rule, node, offset, length, fields))
+
+    def pending_rules(self) -> list[str]:
+        """Ids of rules whose findings wait for positions (what a failed `finish` loses)."""
+        return sorted({rule.id for rule, *_ in self._pending})
 
     def finish(self) -> list[Finding]:
         if self._pending:

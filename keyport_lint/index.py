@@ -124,7 +124,7 @@ class ProjectIndex:
                 from keyport_lint.pipeline.parse import ParseFailure, parse_python
 
                 try:
-                    module = parse_python(text)
+                    module = parse_python(text, self.settings["max-python-lines"])
                     ctx = PythonContext(self._display(path), text, module, self.settings, self,
                                         path=path)
                 except ParseFailure:

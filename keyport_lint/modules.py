@@ -77,18 +77,24 @@ class Module:
 def scan_folder(folder: str) -> tuple[frozenset[str], frozenset[str]]:
     """What import resolution sees of a folder: its importable `.py` files and its
     subfolders that could be packages (both empty when it does not exist)."""
-    files: set[str] = set()
-    dirs: set[str] = set()
     try:
         with os.scandir(folder) as entries:
-            for entry in entries:
-                kind = entry_kind(entry)
-                if kind == "file":
-                    files.add(entry.name)
-                elif kind == "dir":
-                    dirs.add(entry.name)
+            return split_listing(entries)
     except OSError:
-        pass
+        return frozenset(), frozenset()
+
+
+def split_listing(entries: Iterable[os.DirEntry[str]]) -> tuple[frozenset[str], frozenset[str]]:
+    """A folder listing as import resolution sees it: file names and subfolder names (one
+    definition for the table's own listings and the ones discovery hands it)."""
+    files: set[str] = set()
+    dirs: set[str] = set()
+    for entry in entries:
+        kind = entry_kind(entry)
+        if kind == "file":
+            files.add(entry.name)
+        elif kind == "dir":
+            dirs.add(entry.name)
     return frozenset(files), frozenset(dirs)
 
 

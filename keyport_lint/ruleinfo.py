@@ -165,7 +165,8 @@ def explain_text(rule: Rule, cfg: Config) -> str:
         f"    ignore: [{rule.id}]                 (or --ignore {rule.id}; select: works alike)",
         f"    severity: {{{rule.id}: {'warning' if rule.severity == 'error' else 'error'}}}",
         f'    per-file-ignores: {{"tests/**": [{rule.id}]}}',
-        f"    # keyport-lint: ignore[{rule.id}]   on the reported line or the line above",
+        f"    # keyport-lint: ignore[{rule.id}]   at the end of the reported line, or alone "
+        "on the line above",
     ]
     if rule.help_uri:
         out += ["", f"Docs: {rule.help_uri}"]
@@ -210,8 +211,9 @@ def rule_help_markdown(rule: Rule) -> str:
         parts += ["**Settings it uses** (under `settings:` in `.keyport-lint.yaml`):", ""]
         parts += [f"- `{n}`: {schema[n].doc}" for n in used]
         parts.append("")
-    parts += [f"Suppress one finding with `# keyport-lint: ignore[{rule.id}]` on its line or the "
-              f"line above; turn the rule off with `ignore: [{rule.id}]`."]
+    parts += [f"Suppress one finding with `# keyport-lint: ignore[{rule.id}]` at the end of its "
+              "line (that line only) or alone on the line above; turn the rule off with "
+              f"`ignore: [{rule.id}]`."]
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
@@ -234,11 +236,10 @@ def _examples(rule: Rule) -> dict[str, str]:
     """Examples as shown to people: the fake keys in them are redacted like any other key,
     so no output of the linter ever shows a full key, not even a documentation one."""
     from keyport_lint.config import default_settings
-    from keyport_lint.redact import Redactor
+    from keyport_lint.redact import redactor_from
+    from keyport_lint.settings import Settings
 
-    settings = default_settings()
-    patterns = list(settings["key-patterns"]) + list(settings["secret-patterns"])
-    if rule.kind == "secret-pattern" and rule.params.get("pattern"):
-        patterns.append(rule.params["pattern"])
-    redact = Redactor(patterns, settings["prefix-max"])
+    own = [rule.params["pattern"]] if rule.kind == "secret-pattern" and \
+        rule.params.get("pattern") else []
+    redact = redactor_from(Settings(default_settings()), own)
     return {key: redact(text) for key, text in rule.examples.items()}

@@ -15,7 +15,8 @@ import regex
 
 from keyport_lint.errors import TIMEOUT_SECONDS, PatternTimeout
 
-__all__ = ["TIMEOUT_SECONDS", "PatternTimeout", "compile", "finditer", "search"]
+__all__ = ["IGNORECASE", "TIMEOUT_SECONDS", "PatternTimeout", "compile", "finditer", "search"]
+IGNORECASE = regex.IGNORECASE
 
 
 @lru_cache(maxsize=512)

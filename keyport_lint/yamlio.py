@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from keyport_lint.errors import UserError
@@ -111,13 +112,51 @@ def remember(text: str, source_name: str, value: Any) -> None:
         _compiled_put(text, source_name, value)
 
 
+MAX_NODES = 100_000  # values a document may expand to, aliases counted as often as used
+
+
+def _expanded_size(node: Any, source_name: str) -> None:
+    """Count the values a document holds once every alias is expanded, without expanding
+    anything (each node's size is computed once): a 765-byte alias bomb expands to billions,
+    which a fingerprint, a copy or a type check would then walk."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(node, False)]
+    while stack:
+        current, done = stack.pop()
+        key = id(current)
+        if key in sizes and not done:
+            continue
+        children: list[Any] = []
+        if isinstance(current, yaml.SequenceNode):
+            children = list(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            children = [n for pair in current.value for n in pair]
+        if not done:
+            sizes[key] = -1  # in progress (a recursive alias stays -1 and counts once)
+            stack.append((current, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        total = 1 + sum(max(sizes.get(id(child), 1), 1) for child in children)
+        sizes[key] = total
+        if total > MAX_NODES:
+            raise UserError(f"YAML aliases expand to more than {MAX_NODES:,} values "
+                            "(an alias bomb?); write the values out or use fewer aliases",
+                            source_name, current.start_mark.line + 1)
+
+
 def _parse(text: str, source_name: str) -> Any:
     import yaml
 
     loader = _loader_class()(text)
     loader.source_name = source_name
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, source_name)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -126,6 +165,38 @@ def _parse(text: str, source_name: str) -> Any:
         raise UserError(f"invalid YAML: {exc}", source_name) from None
     finally:
         loader.dispose()
+
+
+MAX_CONFIG_BYTES = 1_000_000  # a config or rule file larger than this is refused
+
+
+def read_text_file(path: Path, display: str, what: str = "config") -> str:
+    """A config or rule file's text: regular files only (never a device such as /dev/zero, a
+    FIFO or a folder) and at most MAX_CONFIG_BYTES, so no path can make loading hang."""
+    import os
+    import stat
+
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise UserError(f"cannot read {what}: {exc.strerror or exc}", display) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UserError(f"cannot read {what}: not a regular file (devices, FIFOs and folders "
+                        "are never read)", display)
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise UserError(f"{what} is {info.st_size:,} bytes, over the {MAX_CONFIG_BYTES:,}-byte "
+                        "limit", display)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise UserError(f"cannot read {what}: {exc.strerror or exc}", display) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise UserError(f"{what} is over the {MAX_CONFIG_BYTES:,}-byte limit", display)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"cannot read {what}: not UTF-8 text", display) from None
 
 
 # -- the compiled catalogue ------------------------------------------------------------------

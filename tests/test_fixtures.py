@@ -23,7 +23,9 @@ def test_fixture_gives_exactly_its_marked_findings(case: Path) -> None:
     assert not mismatches, "\n".join(str(m) for m in mismatches)
 
 
-@pytest.mark.parametrize("rule", [r.id for r in builtin_rules()])
+# KP903 is a linter bug by definition: a fixture reproducing one would be a bug left unfixed;
+# tests/test_isolation.py injects failures instead
+@pytest.mark.parametrize("rule", [r.id for r in builtin_rules() if r.id != "KP903"])
 def test_every_rule_has_bad_and_good_fixtures(rule: str) -> None:
     folder = FIXTURES / rule
     names = [p.name for p in folder.iterdir()] if folder.is_dir() else []

@@ -98,3 +98,57 @@ def test_suppression_diagnostics_are_warnings(project) -> None:
     proc = project.run("check", "--output-format", "json", "--fail-on", "error")
     assert proc.returncode == 0
     assert [f["severity"] for f in json.loads(proc.stdout)["findings"]] == ["warning"]
+
+
+# -- scope (SPEC section 3): a trailing comment covers its own line only, never the next ----------
+
+LOGS = """import logging
+import os
+
+log = logging.getLogger(__name__)
+KEY = os.environ["KEYPORT_API_KEY"]
+log.info("key %s", KEY[:12])  # keyport-lint: ignore[KP201]
+log.info("key %s", KEY)
+"""
+
+
+def test_a_trailing_suppression_never_covers_the_next_line(project) -> None:
+    """The masked call carries the comment; the full-key log below it is still reported and
+    the comment, which silenced nothing, is KP901."""
+    project.write("app.py", LOGS)
+    assert _codes(project) == [("KP901", "app.py", 6), ("KP201", "app.py", 7)]
+
+
+def test_a_suppression_alone_on_its_line_covers_the_next(project) -> None:
+    project.write("app.py", LOGS.replace(
+        'log.info("key %s", KEY[:12])  # keyport-lint: ignore[KP201]\n',
+        'log.info("key %s", KEY[:12])\n# keyport-lint: ignore[KP201]\n'))
+    assert _codes(project) == []
+    project.write("app.py", LOGS.replace(
+        'log.info("key %s", KEY[:12])  # keyport-lint: ignore[KP201]\n',
+        '    # keyport-lint: ignore[KP201]\n\nlog.info("key %s", KEY[:12])\n'))
+    # only the next line: a blank line in between leaves the finding and the comment unused
+    assert _codes(project) == [("KP901", "app.py", 6), ("KP201", "app.py", 9)]
+
+
+def test_a_trailing_suppression_covers_its_own_line(project) -> None:
+    project.write("app.py", LOGS.replace('KEY)\n', 'KEY)  # keyport-lint: ignore[KP201]\n')
+                  .replace("  # keyport-lint: ignore[KP201]\nlog", "\nlog"))
+    assert _codes(project) == []
+
+
+def test_a_multi_code_suppression_names_the_unused_code(project) -> None:
+    project.write("app.py", "from keyport import KeyPort\n"
+                  f'c = KeyPort("{KEY}")  # keyport-lint: ignore[KP101, KP201]\n')
+    proc = project.run("check", "--output-format", "json")
+    findings = json.loads(proc.stdout)["findings"]
+    assert [(f["rule"], f["line"]) for f in findings] == [("KP901", 2)]
+    assert "KP201" in findings[0]["message"] and "KP101" not in findings[0]["message"]
+
+
+def test_text_files_follow_the_same_scope(project) -> None:
+    project.write("settings.env", f"DEBUG=1  # keyport-lint: ignore[KP104]\nKEY={KEY}\n")
+    project.write(".keyport-lint.yaml", "settings:\n  text-extensions: ['.env']\n")
+    assert _codes(project) == [("KP901", "settings.env", 1), ("KP104", "settings.env", 2)]
+    project.write("settings.env", f"# keyport-lint: ignore[KP104]\nKEY={KEY}\n")
+    assert _codes(project) == []

@@ -215,7 +215,7 @@ class _Collector(FastVisitor):
     # -- slots: record where the next literal sits ---------------------------------------------
     def _slot(self, value: cst.CSTNode | None, slot: Slot) -> None:
         if value is not None and isinstance(value, (cst.SimpleString, cst.ConcatenatedString,
-                                                   cst.FormattedString)):
+                                                   cst.FormattedString, cst.BinaryOperation)):
             self.slots[id(value)] = slot
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -260,12 +260,37 @@ class _Collector(FastVisitor):
             self._slot(node.default, Slot("param", node.name.value))
 
     # -- literals ----------------------------------------------------------------------------
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        """`"kp_live_" + "3f9a…"`: a chain of `+` whose every operand is a string literal is
+        one literal, like implicit concatenation (a key split this way is still a key)."""
+        if id(node) in self.in_concat or not isinstance(node.operator, cst.Add):
+            return
+        links: list[cst.BinaryOperation] = []
+        stack: list[cst.BaseExpression] = [node]
+        flat: list[cst.BaseExpression] = []
+        while stack:
+            item = stack.pop()
+            if isinstance(item, cst.BinaryOperation) and isinstance(item.operator, cst.Add):
+                links.append(item)
+                stack.append(item.right)
+                stack.append(item.left)
+            elif isinstance(item, (cst.SimpleString, cst.ConcatenatedString,
+                                   cst.FormattedString)):
+                flat.append(item)
+            else:
+                return  # not all literal: each string in it stands alone
+        self.in_concat.update(id(link) for link in links[1:])
+        self._chain(node, flat)
+
     def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
         if id(node) in self.in_concat:  # an inner link of a chain the outermost one handled
             return
+        self._chain(node, [node])
+
+    def _chain(self, node: cst.CSTNode, items: list[cst.BaseExpression]) -> None:
         parts: list[Part] = []
         values: list[str] | None = []
-        stack: list[cst.BaseExpression] = [node]
+        stack: list[cst.BaseExpression] = list(reversed(items))
         flat: list[cst.BaseExpression] = []
         while stack:  # left-to-right flattening of nested concatenations
             item = stack.pop()

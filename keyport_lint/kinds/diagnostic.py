@@ -7,7 +7,7 @@ from keyport_lint.kinds.base import Kind
 
 class Diagnostic(Kind):
     name = "diagnostic"
-    placeholders = frozenset({"reason", "codes"})
+    placeholders = frozenset({"reason", "codes", "where", "error"})
     default_files = ("python", "text")
     user_facing = False
 

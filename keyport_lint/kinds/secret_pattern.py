@@ -34,12 +34,24 @@ class SecretPattern(Kind):
     uses_settings = ("placeholder-words", "min-entropy", "max-line-length", "prefix-max")
 
     def validate(self, rule: Rule, raw: LDict) -> None:
+        import re
+
         from keyport_lint.fix.template import validate
 
         validate(rule, raw)
         if not rule.params["pattern"] and not rule.params["patterns-from"]:
             raise UserError(f"rule {rule.id}: secret-pattern needs 'pattern' or 'patterns-from'",
                             raw.file or None, raw.line)
+        pattern = rule.params["pattern"]
+        if pattern and re.compile(pattern).search("") is not None:
+            raise UserError(f"rule {rule.id}: pattern {pattern!r} matches the empty string; a "
+                            "secret shape needs at least one character",
+                            raw.file or None, raw.line_of("pattern"))
+        entropy = rule.params["min-entropy"]
+        if entropy is not None and not 0 <= entropy <= 8:
+            raise UserError(f"rule {rule.id}: min-entropy must be between 0 and 8 (bits per "
+                            f"character), got {entropy}", raw.file or None,
+                            raw.line_of("min-entropy"))
 
     def patterns(self, rule: Rule, settings: Settings) -> list[tuple[Any, bool]]:
         """(compiled pattern, needs KeyPort context) pairs; compiled with a time limit."""
@@ -64,7 +76,7 @@ class SecretPattern(Kind):
             tokens.add(token)
         return tokens
 
-    def _is_secret(self, rule: Rule, settings: Settings, match: Any) -> bool:
+    def _is_secret(self, rule: Rule, settings: Settings, text: str, pattern: str) -> bool:
         from keyport_lint.analysis.placeholders import is_placeholder
 
         words = rule.params["placeholder-words"]
@@ -73,45 +85,68 @@ class SecretPattern(Kind):
         min_entropy = rule.params["min-entropy"]
         if min_entropy is None:
             min_entropy = settings["min-entropy"]
-        text = match.group(0)
-        prefix = literal_prefix(match.re.pattern)
+        prefix = literal_prefix(pattern)
         random_part = text[len(prefix):] if text.lower().startswith(prefix) else text
         return not is_placeholder(random_part, words, min_entropy)
 
-    def _matches(self, rule: Rule, ctx: FileContext, text: str) -> Iterable[Any]:
-        from keyport_lint import saferegex
+    def _active(self, rule: Rule, ctx: FileContext) -> list[Any]:
+        """The compiled patterns that apply in this file (KeyPort-gated ones only where the
+        file is KeyPort-related): worked out once per file, not once per line."""
         from keyport_lint.analysis.context import is_keyport_related
 
-        text = text[: ctx.settings["max-line-length"]]
-        for pattern, gated in self.patterns(rule, ctx.settings):
-            if gated and not ctx.analysis(is_keyport_related):
-                continue
-            for match in saferegex.finditer(pattern, text):
-                if self._is_secret(rule, ctx.settings, match):
-                    yield match
+        return [pattern for pattern, gated in self.patterns(rule, ctx.settings)
+                if not gated or ctx.analysis(is_keyport_related)]
+
+    def _matches(self, rule: Rule, ctx: FileContext, patterns: list[Any], text: str,
+                 joins: bool) -> Iterable[tuple[int, int, str, str]]:
+        """(start, end, matched text, pattern) of each secret, start and end in `text`. The
+        patterns search the redaction view: escapes decoded (`kp\\x5flive_…`) and, where
+        `joins`, string joins removed (`"kp_live_" + "…"` in a JS line)."""
+        from keyport_lint import saferegex
+        from keyport_lint.redact import view_of
+
+        view = view_of(text[: ctx.settings["max-line-length"]], joins=joins)
+        for pattern in patterns:
+            for match in saferegex.finditer(pattern, view.text):
+                if match.end() > match.start() and self._is_secret(
+                        rule, ctx.settings, match.group(0), pattern.pattern):
+                    yield (view.start(match.start()), view.end(match.end()), match.group(0),
+                           pattern.pattern)
 
     def check_python(self, rule: Rule, ctx: PythonContext) -> Iterable[None]:
         from keyport_lint.analysis.facts import module_facts
         from keyport_lint.redact import redact_match
 
+        patterns = self._active(rule, ctx)
         for literal in ctx.analysis(module_facts).literals:
             joined = literal.joined
-            for match in self._matches(rule, ctx, joined):
-                part, offset = literal.locate(match.start())
-                length = min(match.end(), len(joined)) - match.start()
+            for start, end, found, pattern in self._matches(rule, ctx, patterns, joined,
+                                                            joins=False):
+                part, offset = literal.locate(start)
+                length = min(end, len(joined)) - start
                 ctx.report(rule, part.node, offset=offset, length=length,
-                           match=redact_match(match.group(0), ctx.settings, match.re.pattern),
-                           what=_what(rule))
+                           match=redact_match(found, ctx.settings, pattern), what=_what(rule))
         return ()
 
     def check_text(self, rule: Rule, ctx: TextContext) -> Iterable[None]:
-        from keyport_lint.redact import redact_match
+        """Line by line; a line with neither a pattern's literal run, an escape nor a string
+        join cannot match and costs a substring test (a million blank lines stay cheap)."""
+        from keyport_lint.redact import JOIN, redact_match
 
+        patterns = self._active(rule, ctx)
+        if not patterns:
+            return ()
+        triggers = [literal_trigger(p.pattern) for p in patterns]
+        needles = None if None in triggers else [t for t in triggers if t]
         for number, line in enumerate(ctx.lines, start=1):
-            for match in self._matches(rule, ctx, line):
-                ctx.report_at(rule, number, match.start() + 1, number, match.end() + 1,
-                              match=redact_match(match.group(0), ctx.settings, match.re.pattern),
-                              what=_what(rule))
+            if needles is not None and "\\" not in line:
+                lowered = line.lower()
+                if not any(t in lowered for t in needles) and not JOIN.search(line):
+                    continue
+            for start, end, found, pattern in self._matches(rule, ctx, patterns, line,
+                                                            joins=True):
+                ctx.report_at(rule, number, start + 1, number, end + 1,
+                              match=redact_match(found, ctx.settings, pattern), what=_what(rule))
         return ()
 
 

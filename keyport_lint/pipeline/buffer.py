@@ -102,8 +102,7 @@ def run_buffer(data: bytes, filename: str, tree: ConfigTree) -> BufferRun:
     outcome = check_text(text, target, cfg, _Worker(cfg, cwd))
     result.files = 1
     result.parsed = int(outcome.parsed)
-    if outcome.error:
-        result.errors.append(outcome.error)
+    result.errors.extend(outcome.errors)
     result.findings = sorted(outcome.findings, key=lambda f: f.sort_key())
     result.excerpts = {(outcome.display, line): t for line, t in outcome.excerpts.items()}
     for where, span in outcome.carets.items():

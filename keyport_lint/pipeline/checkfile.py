@@ -5,7 +5,6 @@ Pure with respect to its inputs, so it can run in worker processes and its resul
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING
 from keyport_lint.catalog import Rule
 from keyport_lint.config import Config
 from keyport_lint.context import LINE_BREAK, FileContext, PythonContext, TextContext
-from keyport_lint.errors import PatternTimeout
+from keyport_lint.errors import debugging, describe
 from keyport_lint.finding import Finding
 from keyport_lint.kinds import get_kind
 from keyport_lint.pipeline.discover import Target, gitignore_spec
@@ -32,8 +31,13 @@ class FileResult:
     parsed: bool = False
     secrets: set[str] = field(default_factory=set)  # literal values to redact in any output
     lines: dict[int, str] = field(default_factory=dict)  # raw text of reported lines
-    error: str | None = None  # run-level: an internal error in a rule
     walks: int = 0  # whole-module tree walks and passes the analyses made
+    errors: list[str] = field(default_factory=list)  # run-level: internal errors (KP903)
+    text: str = ""  # the source, kept while findings are redacted (keys split over lines)
+
+
+# findings about the whole file: their line 1 is a place to stand, not an excerpt to show
+FILE_LEVEL = frozenset({"KP900", "KP903"})
 
 
 def load(target: Target, cfg: Config) -> Source | SourceError:
@@ -74,7 +78,8 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
             # a module an earlier file's questions made the project index parse: reuse it
             reused = project.reuse(target.path, text, target.display) if project else None
             try:
-                module = reused.module if reused is not None else parse_python(text)
+                module = reused.module if reused is not None else parse_python(
+                    text, settings["max-python-lines"])
             except ParseFailure as exc:
                 _diagnostic(result, rules, "KP900", reason=f"cannot parse: {exc}")
                 module = None
@@ -85,8 +90,16 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
         else:
             ctx = TextContext(target.display, text, settings, project, path=target.path)
     if ctx is not None:
-        _run_rules(ctx, active, target.kind, result)
-        result.findings.extend(ctx.finish())
+        _run_rules(ctx, active, target.kind, result, rules)
+        try:
+            result.findings.extend(ctx.finish())
+        except Exception as exc:  # placing findings needs position metadata: deep code
+            if debugging():
+                raise
+            result.findings.extend(ctx.findings)  # those placed already
+            pending = ctx.pending_rules() if isinstance(ctx, PythonContext) else []
+            if pending:
+                internal_error(result, rules, _rules_named(pending), exc)
         result.walks = ctx.walks if isinstance(ctx, PythonContext) else 0
         result.secrets |= ctx.secrets
 
@@ -94,7 +107,7 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
     suppressions = find_suppressions(text, lines, target.kind)
     file_ignores = _file_ignores(target, cfg) if result.findings or suppressions else []
     # a file that could not be checked has no findings to judge its suppressions by
-    unchecked = any(f.rule == "KP900" for f in result.findings)
+    unchecked = any(f.rule in ("KP900", "KP903") for f in result.findings)
     findings = [f for f in result.findings if not _matches_any(f.rule, file_ignores)]
     unsuppressed = list(findings)
     findings = apply_suppressions(findings, suppressions)
@@ -111,33 +124,52 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
         result.findings = attach_fixes(result.findings, lambda: FixContext(
             text, lines, py, cfg, suppressions, unsuppressed, file_ignores))
         result.walks = py.walks if py is not None else 0  # fixes may add a position pass
+    if unchecked:  # text that did not parse or decode is never shown, not even redacted
+        return result
     for finding in result.findings:
-        if 0 < finding.line <= len(lines):
+        if 0 < finding.line <= len(lines) and finding.rule not in FILE_LEVEL:
             result.lines[finding.line] = lines[finding.line - 1]
+    if result.findings:
+        result.text = text
     return result
 
 
-def _run_rules(ctx: FileContext, active: list[Rule], kind: str, result: FileResult) -> None:
+def _run_rules(ctx: FileContext, active: list[Rule], kind: str, result: FileResult,
+               rules: dict[str, Rule]) -> None:
+    """Each rule alone: one that raises (a bug, RecursionError, MemoryError, a pattern out of
+    time, a shared analysis it needs that failed) fails alone; the others' findings on this
+    file stand. Rules that failed the same way (one shared analysis) share one KP903."""
     from keyport_lint.analysis.context import is_keyport_related
 
+    failed: dict[str, list[str]] = {}  # what went wrong -> rules it stopped
     for rule in active:
-        if rule.context == "keyport" and not ctx.analysis(is_keyport_related):
-            continue
-        implementation = get_kind(rule.kind)
         try:
+            if rule.context == "keyport" and not ctx.analysis(is_keyport_related):
+                continue
+            implementation = get_kind(rule.kind)
             if kind == "python":
                 implementation.check_python(rule, ctx)  # type: ignore[arg-type]
             else:
                 implementation.check_text(rule, ctx)  # type: ignore[arg-type]
-        except RecursionError:
-            result.error = f"{ctx.display}: rule {rule.id} gave up: code nested too deeply"
-        except PatternTimeout as exc:
-            result.error = f"{ctx.display}: rule {rule.id}: {exc}"
         except Exception as exc:  # a bug in a rule must not stop the run or leak source
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
-            result.error = (f"{ctx.display}: internal error in rule {rule.id}: "
-                            f"{type(exc).__name__} at {frame.filename.rsplit('/', 1)[-1]}:"
-                            f"{frame.lineno} (please report it)")
+            if debugging():
+                raise
+            failed.setdefault(describe(exc), []).append(rule.id)
+    for what, ids in failed.items():
+        internal_error(result, rules, _rules_named(ids), what)
+
+
+def _rules_named(ids: list[str]) -> str:
+    return f"rule {ids[0]}" if len(ids) == 1 else "rules " + ", ".join(ids)
+
+
+def internal_error(result: FileResult, rules: dict[str, Rule], where: str,
+                   exc: BaseException | str) -> None:
+    """KP903 at the file's first line, and a run-level error so the run exits 2 even when
+    KP903 is ignored: the gate cannot pass on a file it could not check."""
+    what = exc if isinstance(exc, str) else describe(exc)
+    result.errors.append(f"{result.display}: internal error in {where} ({what})")
+    _diagnostic(result, rules, "KP903", where=where, error=what)
 
 
 def _raw_may_matter(target: Target, prefilter: PreFilter) -> bool:

@@ -284,16 +284,9 @@ def discover(paths: list[str], cfg: Config, cwd: Path,
 
 def _importable(entries: list[os.DirEntry[str]]) -> tuple[frozenset[str], frozenset[str]]:
     """The module table's view of a listing (see `modules.scan_folder`)."""
-    from keyport_lint.modules import entry_kind
+    from keyport_lint.modules import split_listing
 
-    files, dirs = set(), set()
-    for entry in entries:
-        kind = entry_kind(entry)
-        if kind == "file":
-            files.add(entry.name)
-        elif kind == "dir":
-            dirs.add(entry.name)
-    return frozenset(files), frozenset(dirs)
+    return split_listing(entries)
 
 
 def _missing(exc: OSError) -> bool:

@@ -18,9 +18,17 @@ class ParseFailure(Exception):
         super().__init__(f"{what}{where}")
 
 
-def parse_python(text: str) -> cst.Module:
+def parse_python(text: str, max_lines: int | None = None) -> cst.Module:
+    """The module, or ParseFailure; code nested beyond what the native parser survives
+    (`depth.py`) never reaches it."""
     import libcst as cst
 
+    from keyport_lint.pipeline.depth import TooDeep, check_depth
+
+    try:
+        check_depth(text, max_lines)
+    except TooDeep as exc:
+        raise ParseFailure(None, None, str(exc)) from None
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:

@@ -21,14 +21,15 @@ from typing import Any
 
 from keyport_lint.catalog import Rule
 from keyport_lint.config import Config
+from keyport_lint.errors import debugging
 from keyport_lint.finding import Finding, Fix
 from keyport_lint.index import ProjectIndex
 from keyport_lint.modules import ClosureDeps, DepTree
-from keyport_lint.pipeline.checkfile import FileResult, check_file, load
+from keyport_lint.pipeline.checkfile import FileResult, check_file, internal_error, load
 from keyport_lint.pipeline.discover import Target, discover
 from keyport_lint.pipeline.prefilter import PreFilter, build_prefilter
 from keyport_lint.pipeline.source import Source, SourceError
-from keyport_lint.redact import Redactor
+from keyport_lint.redact import Redaction, Redactor, redactor_from
 from keyport_lint.settings import marker_regex
 from keyport_lint.suppress import MARKER
 
@@ -44,7 +45,7 @@ class FileOutcome:
     findings: list[Finding] = field(default_factory=list)
     excerpts: dict[int, str] = field(default_factory=dict)
     parsed: bool = False
-    error: str | None = None
+    errors: list[str] = field(default_factory=list)  # internal errors (each also a KP903)
     walks: int = 0  # whole-module tree walks and passes (not cached: 0 when served from it)
     deps: dict[str, str] = field(default_factory=dict)  # consulted module -> content hash
     closures: list[DepTree] = field(default_factory=list)  # import closures consulted
@@ -73,11 +74,9 @@ class RunResult:
 def redactor_for(cfg: Config) -> Redactor:
     """Every secret shape in force: built-in settings plus user secret-pattern rules,
     selected or not: a match is redacted whether its rule runs, is ignored or suppressed."""
-    patterns = list(cfg.settings["key-patterns"]) + list(cfg.settings["secret-patterns"])
-    for rule in cfg.rules:
-        if rule.kind == "secret-pattern" and rule.params.get("pattern"):
-            patterns.append(rule.params["pattern"])
-    return Redactor(patterns, cfg.settings["prefix-max"])
+    return redactor_from(cfg.settings, [
+        rule.params["pattern"] for rule in cfg.rules
+        if rule.kind == "secret-pattern" and rule.params.get("pattern")])
 
 
 def default_jobs() -> int:
@@ -153,7 +152,13 @@ class _Worker:
                                                                str(target.path))
             return outcome
         with self.project.recording() as consulted:
-            fr = check_file(target, self.cfg, self.prefilter, self.project, source, active)
+            try:
+                fr = check_file(target, self.cfg, self.prefilter, self.project, source, active)
+            except Exception as exc:  # a stage outside the rules failed: this file only
+                if debugging():
+                    raise
+                fr = FileResult(target.display)
+                internal_error(fr, self.prefilter.enabled, "the pipeline", exc)
         consulted |= consulted_before or set()
         outcome = redacted(fr, self.redact, anchored_path(target.path, self.cfg.anchor_root))
         outcome.deps, outcome.closures = self.dependencies(consulted, str(target.path))
@@ -252,8 +257,7 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
     for outcome in outcomes:
         result.parsed += outcome.parsed
         result.walks += outcome.walks
-        if outcome.error:
-            result.errors.append(outcome.error)
+        result.errors.extend(outcome.errors)
         result.findings.extend(outcome.findings)
         for line, text in outcome.excerpts.items():
             result.excerpts[(outcome.display, line)] = text
@@ -297,7 +301,12 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
                 tick(1)
                 continue
         with worker.project.recording() as consulted:
-            active = worker.active_rules(target, source)
+            try:
+                active = worker.active_rules(target, source)
+            except Exception:  # checked again in `process`, where it becomes a KP903
+                if debugging():
+                    raise
+                active = None
         if parallel is not None and active and isinstance(source, Source) and \
                 target.kind == "python":
             deps, trees = worker.dependencies(consulted, str(target.path))
@@ -343,7 +352,7 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
 def _store(cache: Any, target: Target, read: tuple[str, tuple[int, int]] | None,
            outcome: FileOutcome) -> None:
     """Filed under the hash of the bytes analysed, with the stat taken before reading them."""
-    if cache is not None and read is not None and outcome.error is None:
+    if cache is not None and read is not None and not outcome.errors:
         cache.put(target, read[0], outcome, read[1])
 
 
@@ -436,29 +445,40 @@ def _redacted_fix(fix: Fix | None, redact: Redactor, secrets: set[str]) -> Fix |
 
 
 def redacted(fr: FileResult, redact: Redactor, anchor: str | None = None) -> FileOutcome:
-    """Fingerprints and redaction for one file; raw lines and secrets stop here.
+    """Fingerprints and redaction for one file; raw lines and secrets stop here. Each
+    reported line is redacted once, however many findings it carries (a minified line with
+    thousands), and its column map places every caret.
 
     `anchor`: the path fingerprints hash (see `anchored_path`); the display path otherwise."""
-    outcome = FileOutcome(fr.display, parsed=fr.parsed, walks=fr.walks,
-                          error=redact(fr.error, fr.secrets) if fr.error else None)
+    secrets = set(fr.secrets)
+    if fr.findings and fr.text:
+        secrets |= redact.fragments(fr.text)
+    display = redact(fr.display, secrets)
+    outcome = FileOutcome(display, parsed=fr.parsed, walks=fr.walks,
+                          errors=[redact(e, secrets) for e in fr.errors])
     seen: dict[tuple[str, str], int] = {}
+    lines: dict[int, tuple[Redaction, str]] = {}
     for finding in fr.findings:
         raw_line = fr.lines.get(finding.line, "")
-        normalised = WHITESPACE.sub(" ", redact.hashed(raw_line, fr.secrets)).strip()
+        if raw_line and finding.line not in lines:
+            lines[finding.line] = (redact.redact_map(raw_line, secrets),
+                                   WHITESPACE.sub(" ", redact.hashed(raw_line, secrets)).strip())
+        shown, normalised = lines.get(finding.line, (None, ""))
         occurrence = seen.get((finding.rule, normalised), 0)
         seen[(finding.rule, normalised)] = occurrence + 1
         digest = hashlib.sha256(
-            f"{finding.rule}\0{anchor or finding.path}\0{normalised}\0{occurrence}".encode(
+            f"{finding.rule}\0{anchor or display}\0{normalised}\0{occurrence}".encode(
                 "utf-8", "surrogatepass")).hexdigest()[:20]
         outcome.findings.append(finding.with_(
-            message=redact(finding.message, fr.secrets), help=redact(finding.help, fr.secrets),
-            fingerprint=digest, fix=_redacted_fix(finding.fix, redact, fr.secrets)))
-        if raw_line:
-            shown = redact(raw_line, fr.secrets)
-            outcome.excerpts[finding.line] = shown
-            if shown != raw_line:
-                end = finding.end_column if finding.end_line == finding.line else len(raw_line) + 1
-                start = len(redact(raw_line[:finding.column - 1], fr.secrets)) + 1
-                stop = len(redact(raw_line[:max(end - 1, 0)], fr.secrets)) + 1
-                outcome.carets[f"{finding.line}:{finding.column}"] = (start, max(stop, start + 1))
+            path=display, message=redact(finding.message, secrets),
+            help=redact(finding.help, secrets), fingerprint=digest,
+            fix=_redacted_fix(finding.fix, redact, secrets)))
+        if shown is None:
+            continue
+        outcome.excerpts[finding.line] = shown.text
+        if shown.spans:
+            end = finding.end_column if finding.end_line == finding.line else len(raw_line) + 1
+            start = shown.offset(finding.column - 1) + 1
+            stop = shown.offset(max(end - 1, 0), end=True) + 1
+            outcome.carets[f"{finding.line}:{finding.column}"] = (start, max(stop, start + 1))
     return outcome

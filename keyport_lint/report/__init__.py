@@ -6,6 +6,7 @@ Every format reads the RunResult, whose messages and excerpts the run already re
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,24 @@ if TYPE_CHECKING:
 # text, concise and grouped are for people; the others for machines
 FORMATS = ("text", "concise", "grouped", "json", "sarif", "github", "junit")
 PEOPLE = ("text", "concise", "grouped")
+
+# control characters (terminal escapes, line breaks, bidi overrides) that a file name, a rule
+# name or a source line could smuggle into a terminal or a CI log
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                      "\u202a-\u202e\u2066-\u2069]")
+# a line a CI runner reads as a command: GitHub `::error ...::`, Azure `##vso[...]`
+_COMMAND = re.compile(r"\A\s*(?:::|##\[|##vso\[)")
+
+
+def printable(text: str) -> str:
+    """`text` with control characters shown as escapes (`\\x1b`, `\\n`, `\\u202e`)."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
+def line_start(text: str) -> str:
+    """Printable, and never read as a workflow command at the start of a line."""
+    text = printable(text)
+    return f"./{text}" if _COMMAND.match(text) else text
 
 
 @dataclass

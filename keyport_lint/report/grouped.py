@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from keyport_lint.report import line_start
 from keyport_lint.report.text import BOLD, _c, _finish, headline
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ def render(result: RunResult, opts: ReportOptions) -> str:
             if f.path != current:
                 if current is not None:
                     out.append("")
-                out.append(_c(f.path, BOLD, on) + ":")
+                out.append(_c(line_start(f.path), BOLD, on) + ":")
                 current = f.path
             out.append("  " + headline(f, on, f"{f.line}:{f.column}".ljust(width),
                                       unsafe=opts.unsafe_fixes))

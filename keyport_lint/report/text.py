@@ -11,6 +11,7 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING
 
+from keyport_lint.report import line_start, printable
 from keyport_lint.report.summary import fixable, notes, shown_fixable, statistics, verdict
 
 if TYPE_CHECKING:
@@ -30,10 +31,11 @@ def headline(f: Finding, on: bool, where: str | None = None, unsafe: bool = Fals
     """`path:line:col: CODE [*] [severity] message` (or `where` instead of the location);
     `[*]`: `--fix` repairs it."""
     colour = RED if f.severity == "error" else YELLOW
-    location = where if where is not None else f"{_c(f.path, BOLD, on)}:{f.line}:{f.column}:"
+    location = where if where is not None else \
+        f"{_c(line_start(f.path), BOLD, on)}:{f.line}:{f.column}:"
     star = f" {_c('[*]', CYAN, on)}" if shown_fixable(f, unsafe) else ""
-    return (f"{location} {_c(f.rule, colour + BOLD, on)}{star} "
-            f"{_c('[' + f.severity + ']', colour, on)} {f.message}")
+    return (f"{location} {_c(printable(f.rule), colour + BOLD, on)}{star} "
+            f"{_c('[' + f.severity + ']', colour, on)} {printable(f.message)}")
 
 
 def render(result: RunResult, opts: ReportOptions) -> str:
@@ -53,9 +55,9 @@ def body_full(result: RunResult, opts: ReportOptions) -> list[str]:
         if opts.show_excerpts and excerpt is not None:
             start, end = result.carets.get((f.path, f.line, f.column), (f.column, f.end_column))
             end_line = f.line if (f.path, f.line, f.column) in result.carets else f.end_line
-            out.extend(_excerpt(excerpt, f.line, start, end_line, end, on))
+            out.extend(_excerpt(printable(excerpt), f.line, start, end_line, end, on))
         if f.help:
-            out.extend(help_lines(f.help, pad, opts.width, on))
+            out.extend(help_lines(printable(f.help), pad, opts.width, on))
         out.append("")
     return out
 
@@ -80,13 +82,14 @@ def _finish(out: list[str], result: RunResult, opts: ReportOptions) -> str:
     on = opts.color
     if opts.statistics:
         for code, name, count, severity in statistics(result.findings):
-            out.append(f"{count:5d}  {_c(code, BOLD, on)}  [{severity}]  {name}")
+            out.append(f"{count:5d}  {_c(printable(code), BOLD, on)}  [{severity}]  "
+                       f"{printable(name)}")
         if opts.quiet:
             return "\n".join(out) + ("\n" if out else "")
         if result.findings:
             out.append("")
     if opts.include_errors:
-        out += [f"error: {e}" for e in result.errors]
+        out += [f"error: {printable(e)}" for e in result.errors]
     out.append(_c(verdict(result), BOLD, on) if result.findings or result.errors
                else verdict(result))
     hint = None if opts.statistics else fixable(result.findings, opts.unsafe_fixes)

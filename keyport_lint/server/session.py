@@ -139,4 +139,5 @@ class Session:
         worker.project = OverlayIndex(cfg, self.root, overlay)
         outcome = check_text(text, target, cfg, worker)
         return Checked(path, text, outcome.findings, target, cfg,
-                       frozenset(Path(p) for p in outcome.deps), outcome.error)
+                       frozenset(Path(p) for p in outcome.deps),
+                       "; ".join(outcome.errors) or None)

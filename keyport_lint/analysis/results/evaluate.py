@@ -96,6 +96,7 @@ class _Evaluate(_InterpreterState):
             return self._call(node)
         if isinstance(node, cst.BinaryOperation):
             if isinstance(node.operator, (cst.Add, cst.Modulo)):
+                self._ev_left_spine(node)
                 left, right = self.ev(node.left), self.ev(node.right)
                 if _is_text(left) or _is_text(right):
                     return self._http(Value(STR, url=_text(left) + _text(right)))
@@ -106,6 +107,7 @@ class _Evaluate(_InterpreterState):
                 return body or orelse
             return _join(body, orelse)
         if isinstance(node, cst.BooleanOperation):
+            self._ev_left_spine(node)
             left = self.ev(node.left)
             if isinstance(node.operator, cst.Or):
                 if left is None or left.kind == NONE:
@@ -121,6 +123,18 @@ class _Evaluate(_InterpreterState):
         if isinstance(node, (cst.Comparison, cst.UnaryOperation)):
             return Value(BOOL)
         return None
+
+    def _ev_left_spine(self, node: cst.BinaryOperation | cst.BooleanOperation) -> None:
+        """Evaluate a left-nested chain (`a + b + … + z`, `a and b and …`) from its deepest
+        link up, so each link finds its left operand memoised: a 1,000-term concatenation costs
+        no recursion depth."""
+        spine: list[cst.CSTNode] = []
+        current: cst.CSTNode = node.left
+        while isinstance(current, type(node)) and id(current) not in self.memo:
+            spine.append(current)
+            current = current.left
+        for link in reversed(spine):
+            self.ev(link)
 
     def _segments(self, node: cst.CSTNode) -> tuple:
         if isinstance(node, cst.SimpleString):
