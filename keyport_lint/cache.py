@@ -32,6 +32,7 @@ from keyport_lint import __version__
 from keyport_lint.config import Config
 from keyport_lint.errors import UserError
 from keyport_lint.finding import Finding
+from keyport_lint.fix import fix_from_dict
 from keyport_lint.modules import DepTree, listing_digest
 from keyport_lint.pipeline.discover import Target
 from keyport_lint.pipeline.run import FileOutcome
@@ -148,7 +149,7 @@ def _decode(data: Any) -> FileOutcome:
 def _finding(data: Any) -> Finding:
     if not isinstance(data, dict):
         raise ValueError("bad finding")
-    finding = Finding(**data)
+    finding = Finding(**{**data, "fix": fix_from_dict(data.get("fix"))})
     for name in ("rule", "name", "severity", "path", "message"):
         if not isinstance(getattr(finding, name), str):
             raise ValueError("bad finding")
@@ -182,7 +183,7 @@ class Cache:
         self.root = directory
         self.dir = directory / FORMAT
         self.salt = hashlib.sha256(
-            f"{__version__}\0{sys.version}\0{cfg.fingerprint()}".encode()).hexdigest()
+            f"{__version__}\0fixes-1\0{sys.version}\0{cfg.fingerprint()}".encode()).hexdigest()
         self.warnings: list[str] = []
         key = load_key()
         self.key = key or b""

@@ -214,6 +214,15 @@ def _parse_report(value: str) -> tuple[str, str]:
                    "then exit.")
 @click.option("--show-files", is_flag=True, help="List the files that would be checked, then "
               "exit.")
+@click.option("--fix", "fix", is_flag=True,
+              help="Apply safe fixes in place (atomically), re-checking until none applies; "
+                   "the report shows what remains.")
+@click.option("--unsafe-fixes/--no-unsafe-fixes", "unsafe_fixes", default=None,
+              help="With --fix or --diff, also apply unsafe fixes (they change behaviour on "
+                   "purpose), or not, whatever the config's unsafe-fixes says.")
+@click.option("--diff", "diff", is_flag=True,
+              help="Print the fixes as a unified diff and write nothing (exit 1 when there "
+                   "would be changes, 0 otherwise).")
 @click.option("--stdin-filename", metavar="PATH",
               help="Check the source read from standard input (PATHS is `-`) as if it were the "
                    "file PATH: its config, exclude and per-file-ignores apply; not cached.")
@@ -222,8 +231,9 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
           select: tuple[str, ...], ignore: tuple[str, ...], config_path: str | None,
           fail_on: str | None, exit_zero: bool, allow_empty: bool, quiet: bool,
           statistics: bool, color: str, no_color: bool, baseline_path: str | None,
-          show_settings: str | None, show_files: bool, stdin_filename: str | None,
-          jobs: int | None, no_cache: bool, respect_gitignore: bool | None) -> None:
+          show_settings: str | None, show_files: bool, fix: bool, unsafe_fixes: bool | None,
+          diff: bool, stdin_filename: str | None, jobs: int | None, no_cache: bool,
+          respect_gitignore: bool | None) -> None:
     """Check PATHS (files and folders; default: the current folder).
 
     \b
@@ -259,15 +269,25 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
             from keyport_lint.pipeline.buffer import run_buffer
 
             # the decoded text is in .text: `--fix` prints it, repaired, instead of a report
-            result = run_buffer(click.get_binary_stream("stdin").read(), stdin, tree).result
+            buffered = run_buffer(click.get_binary_stream("stdin").read(), stdin, tree)
+            result = buffered.result
+            if fix or diff:
+                _use_redactor(tree.configs())
+                _fix_stdin(buffered, stdin, tree, unsafe_fixes, diff)
         else:
-            result = _run(paths, tree, jobs, no_cache, progress=not quiet)
+            # --fix/--diff edit files from a fresh analysis, never from cached results
+            result = _run(paths, tree, jobs, no_cache or fix or diff, progress=not quiet)
             _empty_run(result, allow_empty)
         _use_redactor(tree.configs())
+        unsafe = _policies(result, tree, unsafe_fixes)
+        if fix or diff:
+            changed = _fix_files(result, tree, unsafe_fixes, diff)
+            if diff:
+                sys.exit(1 if changed else 0)
         shown = _use_color("never" if no_color else color, output is not None)
         opts = ReportOptions(cfg, color=shown and fmt in PEOPLE, quiet=quiet,
                              statistics=statistics, width=_width(),
-                             include_errors=output is not None)
+                             include_errors=output is not None, unsafe_fixes=unsafe)
         if known is not None:
             _apply_baseline(known, result, tree, opts, baseline_path)
         text = render(fmt, result, opts)
@@ -297,6 +317,86 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
                if f.severity == "error" or fail_on_of.get(result.roots.get(f.path, cfg.root),
                                                           cfg.fail_on) == "warning"]
     sys.exit(1 if failing and not exit_zero else 0)
+
+
+def _policy(cfg: Config, unsafe_fixes: bool | None) -> Any:
+    from keyport_lint.fix.driver import FixPolicy
+
+    unsafe = cfg.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
+    return FixPolicy(unsafe, tuple(cfg.fixable), tuple(cfg.unfixable))
+
+
+def _policies(result: RunResult, tree: ConfigTree, unsafe_fixes: bool | None) -> bool:
+    """Drop the fixes config `fixable`/`unfixable` rules out (each file under its own config);
+    True when unsafe fixes are on (for `[*]` and the fixable count)."""
+    unsafe = False
+    kept = []
+    for finding in result.findings:
+        cfg = tree.for_file(Path.cwd() / finding.path)
+        policy = _policy(cfg, unsafe_fixes)
+        unsafe = unsafe or policy.unsafe
+        if finding.fix is not None and not policy.allows_rule(finding.rule):
+            finding = finding.with_(fix=None)
+        kept.append(finding)
+    result.findings = kept
+    return unsafe if result.findings else bool(unsafe_fixes)
+
+
+def _fix_files(result: RunResult, tree: ConfigTree, unsafe_fixes: bool | None,
+               diff: bool) -> bool:
+    """`--fix` writes the fixed files, `--diff` prints what it would write; True when a file
+    changed (or would)."""
+    from keyport_lint.fix.driver import fix_run
+    from keyport_lint.report.summary import plural
+
+    done = fix_run(result, tree, lambda path: _policy(tree.for_file(path), unsafe_fixes),
+                   write=not diff, cwd=Path.cwd())
+    for problem in dict.fromkeys(done.problems):
+        _warn(problem)
+    if diff:
+        _write(done.diff, None)  # redacted: context lines may hold a key the fixes left
+        _err(f"keyport-lint: would fix {plural(done.fixed, 'finding')} in "
+             f"{plural(len(done.files), 'file')}.")
+    elif done.fixed:
+        _err(f"keyport-lint: fixed {plural(done.fixed, 'finding')} in "
+             f"{plural(len(done.files), 'file')} ({len(result.findings):,} remaining).")
+    return bool(done.files)
+
+
+def _fix_stdin(buffered: Any, filename: str, tree: ConfigTree, unsafe_fixes: bool | None,
+               diff: bool) -> None:
+    """`--stdin-filename PATH --fix`: the fixed source on stdout (the text unchanged when
+    nothing applies); `--diff`: the diff. The exit code is that of the remaining findings
+    (`--diff`: 1 when there would be changes)."""
+    from keyport_lint.fix.driver import encoding_of, fix_text, unified
+    from keyport_lint.pipeline.buffer import run_buffer
+
+    text = buffered.text
+    result = buffered.result
+    if text is None or buffered.target is None or result.errors:
+        if text is not None and not diff:
+            click.echo(text, nl=False)
+        sys.exit(2 if result.errors else 0)
+    policy = _policy(tree.for_file(buffered.target.path), unsafe_fixes)
+    encoding = encoding_of(text.encode("utf-8", "surrogateescape"))
+    latest = [result.findings]
+
+    def recheck(new: str) -> list[Any]:
+        latest[0] = run_buffer(new.encode(encoding, "surrogateescape"), filename,
+                               tree).result.findings
+        return latest[0]
+
+    fixed, problems = fix_text(text, result.findings, policy, recheck)
+    for problem in dict.fromkeys(problems):
+        _warn(problem)
+    if diff:
+        _write(unified(text, fixed, buffered.target.display), None)  # redacted, as any report
+        sys.exit(1 if fixed != text else 0)
+    # the editor's own text, repaired: printed as it is (redacting a key the fixes left would
+    # write `…` into the buffer); the edits themselves never hold one
+    click.echo(fixed, nl=False)
+    remaining = latest[0]
+    sys.exit(1 if remaining else 0)
 
 
 def _stdin_mode(paths: tuple[str, ...], stdin_filename: str | None) -> str | None:
@@ -503,8 +603,10 @@ def test_rules_cmd(paths: tuple[str, ...], select: tuple[str, ...], config_path:
     """Run rule test files: each expected finding is marked `expect: ID` in a comment on its
     line (or alone on the line above); files without comments use `<file>.expect.yaml`.
 
-    Each PATH is one case: a file, or a folder checked as one small project. Exit 0 when every
-    case gives exactly its marked findings, 1 when not, 2 on a usage or rule error.
+    Each PATH is one case: a file, or a folder checked as one small project. A `bad_x.py` with
+    a `bad_x.fixed.py` beside it must be fixed (safe and unsafe fixes) into exactly that file.
+    Exit 0 when every case gives exactly its marked findings, 1 when not, 2 on a usage or rule
+    error.
     """
     from keyport_lint import testing
 

@@ -47,6 +47,9 @@ TOP_KEYS = {
     "cache-dir": "str",
     "respect-gitignore": "bool",
     "src": "list[str]",
+    "fixable": "list[str]",
+    "unfixable": "list[str]",
+    "unsafe-fixes": "bool",
 }
 SEVERITIES = ("error", "warning")
 
@@ -73,6 +76,11 @@ class Config:
     # the folder baseline paths and fingerprints are relative to: the outermost config folder
     # of the `extend` chain above root (so adding a config that extends changes none), or root
     anchor: Path | None = None
+    # `check --fix`: codes or prefixes whose fixes may apply, and those whose may not (ruff's
+    # `fixable`/`unfixable`); `unsafe-fixes: true` is `--unsafe-fixes` for this tree
+    fixable: list[str] = field(default_factory=lambda: [""])
+    unfixable: list[str] = field(default_factory=list)
+    unsafe_fixes: bool = False
 
     @property
     def anchor_root(self) -> Path:
@@ -321,6 +329,12 @@ def _build(layers: list[tuple[Path, LDict]], root: Path, path: Path) -> Config:
             cfg.respect_gitignore = doc["respect-gitignore"]
         if "src" in doc:  # relative to the config that names them; replaces a parent's
             cfg.src = [os.path.normpath(base / folder) for folder in doc["src"]]
+        if "fixable" in doc:
+            cfg.fixable = [str(c).upper() for c in doc["fixable"]]
+        if "unfixable" in doc:
+            cfg.unfixable = [str(c).upper() for c in doc["unfixable"]]
+        if "unsafe-fixes" in doc:
+            cfg.unsafe_fixes = doc["unsafe-fixes"]
         if "cache-dir" in doc:
             cfg.cache_dir = str((base / doc["cache-dir"]).resolve())
         for name, value in doc.get("settings", {}).items():

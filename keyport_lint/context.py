@@ -159,6 +159,14 @@ class PythonContext(FileContext):
             project.adopt(self)  # questions about this module reuse this tree
         self._pending: list[
             tuple[Rule, cst.CSTNode, tuple[int, int], int | None, dict[str, Any]]] = []
+        # (rule id, reported node, data): what a rule knows about repairing a finding (KP2:
+        # the tainted argument), read by `keyport_lint/fix/` after suppressions
+        self.fix_hints: list[tuple[str, cst.CSTNode, dict[str, Any]]] = []
+
+    def fix_hint(self, rule: Rule, node: cst.CSTNode, **data: Any) -> None:
+        """Tell the fixer about the finding reported at `node` (costs nothing unless a fix is
+        computed)."""
+        self.fix_hints.append((rule.id, node, data))
 
     def report(self, rule: Rule, node: cst.CSTNode, *, offset: tuple[int, int] = (0, 0),
                length: int | None = None, **fields: Any) -> None:

@@ -56,6 +56,11 @@ class Finding:
             "line": self.line, "column": self.column, "end_line": self.end_line,
             "end_column": self.end_column, "message": self.message,
             "help": self.help, "fingerprint": self.fingerprint,
+            "fix": None if self.fix is None else {
+                "applicability": self.fix.applicability, "title": self.fix.title,
+                "edits": [{"line": e.line, "column": e.column, "end_line": e.end_line,
+                           "end_column": e.end_column, "content": e.content}
+                          for e in self.fix.edits]},
         }
 
     def full_message(self) -> str:

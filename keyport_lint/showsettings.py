@@ -53,6 +53,10 @@ def settings_text(tree: ConfigTree, path: Path) -> str:
         ("respect-gitignore", _value(cfg.respect_gitignore), _origin(cfg, "respect-gitignore")),
         ("cache-dir", cfg.cache_dir or ".keyport-lint-cache (in the root)",
          _origin(cfg, "cache-dir")),
+        ("unsafe-fixes", _value(cfg.unsafe_fixes), _origin(cfg, "unsafe-fixes")),
+        ("fixable", _value(cfg.fixable if cfg.fixable != [""] else ["all"]),
+         _origin(cfg, "fixable")),
+        ("unfixable", _value(cfg.unfixable), _origin(cfg, "unfixable")),
         ("rules enabled", " ".join(r.id for r in cfg.enabled_rules()), "select and ignore"),
     ]
     user = [r for r in cfg.rules if not r.id.startswith("KP")]

@@ -61,6 +61,12 @@ BODY = """\
 ## Walk folders honouring .gitignore (`check --no-respect-gitignore` for one run).
 # respect-gitignore: true
 
+## `check --fix`: apply unsafe fixes too (as --unsafe-fixes), and the codes or prefixes whose
+## fixes may (fixable, default all) or may not (unfixable) apply.
+# unsafe-fixes: false
+# fixable: [KP2, KP9]
+# unfixable: [KP4]
+
 ## More rules of the built-in kinds, inline or from files (same schema as rules/*.yaml):
 ##   rules:
 ##     - {id: ACME001, kind: secret-pattern, name: acme-key-hardcoded, pattern: "acme_[0-9a-f]{32}",

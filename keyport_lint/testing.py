@@ -20,12 +20,27 @@ from keyport_lint.errors import UserError
 from keyport_lint.yamlio import load_yaml
 
 if TYPE_CHECKING:
+    from keyport_lint.finding import Finding
     from keyport_lint.pipeline.run import RunResult
 
 MARKER = re.compile(r"(?:#|//|<!--|/\*)\s*expect:\s*(?P<ids>[A-Z][A-Z0-9]*[0-9]{3}"
                     r"(?:\s*,\s*[A-Z][A-Z0-9]*[0-9]{3})*)")
 COMMENT_ONLY = re.compile(r"^\s*(?:#|//|<!--|/\*)")
 SIDECAR = ".expect.yaml"
+FIXED = ".fixed.py"  # `bad_x.fixed.py`: what `--fix --unsafe-fixes` must make of `bad_x.py`
+
+
+def is_case_file(path: Path) -> bool:
+    """Sidecars and expected fix results sit beside cases but are not cases."""
+    return not path.name.endswith((SIDECAR, FIXED))
+
+
+def fixed_pair(path: Path) -> Path | None:
+    """`bad_x.fixed.py` for `bad_x.py`, when it exists."""
+    if path.suffix != ".py" or path.name.endswith(FIXED):
+        return None
+    pair = path.with_name(path.name[:-3] + FIXED)
+    return pair if pair.is_file() else None
 
 
 @dataclass(frozen=True, order=True)
@@ -63,7 +78,7 @@ def expectations(path: Path) -> dict[int, set[str]]:
 def case_files(case: Path) -> list[Path]:
     if case.is_file():
         return [case]
-    return sorted(p for p in case.rglob("*") if p.is_file() and not p.name.endswith(SIDECAR))
+    return sorted(p for p in case.rglob("*") if p.is_file() and is_case_file(p))
 
 
 def case_config(case: Path, codes: set[str]) -> Config:
@@ -113,6 +128,7 @@ def check_case(case: Path, under_test: set[str] | None = None,
     else:
         cfg = case_config(case, codes)
     result = run_case(case, cfg)
+    fixes = check_fixes(case, cfg, codes)
     actual: dict[tuple[str, int], set[str]] = {}
     for finding in result.findings:
         if finding.rule in codes:
@@ -124,7 +140,54 @@ def check_case(case: Path, under_test: set[str] | None = None,
         mismatches += [Mismatch(key[0], key[1], "unexpected", r) for r in sorted(got - want)]
     for error in result.errors:
         mismatches.append(Mismatch(str(case), 0, "error", error))
-    return sorted(mismatches)
+    return sorted(mismatches) + fixes
+
+
+def fixed_text(file: Path, root: Path, cfg: Config, codes: set[str]) -> str:
+    """What `check --fix --unsafe-fixes` makes of `file` with the rules `codes` (in memory)."""
+    from keyport_lint.fix.driver import FixPolicy, encoding_of, fix_text
+    from keyport_lint.pipeline.buffer import check_text
+    from keyport_lint.pipeline.discover import Target
+    from keyport_lint.pipeline.run import _Worker
+
+    worker = _Worker(cfg, root)
+    target = Target(file, file.relative_to(root).as_posix(), "python", True)
+    data = file.read_bytes()
+    text = data.decode(encoding_of(data))
+
+    def recheck(new: str) -> list[Finding]:
+        return [f for f in check_text(new, target, cfg, worker).findings if f.rule in codes]
+
+    out, _ = fix_text(text, recheck(text), FixPolicy(unsafe=True), recheck)
+    return out
+
+
+def check_fixes(case: Path, cfg: Config, codes: set[str]) -> list[Mismatch]:
+    """Each `bad_x.py` with a `bad_x.fixed.py` beside it must be fixed into exactly that, and
+    fixing the result again must change nothing."""
+    root = case if case.is_dir() else case.parent
+    out = []
+    for file in case_files(case):
+        pair = fixed_pair(file)
+        if pair is None:
+            continue
+        display = file.relative_to(root).as_posix()
+        want = pair.read_bytes().decode("utf-8", "surrogateescape")
+        got = fixed_text(file, root, cfg, codes)
+        if got != want:
+            line = _first_difference(got, want)
+            out.append(Mismatch(display, line, "fix differs from", pair.name))
+        elif fixed_text(pair, root, cfg, codes) != want:
+            out.append(Mismatch(pair.relative_to(root).as_posix(), 0, "fix not idempotent in",
+                                pair.name))
+    return out
+
+
+def _first_difference(got: str, want: str) -> int:
+    for number, (a, b) in enumerate(zip(got.splitlines(), want.splitlines()), start=1):
+        if a != b:
+            return number
+    return min(len(got.splitlines()), len(want.splitlines())) + 1
 
 
 def example_filename(rule: Rule) -> str:

@@ -257,10 +257,12 @@ def test_text_layout_headline_excerpt_help_and_blank_lines(project):
         '4 | KEY = "kp_live_8fK2…"',
         "  |        ^^^^^^^^^^^^^",
         "  = help: load it from the environment or a secret store, and rotate this key"]
-    assert blocks[1].startswith("app.py:5:1: KP201 [error] full KeyPort API key (from ")
+    # [*]: `--fix` masks it (KP101's fix is unsafe, so it has no mark without --unsafe-fixes)
+    assert blocks[1].startswith("app.py:5:1: KP201 [*] [error] full KeyPort API key (from ")
     assert blocks[1].splitlines()[-1] == "  = help: log KEY[:12] instead"
     # the verdict counts the files with findings and the files checked
-    assert blocks[2] == "Found 2 findings (2 errors, 0 warnings) in 1 file; 2 files checked.\n"
+    assert blocks[2] == ("Found 2 findings (2 errors, 0 warnings) in 1 file; 2 files checked.\n"
+                         "1 fixable with --fix (1 more with --unsafe-fixes).\n")
 
 
 def test_help_wraps_at_word_boundaries(project):
@@ -284,7 +286,8 @@ def test_concise_and_grouped_formats(project):
         "a.py:3:19: KP101 [error] KeyPort product API key kp_live_8fK2… is hardcoded",
         "pkg/b.py:3:19: KP101 [error] KeyPort product API key kp_live_8fK2… is hardcoded",
         "pkg/b.py:4:6: KP101 [error] KeyPort product API key kp_live_8fK2… is hardcoded"]
-    assert concise[-1] == "Found 3 findings (3 errors, 0 warnings) in 2 files; 2 files checked."
+    assert concise[-2:] == ["Found 3 findings (3 errors, 0 warnings) in 2 files; 2 files checked.",
+                            "0 fixable with --fix (3 more with --unsafe-fixes)."]
     grouped = project.run("check", "--output-format", "grouped", ".").stdout.splitlines()
     assert grouped[:6] == [
         "a.py:", "  3:19 KP101 [error] KeyPort product API key kp_live_8fK2… is hardcoded", "",

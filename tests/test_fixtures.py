@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from keyport_lint.catalog import builtin_rules
-from keyport_lint.testing import SIDECAR, check_case
+from keyport_lint.testing import check_case, is_case_file
 
 from .conftest import FIXTURES
 
@@ -19,7 +19,7 @@ KNOWN_GAPS: dict[str, str] = {
 
 def _cases() -> list[Path]:
     return sorted(case for code_dir in FIXTURES.iterdir() if code_dir.is_dir()
-                  for case in code_dir.iterdir() if not case.name.endswith(SIDECAR))
+                  for case in code_dir.iterdir() if is_case_file(case))
 
 
 def _params() -> list:

@@ -25,7 +25,7 @@ import pytest
 from keyport_lint.catalog import builtin_rules
 from keyport_lint.config import Config
 from keyport_lint.finding import Finding
-from keyport_lint.testing import SIDECAR, case_config, example_filename, run_case
+from keyport_lint.testing import case_config, example_filename, is_case_file, run_case
 
 from .conftest import FIXTURES, ROOT
 
@@ -36,7 +36,7 @@ ALL = "ALL"
 
 def _cases() -> list[Path]:
     return sorted(case for code_dir in FIXTURES.iterdir() if code_dir.is_dir()
-                  for case in code_dir.iterdir() if not case.name.endswith(SIDECAR))
+                  for case in code_dir.iterdir() if is_case_file(case))
 
 
 def _case_id(case: Path) -> str:

@@ -91,8 +91,9 @@ def test_quick_start_as_written(world, capsys):
     # the last command is the check: exit 1, findings on stdout
     assert result.returncode == 1, result.stdout + result.stderr
     _check_output(result.stdout)
-    assert result.stdout.rstrip().endswith(
-        "Found 4 findings (4 errors, 0 warnings) in 3 files; 5 files checked.")
+    assert result.stdout.rstrip().splitlines()[-2:] == [
+        "Found 4 findings (4 errors, 0 warnings) in 3 files; 5 files checked.",
+        "1 fixable with --fix (1 more with --unsafe-fixes)."]
     assert (work / ".venv/bin/keyport-lint").exists()
     with capsys.disabled():  # the new text output, for the record
         print("\n--- keyport-lint check path/to/your/project ---\n" + result.stdout)

@@ -14,6 +14,7 @@ from keyport_lint.catalog import builtin_rules, settings_schema
 from keyport_lint.config import Config, load_config
 from keyport_lint.ruleinfo import settings_used
 from keyport_lint.starter import starter_text, uncommented
+from keyport_lint.testing import is_case_file
 
 from .conftest import FIXTURES, ROOT, run_cli
 
@@ -178,7 +179,8 @@ def fixture_project(project):
     """A project holding one bad fixture of every rule: findings of every rule (all ~190
     fixture files would only make these tests slower, not stricter)."""
     for code_dir in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
-        first = sorted(p for p in code_dir.iterdir() if p.name.startswith("bad"))[0]
+        first = sorted(p for p in code_dir.iterdir()
+                       if p.name.startswith("bad") and is_case_file(p))[0]
         target = project.root / "src" / code_dir.name / first.name
         if first.is_dir():
             shutil.copytree(first, target)

@@ -45,7 +45,11 @@ def test_diagnostic_suppress_hover_explain(tmp_path):
                 lsp.CodeActionParams(lsp.TextDocumentIdentifier(uri), diag.range,
                                      lsp.CodeActionContext([diag])))
             titles = [a.title for a in actions or []]
-            assert titles == ["Suppress KP101 on this line", "Explain KP101"]
+            # the fix first (KP101's is unsafe: the program then needs the variable set)
+            assert titles == ['Read the value from os.environ["KEYPORT_API_KEY"] (then rotate '
+                              'the key) (KP101, unsafe fix)', "Suppress KP101 on this line",
+                              "Explain KP101"]
+            assert actions is not None and not actions[0].is_preferred
             command = editor.sent_object(title="Explain KP101", kind="quickfix")["command"]
             assert command["command"] == "keyport-lint.explain"
             answer = await editor.client.workspace_execute_command_async(
@@ -55,7 +59,7 @@ def test_diagnostic_suppress_hover_explain(tmp_path):
                                   "the explain text shown")
 
             before = len(editor.published)
-            fixed = editor.apply(uri, actions[0].edit)
+            fixed = editor.apply(uri, actions[1].edit)
             assert fixed.splitlines()[2].endswith('"  # keyport-lint: ignore[KP101]')
             assert await editor.diagnostics_for(uri, before) == []
         finally:

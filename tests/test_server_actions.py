@@ -175,3 +175,38 @@ def test_every_offered_suppression_silences_its_finding(tmp_path, rel):
         assert sum(1 for f in after if f.rule == finding.rule) < before, (finding, text)
         applied += 1
     assert applied, f"no suppression offered in {rel}"
+
+
+FIXABLE = ["KP201/bad_sinks.py", "KP202/bad_secret_logged.py", "KP304/bad_hexdigest.py",
+           "KP402/bad_truthiness.py", "KP403/bad_unknown_status.py", "KP901/bad_unused.py",
+           "KP101/bad_settings.py"]
+
+
+@pytest.mark.parametrize("rel", FIXABLE)
+def test_every_offered_fix_removes_its_finding(tmp_path, rel):
+    """On real fixtures, as an editor applies them: each fix's edits, converted to the
+    protocol's positions, leave a text that parses and has one finding of the rule fewer."""
+    from keyport_lint.fix.apply import parses
+    from tests.conftest import FIXTURES
+
+    path = tmp_path / PurePath(rel).name
+    text = (FIXTURES / rel).read_text(encoding="utf-8")
+    session = Session(tmp_path)
+    applied = 0
+    for _ in range(60):
+        fixable = [f for f in session.check(path, text).findings if f.fix is not None]
+        if not fixable:
+            break
+        finding = fixable[0]
+        assert finding.fix is not None
+        before = sum(1 for f in session.check(path, text).findings if f.rule == finding.rule)
+        positions = Positions(text)
+        text = _apply(text, [lsp.TextEdit(lsp.Range(positions.position(e.line, e.column),
+                                                    positions.position(e.end_line,
+                                                                       e.end_column)),
+                                          e.content) for e in finding.fix.edits])
+        assert parses(text), text
+        after = session.check(path, text).findings
+        assert sum(1 for f in after if f.rule == finding.rule) < before, (finding, text)
+        applied += 1
+    assert applied, f"no fix offered in {rel}"

@@ -37,6 +37,7 @@ class ForbiddenCall(Kind):
         "calls": ("list[str]", []),
         "conditions": ("list[mapping]", []),
         "combine": ("str", "all"),
+        "fix": ("mapping", {}),  # a replacement template (keyport_lint/fix/template.py)
     }
     placeholders = frozenset({"call"})
     default_context = "keyport"
@@ -46,6 +47,9 @@ class ForbiddenCall(Kind):
             return UserError(f"rule {rule.id}: {msg}", getattr(where, "file", None) or None,
                              getattr(where, "line", None))
 
+        from keyport_lint.fix.template import validate
+
+        validate(rule, raw)
         if not rule.params["calls"]:
             raise fail("forbidden-call needs 'calls' (dotted names such as requests.get)")
         if rule.params["combine"] not in ("all", "any"):

@@ -27,6 +27,7 @@ class SecretPattern(Kind):
         "keyport-context-for": ("list[str]", []),  # of those, the ones that need KeyPort context
         "placeholder-words": ("list[str]", None),  # default: settings.placeholder-words
         "min-entropy": ("float", None),  # default: settings.min-entropy
+        "fix": ("mapping", {}),  # a replacement template (keyport_lint/fix/template.py)
     }
     placeholders = frozenset({"match", "what"})
     default_files = ("python", "text")
@@ -35,6 +36,9 @@ class SecretPattern(Kind):
     def validate(self, rule: Rule, raw: LDict) -> None:
         import re
 
+        from keyport_lint.fix.template import validate
+
+        validate(rule, raw)
         if not rule.params["pattern"] and not rule.params["patterns-from"]:
             raise UserError(f"rule {rule.id}: secret-pattern needs 'pattern' or 'patterns-from'",
                             raw.file or None, raw.line)

@@ -125,6 +125,8 @@ class Taint(Kind):
             ctx.report(rule, flow.node, source=source.desc, line=line, origin=origin,
                        sink=flow.sink, name=flow.label.via or rule.params["fix-name"],
                        prefix=ctx.settings["prefix-max"])
+            ctx.fix_hint(rule, flow.node, arg=flow.arg, via=flow.label.via,
+                         whole=not flow.label.path, sink_kind=flow.kind)
         return ()
 
 

@@ -115,12 +115,21 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
     # a file that could not be checked has no findings to judge its suppressions by
     unchecked = any(f.rule in ("KP900", "KP903") for f in result.findings)
     findings = [f for f in result.findings if not _matches_any(f.rule, file_ignores)]
+    unsuppressed = list(findings)
     findings = apply_suppressions(findings, suppressions)
     findings += [f for f in _suppression_diagnostics(suppressions, rules, cfg, target.display,
                                                      file_ignores, judge_unused=not unchecked)
                  if not _matches_any(f.rule, file_ignores)]
     result.findings = sorted((f.with_(severity=cfg.severity_of(rules[f.rule]))
                               for f in findings if f.rule in rules), key=Finding.sort_key)
+    if target.kind == "python" and not unchecked:
+        from keyport_lint.fix import attach_fixes
+        from keyport_lint.fix.base import FixContext
+
+        py = ctx if isinstance(ctx, PythonContext) else None
+        result.findings = attach_fixes(result.findings, lambda: FixContext(
+            text, lines, py, cfg, suppressions, unsuppressed, file_ignores))
+        result.walks = py.walks if py is not None else 0  # fixes may add a position pass
     if unchecked:  # text that did not parse or decode is never shown, not even redacted
         return result
     for finding in result.findings:

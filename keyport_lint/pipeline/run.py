@@ -22,7 +22,7 @@ from typing import Any
 from keyport_lint.catalog import Rule
 from keyport_lint.config import Config
 from keyport_lint.errors import debugging
-from keyport_lint.finding import Finding
+from keyport_lint.finding import Finding, Fix
 from keyport_lint.index import ProjectIndex
 from keyport_lint.modules import ClosureDeps, DepTree
 from keyport_lint.pipeline.checkfile import FileResult, check_file, internal_error, load
@@ -436,6 +436,15 @@ def anchored_path(path: Path, root: Path) -> str:
         return path.resolve().as_posix()
 
 
+def _redacted_fix(fix: Fix | None, redact: Redactor, secrets: set[str]) -> Fix | None:
+    """Fixes copy no source text; should an edit or title still hold a secret, the fix is
+    dropped (a redacted edit would write `…` into the file)."""
+    if fix is None:
+        return None
+    texts = [fix.title, *(e.content for e in fix.edits)]
+    return fix if all(redact(t, secrets) == t for t in texts) else None
+
+
 def redacted(fr: FileResult, redact: Redactor, anchor: str | None = None) -> FileOutcome:
     """Fingerprints and redaction for one file; raw lines and secrets stop here. Each
     reported line is redacted once, however many findings it carries (a minified line with
@@ -463,7 +472,8 @@ def redacted(fr: FileResult, redact: Redactor, anchor: str | None = None) -> Fil
                 "utf-8", "surrogatepass")).hexdigest()[:20]
         outcome.findings.append(finding.with_(
             path=display, message=redact(finding.message, secrets),
-            help=redact(finding.help, secrets), fingerprint=digest))
+            help=redact(finding.help, secrets), fingerprint=digest,
+            fix=_redacted_fix(finding.fix, redact, secrets)))
         if shown is None:
             continue
         outcome.excerpts[finding.line] = shown.text

@@ -50,6 +50,7 @@ class ReportOptions:
     baselined: int = 0  # findings the baseline absorbed (not in the result)
     stale: int = 0  # baseline entries for checked files that matched no finding
     extra: dict[str, object] = field(default_factory=dict)
+    unsafe_fixes: bool = False  # `[*]` and the fixable count include unsafe fixes
 
 
 def render(fmt: str, result: RunResult, opts: ReportOptions) -> str:

@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
 
 def render(result: RunResult, opts: ReportOptions) -> str:
-    out = [] if opts.statistics else [headline(f, opts.color) for f in result.findings]
+    out = [] if opts.statistics else [headline(f, opts.color, unsafe=opts.unsafe_fixes)
+                                      for f in result.findings]
     if opts.quiet and not opts.statistics:
         return "\n".join(out) + ("\n" if out else "")
     if out:

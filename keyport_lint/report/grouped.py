@@ -24,7 +24,8 @@ def render(result: RunResult, opts: ReportOptions) -> str:
                     out.append("")
                 out.append(_c(line_start(f.path), BOLD, on) + ":")
                 current = f.path
-            out.append("  " + headline(f, on, f"{f.line}:{f.column}".ljust(width)))
+            out.append("  " + headline(f, on, f"{f.line}:{f.column}".ljust(width),
+                                      unsafe=opts.unsafe_fixes))
         if out:
             out.append("")
     if opts.quiet and not opts.statistics:

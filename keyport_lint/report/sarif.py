@@ -89,6 +89,17 @@ def _result(f: Finding, index: dict[str, int], baseline: bool) -> dict[str, Any]
         }}],
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
     })
+    if f.fix is not None:  # SARIF 2.1.0 §3.55: artifact changes with replacements
+        result["fixes"] = [{
+            "description": {"text": _text(f"{f.fix.title} ({f.fix.applicability} fix)")},
+            "artifactChanges": [{
+                "artifactLocation": {"uri": quote(f.path, safe="/"), "uriBaseId": SRCROOT},
+                "replacements": [{
+                    "deletedRegion": {"startLine": e.line, "startColumn": e.column,
+                                      "endLine": e.end_line, "endColumn": e.end_column},
+                    "insertedContent": {"text": e.content}} for e in f.fix.edits],
+            }],
+        }]
     if baseline:
         result["baselineState"] = "new"
     return result

@@ -36,6 +36,24 @@ def verdict(result: RunResult) -> str:
     return f"All checks passed ({files} checked)."
 
 
+def fixable(findings: list[Finding], unsafe: bool) -> str | None:
+    """"N fixable with --fix (M more with --unsafe-fixes)", or None when nothing is."""
+    safe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "safe")
+    risky = sum(1 for f in findings if f.fix is not None and f.fix.applicability != "safe")
+    if unsafe:
+        safe, risky = safe + risky, 0
+    if not safe and not risky:
+        return None
+    flag = "--fix --unsafe-fixes" if unsafe else "--fix"
+    more = f" ({risky:,} more with --unsafe-fixes)" if risky else ""
+    return f"{safe:,} fixable with {flag}{more}."
+
+
+def shown_fixable(finding: Finding, unsafe: bool) -> bool:
+    """Does `[*]` mark this finding: a fix `--fix` (with the current unsafe setting) applies?"""
+    return finding.fix is not None and (unsafe or finding.fix.applicability == "safe")
+
+
 def notes(opts: ReportOptions) -> list[str]:
     """What the baseline did: findings it hid, entries that no longer match anything."""
     out = []

@@ -12,7 +12,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from keyport_lint.report import line_start, printable
-from keyport_lint.report.summary import notes, statistics, verdict
+from keyport_lint.report.summary import fixable, notes, shown_fixable, statistics, verdict
 
 if TYPE_CHECKING:
     from keyport_lint.finding import Finding
@@ -27,12 +27,14 @@ def _c(text: str, code: str, on: bool) -> str:
     return f"{code}{text}{RESET}" if on else text
 
 
-def headline(f: Finding, on: bool, where: str | None = None) -> str:
-    """`path:line:col: CODE [severity] message` (or `where` instead of the location)."""
+def headline(f: Finding, on: bool, where: str | None = None, unsafe: bool = False) -> str:
+    """`path:line:col: CODE [*] [severity] message` (or `where` instead of the location);
+    `[*]`: `--fix` repairs it."""
     colour = RED if f.severity == "error" else YELLOW
     location = where if where is not None else \
         f"{_c(line_start(f.path), BOLD, on)}:{f.line}:{f.column}:"
-    return (f"{location} {_c(printable(f.rule), colour + BOLD, on)} "
+    star = f" {_c('[*]', CYAN, on)}" if shown_fixable(f, unsafe) else ""
+    return (f"{location} {_c(printable(f.rule), colour + BOLD, on)}{star} "
             f"{_c('[' + f.severity + ']', colour, on)} {printable(f.message)}")
 
 
@@ -47,7 +49,7 @@ def body_full(result: RunResult, opts: ReportOptions) -> list[str]:
     out: list[str] = []
     on = opts.color
     for f in result.findings:
-        out.append(headline(f, on))
+        out.append(headline(f, on, unsafe=opts.unsafe_fixes))
         excerpt = result.excerpts.get((f.path, f.line))
         pad = " " * len(str(f.line))
         if opts.show_excerpts and excerpt is not None:
@@ -71,7 +73,7 @@ def help_lines(text: str, pad: str, width: int, on: bool) -> list[str]:
 
 
 def body_concise(result: RunResult, opts: ReportOptions) -> str:
-    lines = [headline(f, opts.color) for f in result.findings]
+    lines = [headline(f, opts.color, unsafe=opts.unsafe_fixes) for f in result.findings]
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -90,6 +92,9 @@ def _finish(out: list[str], result: RunResult, opts: ReportOptions) -> str:
         out += [f"error: {printable(e)}" for e in result.errors]
     out.append(_c(verdict(result), BOLD, on) if result.findings or result.errors
                else verdict(result))
+    hint = None if opts.statistics else fixable(result.findings, opts.unsafe_fixes)
+    if hint is not None:
+        out.append(hint)
     out += notes(opts)
     return "\n".join(out) + "\n"
 
