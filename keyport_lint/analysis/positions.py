@@ -64,7 +64,8 @@ def node_spans(ctx: PythonContext, nodes: Iterable[cst.CSTNode]) -> dict[int, Sp
             by_statement.setdefault(index, []).append(key)
         for index, keys in by_statement.items():
             statement = module.body[index]
-            positions = _resolve(module.with_changes(body=[statement], header=[], footer=[]))
+            positions = resolve_positions(
+                module.with_changes(body=[statement], header=[], footer=[]))
             shift = starts[index] - (len(statement.leading_lines) + 1)
             for key in keys:
                 rng = positions.get(wanted[key])
@@ -73,7 +74,7 @@ def node_spans(ctx: PythonContext, nodes: Iterable[cst.CSTNode]) -> dict[int, Sp
                                 rng.end.line + shift, rng.end.column)
     missing = [n for k, n in wanted.items() if k not in out]
     if missing:  # outside the statements, or `ast` could not line them up: the whole module
-        positions = _resolve(module)
+        positions = resolve_positions(module)
         ctx.walks += 1
         for node in missing:
             rng = positions.get(node)
@@ -82,7 +83,7 @@ def node_spans(ctx: PythonContext, nodes: Iterable[cst.CSTNode]) -> dict[int, Sp
     return out
 
 
-def _resolve(module: cst.Module) -> Any:
+def resolve_positions(module: cst.Module) -> Any:
     """libcst's positions of every node of `module` (a node -> CodeRange mapping).
 
     The provider runs on its own: `MetadataWrapper.resolve` would also run an empty batched
@@ -130,21 +131,25 @@ def _statements_holding(module: cst.Module, wanted: set[int]) -> dict[int, int]:
 
 
 def _statement_lines(ctx: PythonContext) -> list[int] | None:
+    """Memoised per file."""
+    return statement_lines(ctx.module, ctx.text)
+
+
+def statement_lines(module: cst.Module, text: str) -> list[int] | None:
     """The line of the first token (the first decorator of a decorated definition) of every
-    top-level statement, from `ast`; None when `ast` cannot parse the module or its
-    statements do not line up with libcst's. Memoised per file."""
+    top-level statement, from `ast`; None when `ast` cannot parse the text or its statements
+    do not line up with libcst's (the fixer reads them too)."""
     import libcst as cst
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(ctx.text)
+            body = ast.parse(text).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    body = tree.body
     lines: list[int] = []
     position = 0
-    for statement in ctx.module.body:
+    for statement in module.body:
         count = len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
         if position + count > len(body):
             return None

@@ -9,10 +9,10 @@ shifted to its line. Where `ast` cannot follow, the whole module is resolved onc
 
 from __future__ import annotations
 
-import ast
 import bisect
-import warnings
 from typing import TYPE_CHECKING, Any
+
+from keyport_lint.analysis.positions import resolve_positions, statement_lines
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -58,7 +58,7 @@ class StatementPositions:
     def _lines(self) -> list[int] | None:
         """The first line of every top-level statement, or None (then: the whole module)."""
         if self._starts is False:
-            self._starts = _statement_lines(self.module, self.text)
+            self._starts = statement_lines(self.module, self.text)
         return self._starts  # type: ignore[return-value]
 
     def _indexes(self, first: int, last: int) -> range:
@@ -74,12 +74,12 @@ class StatementPositions:
             return self._by_statement[index]
         starts = self._lines()
         if index < 0 or starts is None:
-            positions = _resolve(self.module)
+            positions = resolve_positions(self.module)
             self.whole_passes += 1
             shift = 0
         else:
             statement = self.module.body[index]
-            positions = _resolve(self.module.with_changes(body=[statement], header=[],
+            positions = resolve_positions(self.module.with_changes(body=[statement], header=[],
                                                           footer=[]))
             shift = starts[index] - (len(statement.leading_lines) + 1)
         spans = {node: (r.start.line + shift, r.start.column + 1, r.end.line + shift,
@@ -102,43 +102,3 @@ class StatementPositions:
                     return index
                 stack.extend(node.children)
         return None
-
-
-def _resolve(module: cst.Module) -> Any:
-    """libcst's positions of every node of `module`. The provider runs on its own: through
-    `MetadataWrapper.resolve` an empty batched visit of the module would cost two thirds as
-    much again."""
-    import libcst as cst
-    from libcst.metadata import PositionProvider
-
-    provider = PositionProvider()
-    try:
-        provider._gen_impl(module)
-        return provider._computed
-    except AttributeError:  # a libcst without these internals
-        return cst.MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-
-
-def _statement_lines(module: cst.Module, text: str) -> list[int] | None:
-    """The line of the first token (the first decorator of a decorated definition) of every
-    top-level statement, from `ast`; None when `ast` cannot parse the text or its statements
-    do not line up with libcst's."""
-    import libcst as cst
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            body = ast.parse(text).body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    lines: list[int] = []
-    position = 0
-    for statement in module.body:
-        count = len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
-        if position + count > len(body):
-            return None
-        first = body[position]
-        decorators = getattr(first, "decorator_list", None) or []
-        lines.append(min([first.lineno, *(d.lineno for d in decorators)]))
-        position += count
-    return lines if position == len(body) else None
