@@ -156,7 +156,8 @@ def test_github_workflow_and_action_steps_as_written(world):
     steps = workflow["jobs"]["keyport-lint"]["steps"]
     uses = [s["uses"] for s in steps]
     assert uses[:2] == ["actions/checkout@v4", "actions/cache@v4"]
-    assert steps[1]["with"]["path"] == ".keyport-lint-cache"
+    # the cache and the key that authenticates its entries (without it they are ignored)
+    assert steps[1]["with"]["path"].split() == [".keyport-lint-cache", "~/.cache/keyport-lint"]
     assert uses[2] == f"your-team/keyport-lint@{TAG}"
     action = yaml.safe_load((repo / "action.yml").read_text())
     assert action["runs"]["using"] == "composite"
@@ -203,6 +204,8 @@ def test_gitlab_template_as_written(world):
     template = yaml.safe_load((repo / "ci/keyport-lint.gitlab-ci.yml").read_text())
     job = template["keyport-lint"]
     assert ".keyport-lint-cache/" in job["cache"]["paths"]
+    assert ".cache/keyport-lint/" in job["cache"]["paths"]
+    assert job["variables"]["XDG_CACHE_HOME"] == "$CI_PROJECT_DIR/.cache"
     variables = {**job["variables"], **include["keyport-lint"]["variables"]}
     assert variables["KEYPORT_LINT_REPO"] == PLACEHOLDER_URL
     variables["KEYPORT_LINT_REPO"] = f"file://{repo}"
