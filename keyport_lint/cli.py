@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from keyport_lint import __version__
+from keyport_lint.cliio import err, fail, redact, use_redactor, warn, write
 from keyport_lint.errors import UserError
+from keyport_lint.fix.cli import apply_policies, fix_files, fix_stdin
 from keyport_lint.report import FORMATS, PEOPLE
 
 if TYPE_CHECKING:
     from keyport_lint.baseline import Baseline
     from keyport_lint.config import Config, ConfigTree
     from keyport_lint.pipeline.run import RunResult
-    from keyport_lint.redact import Redactor
 
 EXIT_CODES = """\
 \b
@@ -28,49 +29,6 @@ Exit codes:
   2    a usage, config or run error (a missing path, nothing to check
        without --allow-empty, an internal error)
   130  interrupted (Ctrl-C)"""
-
-
-# every byte written (stdout, report files, stderr) passes through this: the secret shapes of
-# the configs in force once loaded, the built-in ones before (a config error may quote a key)
-_REDACTOR: Redactor | None = None
-
-
-def _redact(text: str) -> str:
-    from keyport_lint.redact import default_redactor
-
-    return (_REDACTOR or default_redactor())(text)
-
-
-def _use_redactor(configs: Any) -> None:
-    """Redact with every secret shape of these configs (user secret rules included)."""
-    from keyport_lint.redact import Redactor, redactor_from
-
-    global _REDACTOR
-    parts: list[Redactor] = []
-    for cfg in configs:
-        parts.append(redactor_from(cfg.settings, [
-            rule.params["pattern"] for rule in cfg.rules
-            if rule.kind == "secret-pattern" and rule.params.get("pattern")]))
-    if parts:
-        patterns = [p for part in parts for p in part._sources]
-        _REDACTOR = Redactor(patterns, min(part.prefix_max for part in parts))
-
-
-def _err(text: str) -> None:
-    """One line on stderr: redacted, control characters escaped (a path cannot start a new
-    line that a CI runner reads as a command)."""
-    from keyport_lint.report import printable
-
-    click.echo(printable(_redact(text)), err=True)
-
-
-def _fail(message: str) -> None:
-    _err(f"keyport-lint: error: {message}")
-    sys.exit(2)
-
-
-def _warn(message: str) -> None:
-    _err(f"keyport-lint: warning: {message}")
 
 
 def _use_color(choice: str, to_file: bool) -> bool:
@@ -129,7 +87,7 @@ def _load(config_path: str | None, select: tuple[str, ...], ignore: tuple[str, .
     from keyport_lint.config import apply_cli, load_config
 
     cfg = load_config(Path(config_path) if config_path else None)
-    _use_redactor([cfg])
+    use_redactor([cfg])
     return apply_cli(cfg, _split(select), _split(ignore), fail_on)
 
 
@@ -253,16 +211,16 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
         if show_settings is not None:
             from keyport_lint.showsettings import settings_text
 
-            click.echo(_redact(settings_text(tree, Path(show_settings))), nl=False)
+            click.echo(redact(settings_text(tree, Path(show_settings))), nl=False)
             return
         if show_files:
             from keyport_lint.pipeline.project import discover_project
 
             targets, errors = discover_project(list(paths) or ["."], tree)
             for target in targets:
-                click.echo(_redact(target.display))
+                click.echo(redact(target.display))
             for error in errors:
-                _err(f"keyport-lint: error: {error}")
+                err(f"keyport-lint: error: {error}")
             sys.exit(2 if errors else 0)
         known = baseline.load(Path(baseline_path)) if baseline_path else None
         if stdin is not None:  # an excluded PATH reports nothing, and that is no error
@@ -272,16 +230,16 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
             buffered = run_buffer(click.get_binary_stream("stdin").read(), stdin, tree)
             result = buffered.result
             if fix or diff:
-                _use_redactor(tree.configs())
-                _fix_stdin(buffered, stdin, tree, unsafe_fixes, diff)
+                use_redactor(tree.configs())
+                fix_stdin(buffered, stdin, tree, unsafe_fixes, diff)
         else:
             # --fix/--diff edit files from a fresh analysis, never from cached results
             result = _run(paths, tree, jobs, no_cache or fix or diff, progress=not quiet)
             _empty_run(result, allow_empty)
-        _use_redactor(tree.configs())
-        unsafe = _policies(result, tree, unsafe_fixes)
+        use_redactor(tree.configs())
+        unsafe = apply_policies(result, tree, unsafe_fixes)
         if fix or diff:
-            changed = _fix_files(result, tree, unsafe_fixes, diff)
+            changed = fix_files(result, tree, unsafe_fixes, diff)
             if diff:
                 sys.exit(1 if changed else 0)
         shown = _use_color("never" if no_color else color, output is not None)
@@ -298,18 +256,18 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
                                       stale=opts.stale)
             files.append((file, render(extra_fmt, result, file_opts)))
     except UserError as exc:
-        _fail(exc.render())
+        fail(exc.render())
         return
-    _write(text, output, opts.color)
+    write(text, output, opts.color)
     for file, body in files:
-        _write(body, file)
+        write(body, file)
     for warning in result.warnings:
-        _warn(warning)
+        warn(warning)
     for error in result.errors:
-        _err(f"keyport-lint: error: {error}")
+        err(f"keyport-lint: error: {error}")
     if output is not None:  # the console (a CI log) still says what happened
         written = ", ".join([output, *(f for f, _ in files)])
-        _err(f"keyport-lint: {verdict(result)} Report: {written}")
+        err(f"keyport-lint: {verdict(result)} Report: {written}")
     if result.errors:
         sys.exit(2)
     fail_on_of = {c.root: c.fail_on for c in tree.configs()}
@@ -317,86 +275,6 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
                if f.severity == "error" or fail_on_of.get(result.roots.get(f.path, cfg.root),
                                                           cfg.fail_on) == "warning"]
     sys.exit(1 if failing and not exit_zero else 0)
-
-
-def _policy(cfg: Config, unsafe_fixes: bool | None) -> Any:
-    from keyport_lint.fix.driver import FixPolicy
-
-    unsafe = cfg.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
-    return FixPolicy(unsafe, tuple(cfg.fixable), tuple(cfg.unfixable))
-
-
-def _policies(result: RunResult, tree: ConfigTree, unsafe_fixes: bool | None) -> bool:
-    """Drop the fixes config `fixable`/`unfixable` rules out (each file under its own config);
-    True when unsafe fixes are on (for `[*]` and the fixable count)."""
-    unsafe = False
-    kept = []
-    for finding in result.findings:
-        cfg = tree.for_file(Path.cwd() / finding.path)
-        policy = _policy(cfg, unsafe_fixes)
-        unsafe = unsafe or policy.unsafe
-        if finding.fix is not None and not policy.allows_rule(finding.rule):
-            finding = finding.with_(fix=None)
-        kept.append(finding)
-    result.findings = kept
-    return unsafe if result.findings else bool(unsafe_fixes)
-
-
-def _fix_files(result: RunResult, tree: ConfigTree, unsafe_fixes: bool | None,
-               diff: bool) -> bool:
-    """`--fix` writes the fixed files, `--diff` prints what it would write; True when a file
-    changed (or would)."""
-    from keyport_lint.fix.driver import fix_run
-    from keyport_lint.report.summary import plural
-
-    done = fix_run(result, tree, lambda path: _policy(tree.for_file(path), unsafe_fixes),
-                   write=not diff, cwd=Path.cwd())
-    for problem in dict.fromkeys(done.problems):
-        _warn(problem)
-    if diff:
-        _write(done.diff, None)  # redacted: context lines may hold a key the fixes left
-        _err(f"keyport-lint: would fix {plural(done.fixed, 'finding')} in "
-             f"{plural(len(done.files), 'file')}.")
-    elif done.fixed:
-        _err(f"keyport-lint: fixed {plural(done.fixed, 'finding')} in "
-             f"{plural(len(done.files), 'file')} ({len(result.findings):,} remaining).")
-    return bool(done.files)
-
-
-def _fix_stdin(buffered: Any, filename: str, tree: ConfigTree, unsafe_fixes: bool | None,
-               diff: bool) -> None:
-    """`--stdin-filename PATH --fix`: the fixed source on stdout (the text unchanged when
-    nothing applies); `--diff`: the diff. The exit code is that of the remaining findings
-    (`--diff`: 1 when there would be changes)."""
-    from keyport_lint.fix.driver import encoding_of, fix_text, unified
-    from keyport_lint.pipeline.buffer import run_buffer
-
-    text = buffered.text
-    result = buffered.result
-    if text is None or buffered.target is None or result.errors:
-        if text is not None and not diff:
-            click.echo(text, nl=False)
-        sys.exit(2 if result.errors else 0)
-    policy = _policy(tree.for_file(buffered.target.path), unsafe_fixes)
-    encoding = encoding_of(text.encode("utf-8", "surrogateescape"))
-    latest = [result.findings]
-
-    def recheck(new: str) -> list[Any]:
-        latest[0] = run_buffer(new.encode(encoding, "surrogateescape"), filename,
-                               tree).result.findings
-        return latest[0]
-
-    fixed, problems = fix_text(text, result.findings, policy, recheck)
-    for problem in dict.fromkeys(problems):
-        _warn(problem)
-    if diff:
-        _write(unified(text, fixed, buffered.target.display), None)  # redacted, as any report
-        sys.exit(1 if fixed != text else 0)
-    # the editor's own text, repaired: printed as it is (redacting a key the fixes left would
-    # write `…` into the buffer); the edits themselves never hold one
-    click.echo(fixed, nl=False)
-    remaining = latest[0]
-    sys.exit(1 if remaining else 0)
 
 
 def _stdin_mode(paths: tuple[str, ...], stdin_filename: str | None) -> str | None:
@@ -452,7 +330,7 @@ def _warn_if_foreign(known: Baseline, result: RunResult) -> None:
     if paths and checked and not paths & checked and not any(
             Path(p).exists() for p in paths):
         example = sorted(paths)[0]
-        _warn(f"none of the paths in the baseline {known.source} were checked (e.g. "
+        warn(f"none of the paths in the baseline {known.source} were checked (e.g. "
               f"{example}); its paths are relative to the folder of the config that governs "
               "each file")
 
@@ -483,12 +361,12 @@ def baseline_cmd(paths: tuple[str, ...], output: str, update: bool, select: tupl
         previous = baseline.load(Path(output)) if update else None
         result = _run(paths, tree, jobs, no_cache)
     except UserError as exc:
-        _fail(exc.render())
+        fail(exc.render())
         return
     if result.errors:  # an incomplete baseline would hide nothing now and flood later
         for error in result.errors:
-            _err(f"keyport-lint: error: {error}")
-        _fail(f"baseline not written: the run had {len(result.errors)} error"
+            err(f"keyport-lint: error: {error}")
+        fail(f"baseline not written: the run had {len(result.errors)} error"
               f"{'s' if len(result.errors) != 1 else ''}")
     if previous is not None:
         match = previous.match(result.findings, result.anchors)
@@ -496,14 +374,14 @@ def baseline_cmd(paths: tuple[str, ...], output: str, update: bool, select: tupl
         dropped = baseline.stale(match.unmatched, set(result.anchors.values()),
                                  lambda code: any(c.is_enabled(code) for c in configs))
         kept = previous.entries - dropped
-        _write(baseline.dumps_entries(list(kept.elements())), output)
-        _err(f"Dropped {sum(dropped.values())} stale entr"
+        write(baseline.dumps_entries(list(kept.elements())), output)
+        err(f"Dropped {sum(dropped.values())} stale entr"
              f"{'y' if sum(dropped.values()) == 1 else 'ies'}; kept "
              f"{sum(kept.values())} in {output}.")
         return
-    _write(baseline.dumps(result.findings, result.anchors), output)
+    write(baseline.dumps(result.findings, result.anchors), output)
     count = len(result.findings)
-    _err(f"Wrote {count} finding{'s' if count != 1 else ''} to {output}.")
+    err(f"Wrote {count} finding{'s' if count != 1 else ''} to {output}.")
 
 
 @cli.command("rules", short_help="List the rules and whether the config enables them.")
@@ -525,9 +403,9 @@ def rules_cmd(fmt: str, select: tuple[str, ...], ignore: tuple[str, ...],
         else:
             text = ruleinfo.rules_json(cfg) if fmt == "json" else ruleinfo.rules_text(cfg)
     except UserError as exc:
-        _fail(exc.render())
+        fail(exc.render())
         return
-    click.echo(_redact(text), nl=False)
+    click.echo(redact(text), nl=False)
 
 
 @cli.command("explain", short_help="Explain a rule: why, bad and good code, its settings.")
@@ -548,9 +426,9 @@ def explain_cmd(code: str, fmt: str, config_path: str | None) -> None:
         rule = ruleinfo.find_rule(cfg, code)
         text = (ruleinfo.explain_json if fmt == "json" else ruleinfo.explain_text)(rule, cfg)
     except UserError as exc:
-        _fail(exc.render())
+        fail(exc.render())
         return
-    click.echo(_redact(text), nl=False)
+    click.echo(redact(text), nl=False)
 
 
 @cli.command("init", short_help="Write a short starter .keyport-lint.yaml here.")
@@ -569,19 +447,19 @@ def init_cmd(full: bool, force: bool) -> None:
     here = existing_here(cwd)
     target = here or cwd / ".keyport-lint.yaml"
     if here is not None and not force:
-        _fail(f"{here.name} already exists; use --force to overwrite it")
+        fail(f"{here.name} already exists; use --force to overwrite it")
     extend = None
     try:
         governing = discover_config(cwd)
     except UserError as exc:
-        _fail(exc.render())
+        fail(exc.render())
         return
     if governing is not None and governing != here:
         extend = os.path.relpath(governing, cwd).replace(os.sep, "/")
     try:
         target.write_text(starter_text(extend, full=full), encoding="utf-8")
     except OSError as exc:
-        _fail(f"cannot write {target.name}: {exc.strerror}")
+        fail(f"cannot write {target.name}: {exc.strerror}")
     click.echo(f"Wrote {target.name}" + (f" (extends {extend})" if extend else "") + ".")
     top = _git_root(cwd)
     if extend is None and top is not None and top != cwd:
@@ -631,10 +509,10 @@ def test_rules_cmd(paths: tuple[str, ...], select: tuple[str, ...], config_path:
         if not paths and not examples:
             raise UserError("name the test files or folders to run (or --examples)")
     except UserError as exc:
-        _fail(exc.render())
+        fail(exc.render())
         return
     for problem in problems:
-        click.echo(_redact(problem))
+        click.echo(redact(problem))
     checked = f"{cases} case{'s' if cases != 1 else ''}" + (" and the rules' examples"
                                                              if examples else "")
     if problems:
@@ -672,17 +550,6 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
-def _write(text: str, output: str | None, color: bool = False) -> None:
-    text = _redact(text)
-    if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            _fail(f"cannot write {output}: {exc.strerror}")
-    else:
-        click.echo(text, nl=False, color=color)
-
-
 def main(argv: list[str] | None = None) -> Any:
     try:
         return cli.main(args=argv, prog_name="keyport-lint", standalone_mode=False)
@@ -693,7 +560,7 @@ def main(argv: list[str] | None = None) -> Any:
 
         buffer = io.StringIO()
         exc.show(file=buffer)
-        click.echo(_redact(buffer.getvalue()), err=True, nl=False)
+        click.echo(redact(buffer.getvalue()), err=True, nl=False)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("Aborted!", err=True)
