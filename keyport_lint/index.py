@@ -249,7 +249,7 @@ def _marker_tokens(settings: Settings, markers: re.Pattern[str] | None
                    ) -> tuple[tuple[str, ...], ...] | None:
     """For each pattern of the settings' marker regex, the literal runs every match of it
     contains (None: no such guarantee, or the markers are not the settings' own)."""
-    from keyport_lint.modules import literal_runs
+    from keyport_lint.importscan import literal_runs
     from keyport_lint.settings import marker_regex
 
     if markers is None or markers.pattern != marker_regex(settings).pattern:
