@@ -395,7 +395,7 @@ def rule_file_matches(base: Path, pattern: str, doc: LDict) -> list[Path]:
     if Path(pattern).is_absolute() or ".." in parts or pattern.startswith("~"):
         raise UserError(f"rule-files pattern {pattern!r}: a wildcard pattern stays inside the "
                         "config's folder; name files outside it one by one", file, line)
-    regex = re.compile(_glob_regex(pattern))
+    regex = re.compile(glob_regex(pattern))
     root = base.resolve()
     found: list[Path] = []
     seen = 0
@@ -419,7 +419,7 @@ def rule_file_matches(base: Path, pattern: str, doc: LDict) -> list[Path]:
     return sorted(found)
 
 
-def _glob_regex(pattern: str) -> str:
+def glob_regex(pattern: str) -> str:
     """Glob to regex over /-separated relative paths: `**/` any folders, `*` and `?` within
     one name, `[...]` a set."""
     out, i = [], 0

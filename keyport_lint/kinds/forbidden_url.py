@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from keyport_lint.kinds.base import Kind
@@ -141,27 +142,13 @@ def _relative(ctx: TextContext) -> str:
     return ctx.display.replace("\\", "/")
 
 
-def glob_regex(pattern: str) -> str:
-    """A path glob as a regex matched at the path's end from a folder boundary."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return "(?:^|/)" + "".join(out) + "$"
+@lru_cache(maxsize=256)
+def _path_pattern(pattern: str) -> re.Pattern[str]:
+    """A path glob (the syntax of config `exclude`) matched at the path's end from a folder
+    boundary; compiled once per pattern, not per file."""
+    from keyport_lint.config import glob_regex
+
+    return re.compile("(?:^|/)" + glob_regex(pattern) + "$")
 
 
 IMPORT = re.compile(r"""(?:\bimport\s*(?:[\w$*{}\s,]+?\s*from\s*)?\(?|\brequire\s*\()"""
@@ -175,7 +162,7 @@ def is_server_side(ctx: TextContext, code: str) -> bool:
     if ctx.display.lower().endswith((".html", ".htm", ".vue", ".svelte")):
         return False  # templates and components render in the browser
     path = _relative(ctx)
-    if any(re.search(glob_regex(p), path) for p in ctx.settings["server-side-js-paths"]):
+    if any(_path_pattern(p).search(path) for p in ctx.settings["server-side-js-paths"]):
         return True
     modules = {m.group(1) for m in IMPORT.finditer(code)}
     return any(fnmatchcase(m, p) for m in modules for p in ctx.settings["server-side-js-imports"])
