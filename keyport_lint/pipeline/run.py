@@ -330,7 +330,7 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
             heavy = []
         try:
             for i, outcome in parallel.collect(tick).items():
-                outcome.deps.update(parallel.verdict_deps.get(i, {}))
+                outcome.deps.update(parallel.verdict_deps.pop(i, {}))
                 out[i] = outcome
                 _store(cache, targets[i], digests.get(i), outcome)
             if parallel.started:
@@ -344,7 +344,7 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
         rules = worker.prefilter.enabled
         active = None if active_ids is None else [rules[r] for r in active_ids]
         out[i] = worker.process(target, source, active)
-        out[i].deps.update(parallel.verdict_deps.get(i, {}) if parallel is not None else {})
+        out[i].deps.update(parallel.verdict_deps.pop(i, {}) if parallel is not None else {})
         _store(cache, target, digests.get(i), out[i])
         tick(1)
     return [out[i] for i in range(len(targets))]
@@ -352,9 +352,13 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
 
 def _store(cache: Any, target: Target, read: tuple[str, tuple[int, int]] | None,
            outcome: FileOutcome) -> None:
-    """Filed under the hash of the bytes analysed, with the stat taken before reading them."""
+    """Filed under the hash of the bytes analysed, with the stat taken before reading them.
+    Then the outcome keeps only what the report needs: its dependencies (hundreds of module
+    and folder digests per parsed file in a large tree) matter to the cache alone, and the
+    parent holds every file's outcome until the run ends."""
     if cache is not None and read is not None and not outcome.errors:
         cache.put(target, read[0], outcome, read[1])
+    outcome.deps, outcome.closures = {}, []
 
 
 #: analyses and kinds the workers need: imported once in the parent, before forking
