@@ -144,6 +144,52 @@ def test_jobs_one_and_two_give_identical_findings(project):
     assert one.stdout.count("KP900") == 1
 
 
+def test_results_from_workers_keep_their_dependencies_for_the_cache(project):
+    """With --jobs 2 the importers are checked in two processes; each cache entry must still
+    hold what its result depends on (the verdict made in the parent and the worker's check),
+    or an edit to the imported module would be served a stale finding."""
+    project.write("app/__init__.py", "")
+    project.write("app/settings.py", "import os\nTOKEN = os.environ['KEYPORT_API_KEY']\n")
+    for i in range(12):
+        project.write(f"app/v{i}.py", f"from app.settings import TOKEN\n\nprint(TOKEN)  # {i}\n")
+
+    def run() -> tuple[list, int]:
+        result = project.run("check", "--jobs", "2", "--output-format", "json", ".")
+        return sorted((f["path"], f["rule"]) for f in findings(result)), stats(result)["jobs"]
+
+    leaks = sorted((f"app/v{i}.py", "KP201") for i in range(12))
+    jobs = min(2, len(os.sched_getaffinity(0)))
+    assert run() == (leaks, jobs)  # the importers' results come from two processes
+    project.write("app/settings.py", "import os\nTOKEN = os.environ['GREETING']\n")
+    assert run()[0] == []
+    project.write("app/settings.py", "import os\nTOKEN = os.environ['KEYPORT_API_KEY']\n")
+    assert run() == (leaks, 1)  # the first run's entries hold again: nothing to check
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two usable cores")
+def test_without_worker_processes_the_run_goes_on_in_one(tmp_path, monkeypatch):
+    """No fork, no semaphores (some containers): a warning, and every file still checked."""
+    import concurrent.futures
+
+    from keyport_lint.config import Config
+    from keyport_lint.pipeline.run import run
+
+    for i in range(12):
+        (tmp_path / f"m{i}.py").write_text(f'from keyport import KeyPort\n'
+                                           f'client = KeyPort("{KEY}")  # {i}\n')
+    cfg = Config(root=tmp_path)
+    one = run(["."], cfg, tmp_path, jobs=1)
+
+    def unavailable(*args, **kwargs):
+        raise OSError("no semaphores here")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", unavailable)
+    two = run(["."], cfg, tmp_path, jobs=2)
+    assert two.findings == one.findings and len(two.findings) == 12
+    assert two.jobs == 1 and two.parsed == 12
+    assert any("worker processes unavailable (OSError)" in w for w in two.warnings)
+
+
 def test_files_the_prefilter_settles_are_served_from_the_stamps(project):
     """A warm run neither re-reads nor re-checks unchanged files without KeyPort text, and
     keeps their own findings (an unused suppression)."""

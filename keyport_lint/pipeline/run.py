@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -35,6 +36,8 @@ from keyport_lint.suppress import MARKER
 
 WHITESPACE = re.compile(r"\s+")
 PARALLEL_MIN_FILES = 8  # files to parse; below this, worker start-up costs more than it saves
+BATCH_FILES = 4  # files per task sent to a worker
+AHEAD = 2  # batches queued per worker: it never waits for the parent, which takes the rest
 
 
 @dataclass
@@ -222,17 +225,21 @@ def _die_with_parent() -> None:
 
 
 Task = tuple[int, Target, "Source | SourceError", "list[str] | None"]
+Settle = Callable[[int, FileOutcome], None]
+
+
+def _check_batch(state: _Worker, items: list[Task]) -> list[tuple[int, FileOutcome]]:
+    """A batch of files: each comes with the text and the pre-filter verdict the parent has."""
+    rules = state.prefilter.enabled
+    return [(i, state.process(target, source,
+                              None if active_ids is None else [rules[r] for r in active_ids]))
+            for i, target, source, active_ids in items]
 
 
 def _process_items(items: list[Task]) -> list[tuple[int, FileOutcome]]:
-    """A batch of files: each comes with the text and the pre-filter verdict the parent has."""
+    """In a worker: a batch with the state inherited from the parent (or built at start)."""
     assert _STATE is not None
-    out = []
-    for i, target, source, active_ids in items:
-        rules = _STATE.prefilter.enabled
-        active = None if active_ids is None else [rules[r] for r in active_ids]
-        out.append((i, _STATE.process(target, source, active)))
-    return out
+    return _check_batch(_STATE, items)
 
 
 def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
@@ -275,16 +282,26 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
 def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResult, cwd: Path,
                  cache: Any, listings: dict[str, Any] | None = None,
                  tick: Callable[[int], None] = lambda n: None) -> list[FileOutcome]:
-    """Every file is read once here and judged by the pre-filter; files that need parsing go
-    to worker processes once there are enough of them, with their text and verdict, while the
-    rest (most files of a real repository) are settled here."""
+    """Every file is read once here and judged by the pre-filter; files that need parsing are
+    checked in `jobs` processes once there are enough of them (worker processes get their
+    text and verdict; this process takes a share too), while the rest (most files of a real
+    repository) are settled here."""
     worker = _Worker(cfg, cwd)
     worker.want_deps = cache is not None
     worker.listings = listings or {}
     out: dict[int, FileOutcome] = {}
     digests: dict[int, tuple[str, tuple[int, int]]] = {}  # what the cache files results under
+    verdict_deps: dict[int, dict[str, str]] = {}  # what a verdict made here consulted
     heavy: list[Task] = []
-    parallel = _Pool(cfg, jobs, cwd, worker) if jobs > 1 else None
+    pool = _Pool(cfg, jobs, cwd, worker) if jobs > 1 else None
+
+    def settle(i: int, outcome: FileOutcome) -> None:
+        """A result, wherever it was computed: into the cache, then kept for the report."""
+        outcome.deps.update(verdict_deps.pop(i, {}))
+        _store(cache, targets[i], digests.pop(i, None), outcome)
+        out[i] = outcome
+        tick(1)
+
     for i, target in enumerate(targets):
         hit = cache.settled(target) if cache is not None else None
         if hit is not None:
@@ -308,45 +325,30 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
                 if debugging():
                     raise
                 active = None
-        if parallel is not None and active and isinstance(source, Source) and \
+        if pool is not None and active and isinstance(source, Source) and \
                 target.kind == "python":
             deps, trees = worker.dependencies(consulted, str(target.path))
             for tree in trees:
                 deps.update(tree.flatten())
+            if deps:
+                verdict_deps[i] = deps
             heavy.append((i, target, replace(source, _lower=[]), [r.id for r in active]))
-            parallel.verdict_deps[i] = deps
-            enough = parallel.batch_size(len(targets)) if parallel.started \
-                else PARALLEL_MIN_FILES
-            if len(heavy) >= enough:
-                parallel.submit(heavy)
+            if len(heavy) >= (pool.batch_size(len(targets)) if pool.used
+                              else PARALLEL_MIN_FILES):
+                pool.add(heavy, settle)
                 heavy = []
             continue
-        out[i] = worker.process(target, source, active, consulted)
-        _store(cache, target, digests.get(i), out[i])
-        tick(1)
-    if parallel is not None:
-        if parallel.started or len(heavy) >= PARALLEL_MIN_FILES:
-            parallel.submit(heavy)
-            heavy = []
-        try:
-            for i, outcome in parallel.collect(tick).items():
-                outcome.deps.update(parallel.verdict_deps.pop(i, {}))
-                out[i] = outcome
-                _store(cache, targets[i], digests.get(i), outcome)
-            if parallel.started:
-                result.jobs = jobs
-        except (OSError, ImportError) as exc:  # no fork, no semaphores: one process it is
-            result.warnings.append(f"worker processes unavailable ({type(exc).__name__}); "
-                                   "running in one process")
-            heavy = [(j, targets[j], worker.source(targets[j]), None)
-                     for j in range(len(targets)) if j not in out]
-    for i, target, source, active_ids in heavy:
-        rules = worker.prefilter.enabled
-        active = None if active_ids is None else [rules[r] for r in active_ids]
-        out[i] = worker.process(target, source, active)
-        out[i].deps.update(parallel.verdict_deps.pop(i, {}) if parallel is not None else {})
-        _store(cache, target, digests.get(i), out[i])
-        tick(1)
+        settle(i, worker.process(target, source, active, consulted))
+    if pool is not None and (pool.used or len(heavy) >= PARALLEL_MIN_FILES):
+        pool.add(heavy, settle)
+        heavy = []
+        pool.finish(settle)
+        if pool.started:
+            result.jobs = jobs
+        if pool.failed:
+            result.warnings.append(pool.failed)
+    for i, outcome in _check_batch(worker, heavy):  # too few to be worth a worker
+        settle(i, outcome)
     return [out[i] for i in range(len(targets))]
 
 
@@ -370,38 +372,88 @@ PRELOAD = ("libcst", "keyport_lint.pipeline.parse", "keyport_lint.context",
 
 
 class _Pool:
-    """Worker processes, started on first use. Forked where available: libcst and the
-    analyses are imported in the parent first, so no worker imports them again."""
+    """`--jobs N`: N processes check files, this one and N - 1 workers forked on first use
+    (after libcst and the analyses are imported here, so no worker imports them again).
+
+    Why this process works too: peak memory is the sum over processes, and each holds the
+    interpreter, libcst, the analyses and its own project index; an idle parent would cost one
+    more of those for nothing. Workers are fed a few batches ahead, never the whole queue, so
+    this process can take the rest; each result is settled (cached, its dependencies dropped)
+    as soon as it arrives, not held until the end."""
 
     def __init__(self, cfg: Config, jobs: int, cwd: Path, parent: _Worker) -> None:
         self.cfg, self.jobs, self.cwd, self.parent = cfg, jobs, cwd, parent
+        self.workers = max(1, jobs - 1)
         self.executor: Any = None
-        self.futures: list[Any] = []
+        self.pending: deque[list[Task]] = deque()  # batches no process has taken yet
+        self.running: list[Any] = []  # futures of batches handed to workers
         self.started = False
-        self.verdict_deps: dict[int, dict[str, str]] = {}
+        self.failed = ""  # why workers could not start (then everything runs here)
+
+    @property
+    def used(self) -> bool:
+        """Files were offered to the pool (started or not: it owes their results)."""
+        return self.started or bool(self.failed or self.pending or self.running)
 
     def batch_size(self, total: int) -> int:
-        """A few files per task (fewer round trips), small enough to keep every core busy:
-        parse cost varies a hundredfold between files."""
+        """Files read before the pool is offered them: fewer round trips, small enough to
+        keep every process busy (parse cost varies a hundredfold between files)."""
         return max(PARALLEL_MIN_FILES // 2, min(16, total // (self.jobs * 8) or 1))
 
-    def submit(self, items: list[Task]) -> None:
-        if not items:
-            return
-        if self.executor is None:
-            self.executor = self._start()
-        size = max(1, min(len(items), 4))
-        for k in range(0, len(items), size):
-            self.futures.append(self.executor.submit(_process_items, items[k:k + size]))
+    def add(self, items: list[Task], settle: Settle) -> None:
+        for k in range(0, len(items), BATCH_FILES):
+            self.pending.append(items[k:k + BATCH_FILES])
+        self._pump(settle)
 
-    def _start(self) -> Any:
+    def finish(self, settle: Settle) -> None:
+        """Check what is left, here and in the workers, until every result is settled."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        try:
+            while self.pending or self.running:
+                self._pump(settle)
+                if self.pending:
+                    for i, outcome in _check_batch(self.parent, self.pending.popleft()):
+                        settle(i, outcome)
+                elif self.running:
+                    wait(self.running, return_when=FIRST_COMPLETED)
+        finally:
+            if self.executor is not None:
+                self.executor.shutdown()
+
+    def _pump(self, settle: Settle) -> None:
+        """Settle the batches workers finished; keep each worker `AHEAD` batches ahead."""
+        if self.running:
+            still = []
+            for future in self.running:
+                if future.done():
+                    for i, outcome in future.result():
+                        settle(i, outcome)
+                else:
+                    still.append(future)
+            self.running = still
+        if self.failed:
+            return
+        while self.pending and len(self.running) < self.workers * AHEAD:
+            batch = self.pending.popleft()
+            try:
+                self.running.append(self._submit(batch))
+            except (OSError, ImportError) as exc:  # no fork, no semaphores: here it is
+                self.pending.appendleft(batch)
+                self.failed = (f"worker processes unavailable ({type(exc).__name__}); "
+                               "running in one process")
+                return
+
+    def _submit(self, batch: list[Task]) -> Any:
+        if self.executor is not None:
+            return self.executor.submit(_process_items, batch)
+        import gc
         import importlib
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         global _STATE
-        methods = multiprocessing.get_all_start_methods()
-        forking = "fork" in methods
+        forking = "fork" in multiprocessing.get_all_start_methods()
         if forking:
             for name in PRELOAD:
                 with contextlib.suppress(ImportError):
@@ -409,22 +461,18 @@ class _Pool:
             _STATE = self.parent  # inherited by every forked worker
         context = multiprocessing.get_context("fork" if forking else None)
         executor = ProcessPoolExecutor(
-            max_workers=self.jobs, mp_context=context, initializer=_init_worker,
+            max_workers=self.workers, mp_context=context, initializer=_init_worker,
             initargs=(None, None) if forking else (self.cfg, self.cwd))
-        self.started = True
-        return executor
-
-    def collect(self, tick: Callable[[int], None]) -> dict[int, FileOutcome]:
-        out: dict[int, FileOutcome] = {}
+        # the first submit forks the workers: objects alive now are left out of every later
+        # collection, so no worker's collector writes to (and copies) the pages it shares
+        gc.freeze()
         try:
-            for future in self.futures:
-                done = future.result()
-                out.update(done)
-                tick(len(done))
+            future = executor.submit(_process_items, batch)
         finally:
-            if self.executor is not None:
-                self.executor.shutdown()
-        return out
+            gc.unfreeze()
+        self.executor = executor
+        self.started = True
+        return future
 
 
 def anchored_path(path: Path, root: Path) -> str:
