@@ -401,9 +401,20 @@ class _Pool:
         return max(PARALLEL_MIN_FILES // 2, min(16, total // (self.jobs * 8) or 1))
 
     def add(self, items: list[Task], settle: Settle) -> None:
+        """Offer files; when the workers have their batches and a few more wait, this process
+        checks some itself before reading on, so few texts wait in memory at any time."""
         for k in range(0, len(items), BATCH_FILES):
             self.pending.append(items[k:k + BATCH_FILES])
         self._pump(settle)
+        while len(self.pending) > self.workers * AHEAD:
+            self._check_here(settle)
+            self._pump(settle)
+
+    def _check_here(self, settle: Settle) -> None:
+        """One batch in this process, from the far end of the queue (the workers take from
+        the near end, so the two rarely work in the same folders)."""
+        for i, outcome in _check_batch(self.parent, self.pending.pop()):
+            settle(i, outcome)
 
     def finish(self, settle: Settle) -> None:
         """Check what is left, here and in the workers, until every result is settled."""
@@ -413,8 +424,7 @@ class _Pool:
             while self.pending or self.running:
                 self._pump(settle)
                 if self.pending:
-                    for i, outcome in _check_batch(self.parent, self.pending.popleft()):
-                        settle(i, outcome)
+                    self._check_here(settle)
                 elif self.running:
                     wait(self.running, return_when=FIRST_COMPLETED)
         finally:
