@@ -420,7 +420,7 @@ class Comparison:
     peer: str
     target: float | None  # the maximum ratio; None: shown for reference only
     label: str
-    metric: str = "wall"  # or "cpu": user + system of the whole process tree
+    metric: str = "wall"  # or "cpu": user + system of the whole process tree; "rss": its peak
 
 
 @dataclass
@@ -538,9 +538,12 @@ class Bench:
             entry["metric"] = comp.metric
             if comp.peer in samples:
                 theirs = samples[comp.peer]
-                pick = (lambda x: x.cpu) if comp.metric == "cpu" else (lambda x: x.wall)
+                pick = METRICS[comp.metric]
                 ratio = _median([pick(s) for s in mine]) / max(
                     _median([pick(s) for s in theirs]), 1e-9)
+                if comp.metric == "rss":  # the two figures, not only their ratio
+                    entry["mine_mb"] = round(_median([s.rss for s in mine]) / MB, 1)
+                    entry["theirs_mb"] = round(_median([s.rss for s in theirs]) / MB, 1)
                 pairs = [pick(a) / max(pick(b), 1e-9) for a, b in zip(mine, theirs)]
                 entry.update(ratio=round(ratio, 3), pair_ratios=[round(r, 3) for r in pairs],
                              pair_ratio_median=round(_median(pairs), 3),
@@ -581,6 +584,9 @@ class Bench:
         }
 
 
+METRICS = {"wall": lambda s: s.wall, "cpu": lambda s: s.cpu, "rss": lambda s: float(s.rss)}
+
+
 def _split(value: str) -> set[str]:
     return {v.strip() for v in value.split(",") if v.strip()}
 
@@ -609,7 +615,8 @@ def plan(smoke: bool, cache: Path, notes: list[str], jobs: int
     Targets: clean trees ≤ 1.5× the read floor and ≤ 3× ruff; the warm run ≤ 1.5× the stat
     floor and faster than ruff cold; one staged file in a large project ≤ 1.5× the same file
     alone; one file without KeyPort text ≤ 2× `import click`, with KeyPort text ≤ 1.3× the
-    parse floor; --jobs N faster than --jobs 1 on the dense tree with < 1.3× its CPU."""
+    parse floor; --jobs N faster than --jobs 1 on the dense tree with < 1.3× its CPU and
+    ≤ 1.5× its peak memory (medians of each run's peak summed RSS)."""
     cases: list[Case] = []
     no_kp = "cold, no KeyPort code"
     if smoke:
@@ -636,6 +643,8 @@ def plan(smoke: bool, cache: Path, notes: list[str], jobs: int
         Comparison("bandit", 0.5, "KeyPort-dense tree vs bandit"),
         Comparison("keyport-lint -j1", 1.0, f"dense: --jobs {jobs} vs --jobs 1, wall"),
         Comparison("keyport-lint -j1", 1.3, f"dense: --jobs {jobs} vs --jobs 1, CPU", "cpu"),
+        Comparison("keyport-lint -j1", 1.5, f"dense: peak memory, --jobs {jobs} vs --jobs 1",
+                   "rss"),
         Comparison("floor parse", None, "dense vs parse floor, one process"),
         Comparison(f"floor parse -j{jobs}", None, f"dense vs parse floor, {jobs} processes"),
         Comparison("ruff", None, "KeyPort-dense tree vs ruff")]))
@@ -722,17 +731,19 @@ def render_table(report: dict[str, object]) -> str:
         stats = case["keyport_lint_stats"]
         first = True
         for name, summary in case["tools"].items():
-            comp = next((c for c in case["comparisons"] if c["peer"] == name), None)
-            ratio = target = met = ""
-            if comp is not None and comp.get("ratio") is not None:
-                ratio = f"{comp['ratio']:.2f}×"
-                target = "(ref)" if comp["target"] is None else f"≤ {comp['target']:g}×"
-                met = "" if comp["met"] is None else ("yes" if comp["met"] else "NO")
+            comps = [c for c in case["comparisons"] if c["peer"] == name]
+            ratio, target, met = _ratio_cells(comps[0] if comps else None)
             title = case["title"] if first else ""
             counts = (f"{case['files']:>6} {case['lines']:>8}" if first else " " * 15)
             lines.append(f"{title:<44} {counts}  {name:<13} {_fmt_s(summary['wall_median_s']):>8} "
                          f"{_fmt_s(summary['cpu_median_s']):>8} {summary['peak_rss_mb']:>8.1f}  "
                          f"{ratio:>7}  {target:>7}  {met}")
+            for comp in comps[1:]:  # the same peer judged on CPU or memory
+                ratio, target, met = _ratio_cells(comp)
+                what = {"cpu": "CPU", "rss": "peak memory", "wall": "wall"}[comp["metric"]]
+                if comp["metric"] == "rss" and comp.get("ratio") is not None:
+                    what += f" {comp['mine_mb']:.0f} / {comp['theirs_mb']:.0f} MB"
+                lines.append(f"{'':<62}{'':<13} {what:>35}  {ratio:>7}  {target:>7}  {met}")
             first = False
         for peer in case["skipped_peers"]:
             lines.append(f"{'':<62}{peer:<13} skipped (see notes)")
@@ -752,10 +763,19 @@ def render_table(report: dict[str, object]) -> str:
     for item in report["targets"]:
         shown = item["measured"]
         state = {True: "met", False: "NOT met", None: "not measured"}[item["met"]]
-        lines.append(f"  {item['label']:<52} {shown:>12}  target {item['target']:<9} {state}")
+        lines.append(f"  {item['label']:<52} {shown:>18}  target {item['target']:<9} {state}")
     for note in report["notes"]:
         lines.append(f"note: {note}")
     return "\n".join(lines) + "\n"
+
+
+def _ratio_cells(comp: dict | None) -> tuple[str, str, str]:
+    """Ratio, target and verdict as the table shows them (blank when not measured)."""
+    if comp is None or comp.get("ratio") is None:
+        return "", "", ""
+    target = "(ref)" if comp["target"] is None else f"≤ {comp['target']:g}×"
+    met = "" if comp["met"] is None else ("yes" if comp["met"] else "NO")
+    return f"{comp['ratio']:.2f}×", target, met
 
 
 def targets_summary(cases: list[dict[str, object]], memory: dict[str, object] | None
@@ -765,9 +785,11 @@ def targets_summary(cases: list[dict[str, object]], memory: dict[str, object] | 
         for comp in case["comparisons"]:
             if comp["target"] is None:
                 continue
+            measured = "-" if comp["ratio"] is None else f"{comp['ratio']:.2f}×"
+            if comp["ratio"] is not None and comp.get("metric") == "rss":
+                measured = f"{comp['mine_mb']:.0f}/{comp['theirs_mb']:.0f} MB {measured}"
             out.append({"case": case["id"], "label": comp["label"],
-                        "target": f"≤ {comp['target']:g}×",
-                        "measured": "-" if comp["ratio"] is None else f"{comp['ratio']:.2f}×",
+                        "target": f"≤ {comp['target']:g}×", "measured": measured,
                         "ratio": comp["ratio"], "met": comp["met"]})
     if memory:
         out.append({"case": memory["id"],

@@ -44,6 +44,12 @@ def test_smoke_run_writes_the_figures(tmp_path: Path) -> None:
                 assert comp["ratio"] is None and comp["peer"] in case["skipped_peers"]
     dense = next(case for case in report["cases"] if case["id"] == "dense")
     assert dense["files"] >= 50 and dense["keyport_lint_stats"]["parsed"] > 0
+    memory = next(c for c in dense["comparisons"] if c["metric"] == "rss")  # issue 12
+    assert memory["peer"] == "keyport-lint -j1" and memory["target"] == 1.5
+    assert memory["mine_mb"] > 0 and memory["theirs_mb"] > 0 and memory["ratio"] > 0
+    assert any(t["label"] == memory["label"] and t["target"] == "≤ 1.5×"
+               for t in report["targets"])
+    assert "peak memory" in done.stdout and f"{memory['theirs_mb']:.0f} MB" in done.stdout
     warm = next(case for case in report["cases"] if case["id"] == "warm-dense")
     assert warm["keyport_lint_stats"]["cached"] > 0
     assert report["memory"]["peak_rss_mb"] > 0
