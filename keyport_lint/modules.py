@@ -63,6 +63,16 @@ class ClosureDeps:
         return out
 
 
+def closure_group(items: set[object], below: set[ClosureDeps]) -> ClosureDeps:
+    """A group of recorded dependencies: groups met among them (the detected roots' listings,
+    closures below) become its children rather than items."""
+    nested = {item for item in items if isinstance(item, ClosureDeps)}
+    if nested:
+        items = items - nested
+        below = below | nested
+    return ClosureDeps(frozenset(items), tuple(below))
+
+
 class Module:
     """One module as import-following sees it."""
 
@@ -182,12 +192,13 @@ class ModuleTable:
         self._listings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._listing_keys: dict[str, str] = {}
         self._joined: dict[tuple[str, str], str] = {}
-        self._roots: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+        self._roots: dict[str, tuple[tuple[str, ...], frozenset[object]]] = {}
         # source roots: configured (`src`, absolute) and detected (None: not yet walked)
         self.configured_roots: tuple[str, ...] = ()
-        self._detected: tuple[tuple[str, ...], frozenset[str]] | None = None
-        self._resolved: dict[tuple, tuple[str | None, frozenset[str]]] = {}
-        self._by_folder: dict[tuple[str, str], tuple[str | None, frozenset[str]]] = {}
+        self._detected: tuple[tuple[str, ...], ClosureDeps] | None = None
+        self._by_first: dict[str, tuple[str, ...]] | None = None  # first name -> roots
+        self._resolved: dict[tuple, tuple[str | None, frozenset[object]]] = {}
+        self._by_folder: dict[tuple[str, str], tuple[str | None, frozenset[object]]] = {}
         self._succ: dict[str, tuple[tuple[str, ...], frozenset[object]]] = {}
         self._closure: dict[str, bool] = {}  # path -> a KeyPort module in its closure (itself too)
         self._closure_deps: dict[str, ClosureDeps] = {}
@@ -331,10 +342,11 @@ class ModuleTable:
             key = self._listing_keys[folder] = folder_digest(*self._scan(folder))
         return key
 
-    def search_roots(self, folder: str) -> tuple[tuple[str, ...], frozenset[str]]:
-        """Configured roots, project root, `src/`, the folder above the importer's top-level
-        package, then the detected source roots (nearest the importer first); and the listings
-        that decided it."""
+    def search_roots(self, folder: str) -> tuple[tuple[str, ...], frozenset[object]]:
+        """The roots tried first — configured roots, project root, `src/`, the folder above
+        the importer's top-level package — and what decided them: the listings walked up, and
+        the detected roots' group (see `detected_roots`; they are tried after these, nearest
+        the importer first, but only those holding the import's first name)."""
         found = self._roots.get(folder)
         if found is None:
             seen = [folder]
@@ -342,21 +354,45 @@ class ModuleTable:
             while "__init__.py" in self.listing(top) and os.path.dirname(top) != top:
                 top = os.path.dirname(top)
                 seen.append(top)
-            detected, detected_deps = self.detected_roots()
-            roots = tuple(dict.fromkeys((*self.configured_roots, self.root,
-                                         os.path.join(self.root, "src"), top,
-                                         *nearest_first(detected, folder))))
+            _, detected_deps = self.detected_roots()
+            prefix = tuple(dict.fromkeys((*self.configured_roots, self.root,
+                                          os.path.join(self.root, "src"), top)))
             found = self._roots[folder] = (
-                roots, frozenset(Listing(s) for s in seen) | detected_deps)
+                prefix, frozenset([*(Listing(s) for s in seen), detected_deps]))
         return found
 
-    def detected_roots(self) -> tuple[tuple[str, ...], frozenset[str]]:
+    def detected_roots(self) -> tuple[tuple[str, ...], ClosureDeps]:
         """Folders of the project holding top-level packages (see `sourceroots`), walked once
-        per run; and the listings consulted."""
+        per run; and the listings consulted, as one group shared by every resolution (a root's
+        listing, where a module is absent, is a dependency of every absolute import)."""
         if self._detected is None:
             roots, listed = detect_roots(self.root, self._scan)
-            self._detected = (roots, frozenset(Listing(f) for f in listed))
+            self._detected = (roots, ClosureDeps(frozenset(Listing(f) for f in listed), ()))
         return self._detected
+
+    def _holding(self, first: str) -> tuple[str, ...]:
+        """Detected roots whose listing holds `first` as a module or a folder, in detected
+        order: the only ones an import starting with `first` can resolve in. Indexed once per
+        run, so resolution costs the same with ten roots or a thousand."""
+        if self._by_first is None:
+            index: dict[str, list[str]] = {}
+            for root in self.detected_roots()[0]:
+                files, dirs = self._scan(root)
+                for name in {*(f[:-3] for f in files), *dirs}:
+                    index.setdefault(name, []).append(root)
+            self._by_first = {name: tuple(roots) for name, roots in index.items()}
+        return self._by_first.get(first, ())
+
+    def _candidates(self, folder: str, module: str) -> tuple[str, ...]:
+        """The roots an absolute import is tried against, in order: the fixed ones, then the
+        detected roots holding its first name, nearest the importer first (the order
+        `nearest_first` gives all of them; the others cannot hold the module)."""
+        prefix = self.search_roots(folder)[0]
+        holding = self._holding(module.partition(".")[0])
+        if holding:
+            rest = nearest_first(tuple(r for r in holding if r not in prefix), folder)
+            return (*prefix, *rest)
+        return prefix
 
     def resolve(self, importer: str, module: str) -> str | None:
         """Path of a module named as in an import (`.config`, `app.settings`), or None."""
@@ -365,18 +401,21 @@ class ModuleTable:
         if hit is None:
             if module.startswith("."):
                 key: tuple = (folder, module)
-                roots_deps: frozenset[str] = frozenset()
-            else:  # absolute imports depend only on the search roots
-                roots, roots_deps = self.search_roots(folder)
-                key = (roots, module)
+                candidates: tuple[str, ...] = ()
+                roots_deps: frozenset[object] = frozenset()
+            else:  # absolute imports depend only on the roots tried (and their listings)
+                candidates = self._candidates(folder, module)
+                roots_deps = self.search_roots(folder)[1]
+                key = (candidates, module)
             found = self._resolved.get(key)
             if found is None:
-                found = self._resolved[key] = self._resolve(folder, module)
+                found = self._resolved[key] = self._resolve(folder, module, candidates)
             hit = self._by_folder[(folder, module)] = (found[0], roots_deps | found[1])
         self.touch(hit[1])
         return hit[0]
 
-    def _resolve(self, folder: str, module: str) -> tuple[str | None, frozenset[str]]:
+    def _resolve(self, folder: str, module: str, roots: tuple[str, ...]
+                 ) -> tuple[str | None, frozenset[object]]:
         level = len(module) - len(module.lstrip("."))
         parts = [p for p in module[level:].split(".") if p]
         if level:
@@ -387,8 +426,8 @@ class ModuleTable:
         else:
             if not parts:
                 return None, frozenset()
-            candidates = self.search_roots(folder)[0]
-        consulted: list[str] = []
+            candidates = roots
+        consulted: list[object] = []
         join = self._join
         for base in candidates:
             folder_now = base
@@ -530,7 +569,7 @@ class ModuleTable:
                     for nxt in self._succ[member][0]:
                         if nxt in self._closure_deps and nxt not in members:
                             below.add(self._closure_deps[nxt])
-                frozen = ClosureDeps(frozenset(shared), tuple(below))
+                frozen = closure_group(shared, below)
                 for member in members:
                     self._closure[member] = False
                     self._closure_deps[member] = frozen
@@ -543,7 +582,7 @@ class ModuleTable:
             everything: set[object] = set()
             for member in stack:
                 everything |= deps.get(member, set())
-            frozen = ClosureDeps(frozenset(everything), ())
+            frozen = closure_group(everything, set())
             for member in stack:
                 self._closure[member] = True
                 self._closure_deps[member] = frozen
