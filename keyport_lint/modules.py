@@ -197,8 +197,10 @@ class ModuleTable:
         self.configured_roots: tuple[str, ...] = ()
         self._detected: tuple[tuple[str, ...], ClosureDeps] | None = None
         self._by_first: dict[str, tuple[str, ...]] | None = None  # first name -> roots
+        self._ordered: dict[tuple[str, str], tuple[str, ...]] = {}  # (folder, first) -> roots
         self._resolved: dict[tuple, tuple[str | None, frozenset[object]]] = {}
-        self._by_folder: dict[tuple[str, str], tuple[str | None, frozenset[object]]] = {}
+        self._by_folder: dict[tuple[str, str],
+                              tuple[str | None, frozenset[object], frozenset[object]]] = {}
         self._succ: dict[str, tuple[tuple[str, ...], frozenset[object]]] = {}
         self._closure: dict[str, bool] = {}  # path -> a KeyPort module in its closure (itself too)
         self._closure_deps: dict[str, ClosureDeps] = {}
@@ -284,7 +286,7 @@ class ModuleTable:
         return self._is_keyport(source)
 
     def is_keyport_text(self, path: str) -> bool:
-        self.touch([Path(path)])
+        self.touch((path,))
         return self.module(path).keyport
 
     # -- resolution ------------------------------------------------------------------------
@@ -387,16 +389,27 @@ class ModuleTable:
         """The roots an absolute import is tried against, in order: the fixed ones, then the
         detected roots holding its first name, nearest the importer first (the order
         `nearest_first` gives all of them; the others cannot hold the module)."""
-        prefix = self.search_roots(folder)[0]
-        holding = self._holding(module.partition(".")[0])
-        if holding:
-            rest = nearest_first(tuple(r for r in holding if r not in prefix), folder)
-            return (*prefix, *rest)
-        return prefix
+        first = module.partition(".")[0]
+        found = self._ordered.get((folder, first))
+        if found is None:
+            found = prefix = self.search_roots(folder)[0]
+            rest = tuple(r for r in self._holding(first) if r not in prefix)
+            if rest:
+                found = (*prefix, *(nearest_first(rest, folder) if len(rest) > 1 else rest))
+            self._ordered[(folder, first)] = found
+        return found
 
     def resolve(self, importer: str, module: str) -> str | None:
         """Path of a module named as in an import (`.config`, `app.settings`), or None."""
-        folder = os.path.dirname(importer)
+        target, roots_deps, found_deps = self._lookup(os.path.dirname(importer), module)
+        self.touch(roots_deps)
+        self.touch(found_deps)
+        return target
+
+    def _lookup(self, folder: str, module: str
+                ) -> tuple[str | None, frozenset[object], frozenset[object]]:
+        """`resolve` from a folder, memoised: the path, and what decided it (the roots tried,
+        then the listings walked in them)."""
         hit = self._by_folder.get((folder, module))
         if hit is None:
             if module.startswith("."):
@@ -410,9 +423,8 @@ class ModuleTable:
             found = self._resolved.get(key)
             if found is None:
                 found = self._resolved[key] = self._resolve(folder, module, candidates)
-            hit = self._by_folder[(folder, module)] = (found[0], roots_deps | found[1])
-        self.touch(hit[1])
-        return hit[0]
+            hit = self._by_folder[(folder, module)] = (found[0], roots_deps, found[1])
+        return hit
 
     def _resolve(self, folder: str, module: str, roots: tuple[str, ...]
                  ) -> tuple[str | None, frozenset[object]]:
@@ -458,38 +470,48 @@ class ModuleTable:
 
     # -- reachability ----------------------------------------------------------------------
     def successors(self, path: str) -> tuple[str, ...]:
-        found = self._succ.get(path)
-        if found is None:
-            deps: set[object] = set()
-            out: dict[str, None] = {}
-            saved = self.touch
-            self.touch = deps.update
-            try:
-                for base, names in self.module(path).imports:
-                    if base:
-                        target = self.resolve(path, base)
-                        if target is not None:
-                            if target != path:
-                                out[target] = None
-                            if not target.endswith("__init__.py"):
-                                continue  # `from m import X`, m no package: X no submodule
-                    if not names:
-                        continue
-                    for name in submodule_candidates(base, names):
-                        target = self.resolve(path, name)
-                        if target is not None and target != path:
-                            out[target] = None
-            finally:
-                self.touch = saved
-            found = self._succ[path] = (tuple(out), frozenset(deps))
+        found = self._successors(path)
         self.touch(found[1])
         return found[0]
+
+    def _successors(self, path: str) -> tuple[tuple[str, ...], frozenset[object]]:
+        """The modules `path` imports (submodules named by `from package import X` too), and
+        what resolving them consulted; memoised."""
+        found = self._succ.get(path)
+        if found is None:
+            folder = os.path.dirname(path)
+            deps: set[object] = set()
+            out: dict[str, None] = {}
+            lookup = self._lookup
+            for base, names in self.module(path).imports:
+                if base:
+                    target, roots_deps, found_deps = lookup(folder, base)
+                    deps.update(roots_deps)
+                    deps.update(found_deps)
+                    if target is not None:
+                        if target != path:
+                            out[target] = None
+                        if not target.endswith("__init__.py"):
+                            continue  # `from m import X`, m no package: X no submodule
+                if not names:
+                    continue
+                for name in submodule_candidates(base, names):
+                    target, roots_deps, found_deps = lookup(folder, name)
+                    deps.update(roots_deps)
+                    deps.update(found_deps)
+                    if target is not None and target != path:
+                        out[target] = None
+            found = self._succ[path] = (tuple(out), frozenset(deps))
+        return found
 
     def reaches_keyport(self, path: str, source: Source | None = None) -> bool:
         """Does this module import, directly or not, a module whose text holds KeyPort
         markers? Its own text does not count (the pre-filter asks that separately)."""
         if source is not None:
             self.learn(path, source)
+        if self._closure.get(path) is False:  # met in an earlier closure: nothing below it
+            self.touch((self._closure_deps[path],))
+            return False
         found = False
         for succ in self.successors(path):
             if self._closure_has_keyport(succ):
@@ -519,14 +541,9 @@ class ModuleTable:
                 index[node] = low[node] = len(index)
                 stack.append(node)
                 on_stack.add(node)
-                mine = deps[node] = {node}
-                saved = self.touch
-                self.touch = mine.update
-                try:
-                    keyport = self.module(node).keyport
-                    succ = self.successors(node)
-                finally:
-                    self.touch = saved
+                keyport = self.module(node).keyport
+                succ, succ_deps = self._successors(node)
+                deps[node] = {node, *succ_deps}
                 if keyport:
                     result = True
                     break
