@@ -8,9 +8,7 @@ budget). Folders are listed once, not probed with one `stat` per candidate path,
 answer records what it consulted — module texts and folder listings, including the listings
 that showed a module *absent* — so the cache sees a module created later.
 
-Reachability is the transitive closure of the import graph (no depth limit, so the answer never
-depends on which file asked first): strongly connected components share one answer, and the
-search stops at the first KeyPort-related module it meets.
+Reachability ("does this file reach a KeyPort-related module?") is answered in `following`.
 """
 
 from __future__ import annotations
@@ -21,7 +19,10 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from keyport_lint.closure import ClosureDeps, DepTree
+from keyport_lint.following import Following
 from keyport_lint.importscan import (
+    Import,
     gate_tokens,
     import_statements,
     submodule_candidates,
@@ -37,53 +38,17 @@ class Listing(str):
     """A dependency on a folder's listing (which `.py` files it holds), as opposed to a file."""
 
 
-class ClosureDeps:
-    """What a reachability answer for one strongly connected component depends on: its own
-    modules' texts and listings, plus the answers of the components it imports. Kept as a
-    graph (shared by every file that imports the component), never flattened per file: a
-    negative answer depends on a whole import closure."""
-
-    __slots__ = ("children", "own")
-
-    def __init__(self, own: frozenset[object], children: tuple[ClosureDeps, ...]) -> None:
-        self.own = own
-        self.children = children
-
-    def flatten(self) -> set[object]:
-        out: set[object] = set()
-        seen: set[int] = set()
-        todo = [self]
-        while todo:
-            group = todo.pop()
-            if id(group) in seen:
-                continue
-            seen.add(id(group))
-            out |= group.own
-            todo.extend(group.children)
-        return out
-
-
-def closure_group(items: set[object], below: set[ClosureDeps]) -> ClosureDeps:
-    """A group of recorded dependencies: groups met among them (the detected roots' listings,
-    closures below) become its children rather than items."""
-    nested = {item for item in items if isinstance(item, ClosureDeps)}
-    if nested:
-        items = items - nested
-        below = below | nested
-    return ClosureDeps(frozenset(items), tuple(below))
-
-
 class Module:
     """One module as import-following sees it."""
 
     __slots__ = ("digest", "imports", "keyport", "path")
 
     def __init__(self, path: str, digest: str | None, keyport: bool,
-                 imports: tuple[tuple[str, str], ...]) -> None:
+                 imports: tuple[Import, ...]) -> None:
         self.path = path
         self.digest = digest
         self.keyport = keyport
-        self.imports = imports  # (module, raw names of a `from` import)
+        self.imports = imports  # (module, raw names of a `from` import, alias of a plain one)
 
 
 def scan_folder(folder: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -146,31 +111,6 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-class DepTree:
-    """`ClosureDeps` with digests: (dependency, digest) pairs — a file path ("-": absent) or
-    "dir:" + folder — and the trees below. Plain data: the cache stores it as a graph."""
-
-    __slots__ = ("children", "pairs")
-
-    def __init__(self, pairs: tuple[tuple[str, str], ...],
-                 children: tuple[DepTree, ...]) -> None:
-        self.pairs = pairs
-        self.children = children
-
-    def flatten(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        seen: set[int] = set()
-        todo = [self]
-        while todo:
-            tree = todo.pop()
-            if id(tree) in seen:
-                continue
-            seen.add(id(tree))
-            out.update(tree.pairs)
-            todo.extend(tree.children)
-        return out
-
-
 class ModuleTable:
     def __init__(self, root: Path, markers: re.Pattern[str] | None,
                  marker_tokens: tuple[tuple[str, ...], ...] | None, max_size: int,
@@ -202,8 +142,8 @@ class ModuleTable:
         self._by_folder: dict[tuple[str, str],
                               tuple[str | None, frozenset[object], frozenset[object]]] = {}
         self._succ: dict[str, tuple[tuple[str, ...], frozenset[object]]] = {}
-        self._closure: dict[str, bool] = {}  # path -> a KeyPort module in its closure (itself too)
-        self._closure_deps: dict[str, ClosureDeps] = {}
+        self.targets: frozenset[str] = frozenset()  # the files the run checks (when known)
+        self.following = Following(self)
         self._trees: dict[int, DepTree] = {}
 
     # -- texts -----------------------------------------------------------------------------
@@ -290,10 +230,12 @@ class ModuleTable:
         return self.module(path).keyport
 
     # -- resolution ------------------------------------------------------------------------
-    def seed(self, listings: dict[str, tuple[frozenset[str], frozenset[str]]]) -> None:
-        """Listings discovery already made this run."""
+    def seed(self, listings: dict[str, tuple[frozenset[str], frozenset[str]]],
+             targets: frozenset[str] = frozenset()) -> None:
+        """Listings discovery already made this run, and the files the run checks."""
         for folder, found in listings.items():
             self._listings.setdefault(folder, found)
+        self.targets = targets
 
     def _scan(self, folder: str) -> tuple[frozenset[str], frozenset[str]]:
         found = self._listings.get(folder)
@@ -483,7 +425,7 @@ class ModuleTable:
             deps: set[object] = set()
             out: dict[str, None] = {}
             lookup = self._lookup
-            for base, names in self.module(path).imports:
+            for base, names, _ in self.module(path).imports:
                 if base:
                     target, roots_deps, found_deps = lookup(folder, base)
                     deps.update(roots_deps)
@@ -506,102 +448,31 @@ class ModuleTable:
 
     def reaches_keyport(self, path: str, source: Source | None = None) -> bool:
         """Does this module import, directly or not, a module whose text holds KeyPort
-        markers? Its own text does not count (the pre-filter asks that separately)."""
+        markers, following what its code uses (see `following`)? Its own text does not
+        count (the pre-filter asks that separately)."""
         if source is not None:
             self.learn(path, source)
-        if self._closure.get(path) is False:  # met in an earlier closure: nothing below it
-            self.touch((self._closure_deps[path],))
-            return False
-        found = False
-        for succ in self.successors(path):
-            if self._closure_has_keyport(succ):
-                found = True
-                break
-        return found
+        return self.following.reaches(path)
 
-    def _closure_has_keyport(self, start: str) -> bool:
-        """Tarjan's strongly connected components, iteratively, stopping at the first
-        KeyPort module: every node still on the stack then reaches it."""
-        if start in self._closure:
-            self.touch([self._closure_deps[start]])
-            return self._closure[start]
-        index: dict[str, int] = {}
-        low: dict[str, int] = {}
-        stack: list[str] = []
-        on_stack: set[str] = set()
-        deps: dict[str, set[object]] = {}
-        children: dict[str, set[ClosureDeps]] = {}
-        work: list[tuple[str, int]] = [(start, 0)]
-        result = False
-        while work:
-            node, i = work.pop()
-            if i == 0:
-                if node in self._closure:
-                    continue
-                index[node] = low[node] = len(index)
-                stack.append(node)
-                on_stack.add(node)
-                keyport = self.module(node).keyport
-                succ, succ_deps = self._successors(node)
-                deps[node] = {node, *succ_deps}
-                if keyport:
-                    result = True
-                    break
-            else:
-                succ = self._succ[node][0]
-            recurse = False
-            for j in range(i, len(succ)):
-                nxt = succ[j]
-                if nxt in self._closure:
-                    if self._closure[nxt]:
-                        result = True
-                        break
-                    children.setdefault(node, set()).add(self._closure_deps[nxt])
-                    continue
-                if nxt not in index:
-                    work.append((node, j + 1))
-                    work.append((nxt, 0))
-                    recurse = True
-                    break
-                if nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-            if result:
-                break
-            if recurse:
-                continue
-            # every successor done: close the component if this node is its root
-            if low[node] == index[node]:
-                members = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    members.append(member)
-                    if member == node:
-                        break
-                shared: set[object] = set()
-                below: set[ClosureDeps] = set()
-                for member in members:
-                    shared |= deps[member]
-                    below |= children.get(member, set())
-                    for nxt in self._succ[member][0]:
-                        if nxt in self._closure_deps and nxt not in members:
-                            below.add(self._closure_deps[nxt])
-                frozen = closure_group(shared, below)
-                for member in members:
-                    self._closure[member] = False
-                    self._closure_deps[member] = frozen
-            if work:
-                parent = work[-1][0]
-                if parent in low and node in low:
-                    low[parent] = min(low[parent], low[node])
-        if result:
-            # every node still on the stack reaches the KeyPort module just found
-            everything: set[object] = set()
-            for member in stack:
-                everything |= deps.get(member, set())
-            frozen = closure_group(everything, set())
-            for member in stack:
-                self._closure[member] = True
-                self._closure_deps[member] = frozen
-        self.touch([self._closure_deps[start]])
-        return self._closure[start]
+    def text(self, path: str) -> str | None:
+        """A module's text as this run saw it (None: unreadable, or changed since)."""
+        if self.text_of is not None:
+            return self.text_of(path)
+        ahead = self._ahead.get(path)
+        if ahead is not None:
+            data = ahead[0]
+        else:
+            try:
+                data, digest, _ = read_bytes(path, self.max_size)
+            except SourceError:
+                return None
+            if digest != self.module(path).digest:
+                return None
+        try:
+            return decode(data, "python")
+        except SourceError:
+            return None
+
+    def expected(self, path: str) -> bool:
+        """Is this module one the run reads anyway?"""
+        return path in self.targets or path in self._modules
