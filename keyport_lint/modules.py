@@ -31,7 +31,7 @@ from keyport_lint.pipeline.source import Source, SourceError, decode, file_diges
 from keyport_lint.settings import has_marker
 from keyport_lint.sourceroots import detect_roots, nearest_first
 
-READ_AHEAD_BUDGET = 16 * 1024 * 1024  # characters of text kept for the pipeline to take
+READ_AHEAD_BUDGET = 32 * 1024 * 1024  # characters kept for the pipeline (text and lower case)
 
 
 class Listing(str):
@@ -123,11 +123,11 @@ class ModuleTable:
         self._modules: dict[str, Module] = {}
         # where module texts come from when not from the disk (the language server's buffers)
         self.text_of: Callable[[str], str | None] | None = None
-        self._ahead: dict[str, tuple[bytes, str, tuple[int, int]]] = {}
-        self._byte_needs = None if marker_tokens is None else tuple(
-            tuple(run.encode("utf-8") for run in runs) for runs in marker_tokens)
-        self._byte_runs = frozenset(run for runs in self._byte_needs or () for run in runs)
-        self._byte_gate = gate_tokens(self._byte_needs or ())
+        # read here ahead of the pipeline: (text or why not, lower case, digest, stat)
+        self._ahead: dict[str, tuple[str | SourceError, str, str, tuple[int, int]]] = {}
+        # one or two tokens one of which any text holding a marker holds (`keyport`, `kp_`)
+        self._gate = tuple(gate.decode("utf-8") for gate in gate_tokens(tuple(
+            tuple(run.encode("utf-8") for run in runs) for runs in marker_tokens or ())))
         self._ahead_size = 0
         self._listings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._listing_keys: dict[str, str] = {}
@@ -139,8 +139,9 @@ class ModuleTable:
         self._by_first: dict[str, tuple[str, ...]] | None = None  # first name -> roots
         self._ordered: dict[tuple[str, str], tuple[str, ...]] = {}  # (folder, first) -> roots
         self._resolved: dict[tuple, tuple[str | None, frozenset[object]]] = {}
-        self._by_folder: dict[tuple[str, str],
-                              tuple[str | None, frozenset[object], frozenset[object]]] = {}
+        # folder -> module -> (path, roots' dependencies, the listings walked in them)
+        self._by_folder: dict[str, dict[str, tuple[str | None, frozenset[object],
+                                                   frozenset[object]]]] = {}
         self._succ: dict[str, tuple[tuple[str, ...], frozenset[object]]] = {}
         self.targets: frozenset[str] = frozenset()  # the files the run checks (when known)
         self.following = Following(self)
@@ -152,78 +153,75 @@ class ModuleTable:
         module = self._modules.get(path)
         if module is None:
             module = self._modules[path] = Module(
-                path, source.digest, self._is_keyport(source), import_statements(source.text))
+                path, source.digest, self._is_keyport(source.text, source.lower),
+                import_statements(source.text))
         return module
 
     def take(self, path: str, display: str, kind: str) -> Source | SourceError | None:
-        """The bytes read here ahead of the pipeline, decoded and handed over once."""
+        """The text read and decoded here ahead of the pipeline (with its lower case), handed
+        over once."""
         ahead = self._ahead.pop(path, None)
         if ahead is None:
             return None
-        data, digest, seen = ahead
-        self._ahead_size -= len(data)
-        try:
-            return Source(Path(path), display, kind, decode(data, kind), digest, seen)
-        except SourceError as exc:
-            return exc
+        text, lower, digest, seen = ahead
+        self._ahead_size -= 2 * len(lower)
+        if isinstance(text, SourceError):
+            return text if kind == "python" else None
+        if kind != "python":  # decoded as Python (its coding cookie): the pipeline reads it
+            return None
+        return Source(Path(path), display, kind, text, digest, seen, [lower])
 
     def module(self, path: str) -> Module:
-        """A module's imports and KeyPort verdict, from its bytes: a file met only while
-        following imports is decoded just when a marker's literal runs are all there."""
+        """A module's imports and KeyPort verdict: a file met only while following imports is
+        read and decoded here once, and kept for the pipeline (within a budget)."""
         module = self._modules.get(path)
         if module is None and self.text_of is not None:  # an editor's buffers, say
-            text = self.text_of(path)
-            if text is None:
+            buffer = self.text_of(path)
+            if buffer is None:
                 module = self._modules[path] = Module(path, None, False, ())
             else:
-                digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+                digest = hashlib.sha256(buffer.encode("utf-8", "surrogatepass")).hexdigest()
                 module = self.learn(path, Source(Path(path), os.path.basename(path), "python",
-                                                 text, digest))
+                                                 buffer, digest))
         if module is None:
             try:
                 data, digest, seen = read_bytes(path, self.max_size)
             except SourceError:  # still a dependency: its bytes may be fixed later
                 module = self._modules[path] = Module(path, file_digest(path), False, ())
                 return module
-            module = self._modules[path] = Module(
-                path, digest, self._bytes_keyport(data),
-                import_statements(data.decode("utf-8", "replace")) if b"import" in data
-                else ())
-            if self._ahead_size + len(data) <= READ_AHEAD_BUDGET:
-                self._ahead[path] = (data, digest, seen)
-                self._ahead_size += len(data)
+            try:
+                text: str | SourceError = decode(data, "python")
+            except SourceError as exc:
+                text = exc
+            if isinstance(text, str):
+                lower = text.lower()
+                module = Module(path, digest, self._is_keyport(text, lower),
+                                import_statements(text))
+            else:  # the pipeline reports it; imports still count
+                lower = ""
+                module = Module(path, digest, False,
+                                import_statements(data.decode("utf-8", "replace"))
+                                if b"import" in data else ())
+            self._modules[path] = module
+            if self._ahead_size + 2 * len(lower) <= READ_AHEAD_BUDGET:
+                self._ahead[path] = (text, lower, digest, seen)
+                self._ahead_size += 2 * len(lower)
         return module
 
-    def _bytes_keyport(self, data: bytes) -> bool:
-        if self.markers is None or not data:
-            return False
-        needs = self._byte_needs
-        if needs is not None:
-            lower = data.lower()
-            if not any(gate in lower for gate in self._byte_gate):
-                return False
-            present = {run for run in self._byte_runs if run in lower}
-            if not any(present.issuperset(runs) for runs in needs):
-                return False
-        try:
-            text = decode(data, "python")
-        except SourceError:
-            return False
-        return has_marker(self.markers, text)
-
-    def _is_keyport(self, source: Source) -> bool:
-        if self.markers is None or not source.text:
+    def _is_keyport(self, text: str, lower: str) -> bool:
+        if self.markers is None or not text:
             return False
         needs = self.marker_tokens
         if needs is not None:  # some marker pattern must find all of its literal runs
-            lower = source.lower
+            if not any(gate in lower for gate in self._gate):
+                return False
             if not any(all(run in lower for run in runs) for runs in needs):
                 return False
-        return has_marker(self.markers, source.text)
+        return has_marker(self.markers, text)
 
     def text_is_keyport(self, source: Source) -> bool:
         """Markers in a file that is not a module (JS, HTML …)."""
-        return self._is_keyport(source)
+        return self._is_keyport(source.text, source.lower)
 
     def is_keyport_text(self, path: str) -> bool:
         self.touch((path,))
@@ -352,7 +350,10 @@ class ModuleTable:
                 ) -> tuple[str | None, frozenset[object], frozenset[object]]:
         """`resolve` from a folder, memoised: the path, and what decided it (the roots tried,
         then the listings walked in them)."""
-        hit = self._by_folder.get((folder, module))
+        memo = self._by_folder.get(folder)
+        if memo is None:
+            memo = self._by_folder[folder] = {}
+        hit = memo.get(module)
         if hit is None:
             if module.startswith("."):
                 key: tuple = (folder, module)
@@ -365,7 +366,7 @@ class ModuleTable:
             found = self._resolved.get(key)
             if found is None:
                 found = self._resolved[key] = self._resolve(folder, module, candidates)
-            hit = self._by_folder[(folder, module)] = (found[0], roots_deps, found[1])
+            hit = memo[module] = (found[0], roots_deps, found[1])
         return hit
 
     def _resolve(self, folder: str, module: str, roots: tuple[str, ...]
@@ -425,10 +426,14 @@ class ModuleTable:
             deps: set[object] = set()
             out: dict[str, None] = {}
             lookup = self._lookup
+            memo = self._by_folder.setdefault(folder, {})
+            roots_seen: frozenset[object] = frozenset()
             for base, names, _ in self.module(path).imports:
                 if base:
-                    target, roots_deps, found_deps = lookup(folder, base)
-                    deps.update(roots_deps)
+                    target, roots_deps, found_deps = memo.get(base) or lookup(folder, base)
+                    if roots_deps is not roots_seen:  # the same for every absolute import
+                        deps.update(roots_deps)
+                        roots_seen = roots_deps
                     deps.update(found_deps)
                     if target is not None:
                         if target != path:
@@ -438,8 +443,10 @@ class ModuleTable:
                 if not names:
                     continue
                 for name in submodule_candidates(base, names):
-                    target, roots_deps, found_deps = lookup(folder, name)
-                    deps.update(roots_deps)
+                    target, roots_deps, found_deps = memo.get(name) or lookup(folder, name)
+                    if roots_deps is not roots_seen:
+                        deps.update(roots_deps)
+                        roots_seen = roots_deps
                     deps.update(found_deps)
                     if target is not None and target != path:
                         out[target] = None
@@ -460,14 +467,13 @@ class ModuleTable:
             return self.text_of(path)
         ahead = self._ahead.get(path)
         if ahead is not None:
-            data = ahead[0]
-        else:
-            try:
-                data, digest, _ = read_bytes(path, self.max_size)
-            except SourceError:
-                return None
-            if digest != self.module(path).digest:
-                return None
+            return ahead[0] if isinstance(ahead[0], str) else None
+        try:
+            data, digest, _ = read_bytes(path, self.max_size)
+        except SourceError:
+            return None
+        if digest != self.module(path).digest:
+            return None
         try:
             return decode(data, "python")
         except SourceError:
