@@ -59,8 +59,8 @@ class _Statement:
 def _effects(stmt: ast.stmt) -> set[str]:
     """Module-level names the statement binds or may change: stores at module scope (not
     inside functions or classes), `def`/`class` names, imports, names declared `global` in a
-    function, bases of attribute or item stores, and names in module-level expression
-    statements (`registry.add(x)`, `settings.configure(...)`)."""
+    function, bases of attribute or item stores, names in decorators (`@app.route`) and in
+    module-level expression statements (`registry.add(x)`, `settings.configure(...)`)."""
     out: set[str] = set()
     todo: list[ast.AST] = [stmt]
     while todo:
@@ -70,7 +70,8 @@ def _effects(stmt: ast.stmt) -> set[str]:
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Global):
                     out.update(sub.names)
-            todo.extend(node.decorator_list)
+            for decorator in node.decorator_list:  # `@app.route(...)` registers on `app`
+                out.update(sub.id for sub in ast.walk(decorator) if isinstance(sub, ast.Name))
             continue
         if isinstance(node, SCOPES):
             continue
@@ -90,6 +91,10 @@ def _effects(stmt: ast.stmt) -> set[str]:
             out.update(sub.id for sub in ast.walk(node) if isinstance(sub, ast.Name))
         elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
             out.add(node.target.id)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            out.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            out.add(node.rest)
         todo.extend(ast.iter_child_nodes(node))
     return out
 

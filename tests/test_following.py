@@ -172,3 +172,12 @@ def test_a_narrowed_answer_still_sees_the_module_it_used_change(project) -> None
     project.write("app/settings/plain.py", "TIMEOUT = 30  # KEYPORT_API_KEY is elsewhere\n")
     warm = project.run("check", "--output-format", "json", "app/jobs.py")
     assert _stats(warm)["parsed"] == 1
+
+
+def test_a_decorator_registering_on_a_used_object_is_followed(tmp_path: Path) -> None:
+    init = ("from .plain import TIMEOUT\nfrom .vendor import TOKEN\n\n\nclass Registry:\n"
+            "    def add(self, f):\n        return f\n\n\nregistry = Registry()\n\n\n"
+            "@registry.add\ndef send():\n    return TOKEN\n")
+    files = {"app/settings/__init__.py": init,
+             "app/jobs.py": "from app.settings import registry\nprint(registry)\n"}
+    assert _reaches(tmp_path, files) is True
