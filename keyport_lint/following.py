@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 
 from keyport_lint.closure import ClosureDeps, search
 from keyport_lint.importscan import imported_names
-from keyport_lint.importuse import ModuleUses, Selection
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # importuse (and `ast`) load only when a use must be narrowed
+    from keyport_lint.importuse import ModuleUses, Selection
     from keyport_lint.modules import ModuleTable
 
 # modules the whole-module answers may read beyond the ones the run checks (plus one per file
@@ -106,6 +106,8 @@ class Following:
 
     def uses(self, path: str) -> ModuleUses | None:
         if path not in self._uses:
+            from keyport_lint.importuse import ModuleUses
+
             text = self.table.text(path)
             self._uses[path] = ModuleUses(text) if text is not None else None
         return self._uses[path]
