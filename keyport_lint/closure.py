@@ -18,7 +18,7 @@ class ClosureDeps:
     """What a reachability answer for one strongly connected component depends on: its own
     modules' texts and listings, plus the answers of the components it imports. Kept as a
     graph (shared by every file that imports the component), never flattened per file: a
-    negative answer depends on a whole import closure."""
+    negative answer depends on everything the search followed."""
 
     __slots__ = ("children", "own")
 
