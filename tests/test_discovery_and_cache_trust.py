@@ -283,6 +283,21 @@ def test_workers_exit_when_the_parent_is_terminated(project):
     assert not [w for w in workers if os.path.exists(f"/proc/{w}") and _state(w) != "Z"]
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+def test_a_worker_whose_parent_died_before_it_started_exits():
+    """The pool's pid travels to each worker: one forked just before the parent died (now
+    adopted by another process) exits at once instead of living on without a parent."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = ("import os, sys\nfrom keyport_lint.pipeline.run import _die_with_parent\n"
+            "_die_with_parent(int(sys.argv[1]))\nprint('alive')\n")
+    orphan = subprocess.run([sys.executable, "-c", code, "1"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert orphan.returncode == 1 and not orphan.stdout and not orphan.stderr
+    child = subprocess.run([sys.executable, "-c", code, str(os.getpid())], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert child.returncode == 0 and "alive" in child.stdout
+
+
 def _state(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:

@@ -197,23 +197,24 @@ class _Worker:
 _STATE: _Worker | None = None
 
 
-def _init_worker(cfg: Config | None, cwd: Path | None) -> None:
+def _init_worker(cfg: Config | None, cwd: Path | None, parent: int | None = None) -> None:
     """In each worker: die with the parent, whatever signal ends it; build state only when
     the process was not forked from a parent that has it."""
     global _STATE
-    _die_with_parent()
+    _die_with_parent(parent)
     if _STATE is None and cfg is not None and cwd is not None:
         _STATE = _Worker(cfg, cwd)
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int | None = None) -> None:
     """Linux: the kernel kills this process when its parent dies (SIGTERM, SIGKILL, a crash);
-    no orphaned worker keeps running, or holds files open, after the run is gone."""
+    no orphaned worker keeps running, or holds files open, after the run is gone. `parent`:
+    the pid that started the pool, so a parent that died before this ran is seen too."""
     if not sys.platform.startswith("linux"):
         return
     import signal
 
-    parent = os.getppid()
+    parent = parent or os.getppid()
     try:
         import ctypes
 
@@ -474,7 +475,7 @@ class _Pool:
         context = multiprocessing.get_context("fork" if forking else None)
         executor = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=context, initializer=_init_worker,
-            initargs=(None, None) if forking else (self.cfg, self.cwd))
+            initargs=(None, None, os.getpid()) if forking else (self.cfg, self.cwd, os.getpid()))
         # the first submit forks the workers: objects alive now are left out of every later
         # collection, so no worker's collector writes to (and copies) the pages it shares
         gc.freeze()
