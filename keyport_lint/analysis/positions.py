@@ -61,7 +61,7 @@ def node_spans(ctx: PythonContext, nodes: Iterable[cst.CSTNode]) -> dict[int, Sp
     if not wanted:
         return {}
     module = ctx.module
-    where = _statements_holding(module, set(wanted))
+    where = statements_holding(module, set(wanted))
     starts = ctx.analysis(_statement_lines) if where else None
     out: dict[int, Span] = {}
     if starts is not None:
@@ -166,7 +166,8 @@ def statement_spans(module: cst.Module, root: cst.CSTNode,
                     nodes: Iterable[cst.CSTNode]) -> dict[int, Span]:
     """Spans, by `id(node)`, of the given nodes inside `root` (a top-level statement of
     `module`, or the module itself), counted from line 1 column 0 at the start of `root`:
-    exactly what libcst's `PositionProvider` gives over a module holding `root` alone."""
+    exactly what libcst's `PositionProvider` gives over a module holding `root` alone, in
+    the order it records them."""
     wanted = {id(n): n for n in nodes}
     state = _TrackingState(module.default_indent, module.default_newline, _tracked(wanted),
                            [])
@@ -178,12 +179,9 @@ def statement_spans(module: cst.Module, root: cst.CSTNode,
     counts = sorted({c for key in wanted if key in state.computed
                      for c in state.computed[key]})
     where = dict(zip(counts, _line_columns(state.tokens, counts)))
-    out: dict[int, Span] = {}
-    for key in wanted:
-        found = state.computed.get(key)
-        if found is not None:
-            out[key] = (*where[found[0]], *where[found[1]])
-    return out
+    # in the order libcst's pass records them (the fixer sorts nodes with equal spans by it)
+    return {key: (*where[found[0]], *where[found[1]])
+            for key, found in state.computed.items() if key in wanted}
 
 
 def _tracked(wanted: dict[int, Any]) -> set[int]:
@@ -264,7 +262,7 @@ def resolve_positions(module: cst.Module) -> Any:
             return cst.MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
 
 
-def _statements_holding(module: cst.Module, wanted: set[int]) -> dict[int, int]:
+def statements_holding(module: cst.Module, wanted: set[int]) -> dict[int, int]:
     """id(node) -> index of the top-level statement holding it, for the wanted nodes (an
     iterative search that stops when all are found; punctuation and whitespace, never
     reported, are not entered)."""
