@@ -62,7 +62,7 @@ def node_spans(ctx: PythonContext, nodes: Iterable[cst.CSTNode]) -> dict[int, Sp
         return {}
     module = ctx.module
     where = statements_holding(module, set(wanted))
-    starts = ctx.analysis(_statement_lines) if where else None
+    starts = ctx.analysis(memoised_statement_lines) if where else None
     out: dict[int, Span] = {}
     if starts is not None:
         by_statement: dict[int, list[int]] = {}
@@ -291,8 +291,8 @@ def statements_holding(module: cst.Module, wanted: set[int]) -> dict[int, int]:
     return found
 
 
-def _statement_lines(ctx: PythonContext) -> list[int] | None:
-    """Memoised per file."""
+def memoised_statement_lines(ctx: PythonContext) -> list[int] | None:
+    """Memoised per file (the fixer reads them too)."""
     return statement_lines(ctx.module, ctx.text)
 
 

@@ -57,7 +57,14 @@ class FixContext:
         if self._positions is None:
             from keyport_lint.fix.positions import StatementPositions
 
-            self._positions = StatementPositions(self.module, self.text)
+            lines = None
+            if self.ctx is not None and self.ctx.text == self.text:  # as for the findings
+                from functools import partial
+
+                from keyport_lint.analysis.positions import memoised_statement_lines
+
+                lines = partial(self.ctx.analysis, memoised_statement_lines)
+            self._positions = StatementPositions(self.module, self.text, lines)
         return self._positions  # type: ignore[no-any-return]
 
     def span(self, node: cst.CSTNode) -> Span | None:

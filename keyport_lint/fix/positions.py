@@ -10,6 +10,7 @@ the whole module is generated the same way.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from keyport_lint.analysis.fastvisit import NODE_TYPES, SEQUENCES, TOKENS, child_fields
@@ -26,9 +27,11 @@ Span = tuple[int, int, int, int]  # 1-based line, column; end line, end column (
 
 
 class StatementPositions:
-    def __init__(self, module: cst.Module, text: str) -> None:
+    def __init__(self, module: cst.Module, text: str,
+                 lines: Callable[[], list[int] | None] | None = None) -> None:
         self.module = module
         self.text = text
+        self._read_lines = lines or (lambda: statement_lines(module, text))
         self.whole_passes = 0  # whole-module position passes made (the fallback)
         self._starts: list[int] | bool | None = False  # False: not computed yet
         self._by_statement: dict[int, list[tuple[Span, Any]]] = {}
@@ -71,7 +74,7 @@ class StatementPositions:
     def _lines(self) -> list[int] | None:
         """The first line of every top-level statement, or None (then: the whole module)."""
         if self._starts is False:
-            self._starts = statement_lines(self.module, self.text)
+            self._starts = self._read_lines()
         return self._starts  # type: ignore[return-value]
 
     def _indexes(self, first: int, last: int) -> range:
