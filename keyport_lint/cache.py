@@ -194,6 +194,7 @@ class Cache:
         self.started_ns = time.time_ns()
         self.stamps_file = self.dir / f"stamps-{self.salt[:20]}.json"
         self._current: dict[str, str] = {}  # dependency -> its digest now ("-": absent)
+        self._seen: dict[str, tuple[int, int]] = {}  # path -> (size, mtime) discovery took
         self._dirty = False
         self._secret_check = _SecretCheck(cfg)
         self._load_stamps()  # a cache file with a bad MAC is a miss, not an error
@@ -264,9 +265,14 @@ class Cache:
             if dep.startswith("dir:"):
                 found = listing_digest(dep[4:])
             else:
-                found = self._content_hash(dep) or "-"
+                found = self._content_hash(dep, self._seen.get(dep)) or "-"
             self._current[dep] = found
         return found
+
+    def note_stats(self, targets: list[Target]) -> None:
+        """The stats discovery took of the files named on the command line: a dependency
+        that is one of them is not stat'ed again (a hook names every file)."""
+        self._seen.update((str(t.path), t.stat) for t in targets if t.stat is not None)
 
     def _content_hash(self, path: str, seen: tuple[int, int] | None = None) -> str | None:
         """`seen`: (size, mtime) discovery took this run, which spares a second `stat`."""

@@ -27,11 +27,6 @@ from keyport_lint.schema import check_type
 from keyport_lint.settings import Settings
 from keyport_lint.yamlio import LDict, LList, load_yaml, read_text_file, suggest, where
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 CONFIG_NAMES = (".keyport-lint.yaml", ".keyport-lint.yml")
 TOP_KEYS = {
     "extend": "str",
@@ -145,6 +140,10 @@ def _has_tool_table(path: Path) -> bool:
 
 
 def _tool_table(path: Path, text: str) -> Any:
+    if sys.version_info >= (3, 11):  # imported here: most runs read no pyproject.toml table
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -511,25 +510,28 @@ def apply_cli(cfg: Config, select: tuple[str, ...], ignore: tuple[str, ...],
 class ConfigTree:
     """The config of each file: the nearest `.keyport-lint.yaml` or `[tool.keyport-lint]`
     above it, with its `extend` chain, as ruff resolves monorepos; `--config` (`explicit`)
-    governs every file. Folders and configs are looked up once per run."""
+    governs every file. Each folder is looked up once per run, on strings: a run over a
+    thousand files in two hundred folders asks the file system about each folder once."""
 
     def __init__(self, base: Config, cwd: Path, explicit: bool = False,
                  adjust: Any = None) -> None:
         self.base, self.cwd, self.explicit = base, cwd, explicit
         self.adjust = adjust or (lambda cfg: cfg)  # command-line overrides for other configs
-        self._nearest: dict[Path, Path | None] = {}
+        self._cwd = str(cwd)
+        self._nearest: dict[str, Path | None] = {}  # folder -> its config file
+        self._git_tops: dict[str, str | None] = {}  # folder -> its repository root
+        self._by_dir: dict[str, Config] = {}  # folder -> the config of its files
         self._loaded: dict[Path, Config] = {}  # by config file
         self._defaults: dict[Path, Config] = {}  # files under no config, by project root
-        self._git_roots: dict[Path, Path] = {}
         if base.path is not None:
             self._loaded[base.path] = base
         else:
             self._defaults[base.root] = base
 
-    def nearest(self, directory: Path) -> Path | None:
-        chain: list[Path] = []
+    def nearest(self, directory: Path | str) -> Path | None:
+        chain: list[str] = []
         found: Path | None = None
-        current = directory
+        current = str(directory)
         while True:
             if current in self._nearest:
                 found = self._nearest[current]
@@ -539,23 +541,51 @@ class ConfigTree:
             if here is not None:
                 found = here.resolve()
                 break
-            if current.parent == current:
+            parent = os.path.dirname(current)
+            if parent == current:
                 break
-            current = current.parent
+            current = parent
         for seen in chain:
             self._nearest[seen] = found
         return found
 
-    def for_file(self, path: Path) -> Config:
+    def _git_top(self, directory: str) -> str | None:
+        """`_git_root` for a folder, each folder above it asked once per run."""
+        chain: list[str] = []
+        found: str | None = None
+        current = directory
+        while True:
+            if current in self._git_tops:
+                found = self._git_tops[current]
+                break
+            chain.append(current)
+            if os.path.exists(os.path.join(current, ".git")):
+                found = current
+                break
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+        for seen in chain:
+            self._git_tops[seen] = found
+        return found
+
+    def for_file(self, path: Path | str) -> Config:
         if self.explicit:
             return self.base
-        directory = path.parent if path.is_absolute() else (self.cwd / path).parent
-        directory = Path(os.path.normpath(directory))
+        path = str(path)
+        directory = os.path.normpath(os.path.dirname(
+            path if os.path.isabs(path) else os.path.join(self._cwd, path)))
+        cfg = self._by_dir.get(directory)
+        if cfg is None:
+            cfg = self._by_dir[directory] = self._config_of(directory)
+        return cfg
+
+    def _config_of(self, directory: str) -> Config:
         found = self.nearest(directory)
         if found is None:  # the built-in defaults, rooted at the repository (or the cwd)
-            if directory not in self._git_roots:
-                self._git_roots[directory] = _git_root(directory) or self.cwd
-            root = self._git_roots[directory]
+            top = self._git_top(directory)
+            root = Path(top) if top is not None else self.cwd
             if root not in self._defaults:
                 self._defaults[root] = self.adjust(Config(root=root))
             return self._defaults[root]
@@ -568,12 +598,13 @@ class ConfigTree:
         return [*self._loaded.values(), *self._defaults.values()]
 
 
-def _config_in(directory: Path) -> Path | None:
+def _config_in(directory: Path | str) -> Path | None:
+    directory = str(directory)
     for name in CONFIG_NAMES:
-        candidate = directory / name
-        if candidate.is_file():
-            return candidate
-    pyproject = directory / "pyproject.toml"
-    if pyproject.is_file() and _has_tool_table(pyproject):
-        return pyproject
+        candidate = os.path.join(directory, name)
+        if os.path.isfile(candidate):
+            return Path(candidate)
+    pyproject = os.path.join(directory, "pyproject.toml")
+    if os.path.isfile(pyproject) and _has_tool_table(Path(pyproject)):
+        return Path(pyproject)
     return None

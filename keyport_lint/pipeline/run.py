@@ -285,6 +285,8 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
     digests: dict[int, tuple[str, tuple[int, int]]] = {}  # what the cache files results under
     heavy: list[Task] = []
     parallel = _Pool(cfg, jobs, cwd, worker) if jobs > 1 else None
+    if cache is not None:
+        cache.note_stats(targets)
     for i, target in enumerate(targets):
         hit = cache.settled(target) if cache is not None else None
         if hit is not None:
@@ -426,6 +428,9 @@ class _Pool:
 def anchored_path(path: Path, root: Path) -> str:
     """The file's path relative to its config's folder: what fingerprints and baselines use,
     so they match whichever subfolder the run starts from."""
+    fast = _below(str(path), str(root))
+    if fast is not None:
+        return fast
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
@@ -434,6 +439,19 @@ def anchored_path(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.resolve().as_posix()
+
+
+def _below(path: str, root: str) -> str | None:
+    """`relative_to` on strings for the usual case (a normalised path under the root), without
+    building path objects per file; None when pathlib has to decide."""
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    if not path.startswith(prefix):
+        return None
+    rest = path[len(prefix):]
+    if not rest or rest.endswith(os.sep) or os.sep * 2 in rest or \
+            f"{os.sep}.{os.sep}" in f"{os.sep}{rest}{os.sep}":
+        return None
+    return rest if os.sep == "/" else rest.replace(os.sep, "/")
 
 
 def _redacted_fix(fix: Fix | None, redact: Redactor, secrets: set[str]) -> Fix | None:
