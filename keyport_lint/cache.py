@@ -198,6 +198,10 @@ class Cache:
         self._dirty = False
         self._secret_check = _SecretCheck(cfg)
         self._load_stamps()  # a cache file with a bad MAC is a miss, not an error
+        try:  # the entry folders there are (one listing): no `open` of entries never written
+            self._shards: set[str] = {n for n in os.listdir(self.dir) if len(n) == 2}
+        except OSError:
+            self._shards = set()
 
     # -- authenticated files ---------------------------------------------------------------
     def _mac(self, payload: bytes) -> str:
@@ -228,8 +232,8 @@ class Cache:
 
     # -- stamps ----------------------------------------------------------------------------
     def _load_stamps(self) -> None:
-        self._bad_pairs: set[int] | None = None
         self._group_ok: dict[int, bool] = {}
+        self._pair_ok: dict[int, bool] = {}
         self._stamps: dict[str, list] = {}
         self._pairs: list[tuple[str, str]] = []
         # a group: (pair indices, child group indices) — import closures shared as a graph
@@ -319,9 +323,20 @@ class Cache:
                 todo.extend(missing)
                 continue
             todo.pop()
-            ok[top] = all(ok[c] for c in children) and all(
-                self.current(self._pairs[i][0]) == self._pairs[i][1] for i in members)
+            ok[top] = all(ok[c] for c in children) and self._pairs_valid(members)
         return ok[group]
+
+    def _pairs_valid(self, members: tuple[int, ...]) -> bool:
+        """Groups share pairs (a folder listing, a common module): each is compared once."""
+        known = self._pair_ok
+        for i in members:
+            valid = known.get(i)
+            if valid is None:
+                dep, digest = self._pairs[i]
+                valid = known[i] = self.current(dep) == digest
+            if not valid:
+                return False
+        return True
 
     # -- lookups ---------------------------------------------------------------------------
     def settled(self, target: Target) -> FileOutcome | None:
@@ -348,7 +363,7 @@ class Cache:
         return outcome
 
     def _entry(self, target: Target) -> Path:
-        name = hashlib.sha256(str(target.path).encode("utf-8", "surrogateescape")).hexdigest()
+        name = _entry_name(target)
         return self.dir / name[:2] / f"{name}.json"
 
     def get(self, target: Target, digest: str) -> FileOutcome | None:
@@ -356,6 +371,8 @@ class Cache:
         path = str(target.path)
         if path not in self._current:
             self._current[path] = digest
+        if _entry_name(target)[:2] not in self._shards:
+            return None  # no entry folder of that name: nothing was ever filed there
         data = self._read(self._entry(target))
         if data is None:
             return None  # missing, foreign or tampered
@@ -531,6 +548,10 @@ class Cache:
         return {"stamps": self._stamps, "pairs": pairs, "groups": groups}
 
 
+def _entry_name(target: Target) -> str:
+    return hashlib.sha256(str(target.path).encode("utf-8", "surrogateescape")).hexdigest()
+
+
 class _SecretCheck:
     """Could this text (a path) hold a key? Literal tokens first; the redactor decides."""
 
@@ -545,18 +566,26 @@ class _SecretCheck:
         self.tokens: tuple[str, ...] | None = None if None in tokens else tuple(
             t for t in tokens if t)
         self._redact: Any = None
+        self._known: dict[str, bool] = {}  # dependency paths recur across files: judged once
 
     def any(self, texts: list[str]) -> bool:
+        known = self._known
         for text in texts:
-            if self.tokens is not None and not any(t in text.lower() for t in self.tokens):
-                continue
-            if self._redact is None:
-                from keyport_lint.pipeline.run import redactor_for
-
-                self._redact = redactor_for(self.cfg)
-            if self._redact(text) != text:
+            found = known.get(text)
+            if found is None:
+                found = known[text] = self._holds_key(text)
+            if found:
                 return True
         return False
+
+    def _holds_key(self, text: str) -> bool:
+        if self.tokens is not None and not any(t in text.lower() for t in self.tokens):
+            return False
+        if self._redact is None:
+            from keyport_lint.pipeline.run import redactor_for
+
+            self._redact = redactor_for(self.cfg)
+        return bool(self._redact(text) != text)
 
 
 def _write_atomic(path: Path, data: bytes, temp_dir: Path) -> None:
