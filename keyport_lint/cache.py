@@ -26,17 +26,18 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyport_lint import __version__
 from keyport_lint.config import Config
 from keyport_lint.errors import UserError
-from keyport_lint.finding import Finding
-from keyport_lint.fix import fix_from_dict
-from keyport_lint.modules import DepTree, listing_digest
 from keyport_lint.pipeline.discover import Target
 from keyport_lint.pipeline.run import FileOutcome
 from keyport_lint.pipeline.source import file_digest
+
+if TYPE_CHECKING:
+    from keyport_lint.finding import Finding
+    from keyport_lint.modules import DepTree
 
 FORMAT = "v2"
 PRUNE_AFTER_DAYS = 30
@@ -147,6 +148,9 @@ def _decode(data: Any) -> FileOutcome:
 
 
 def _finding(data: Any) -> Finding:
+    from keyport_lint.finding import Finding
+    from keyport_lint.fix import fix_from_dict
+
     if not isinstance(data, dict):
         raise ValueError("bad finding")
     finding = Finding(**{**data, "fix": fix_from_dict(data.get("fix"))})
@@ -267,6 +271,8 @@ class Cache:
         found = self._current.get(dep)
         if found is None:
             if dep.startswith("dir:"):
+                from keyport_lint.modules import listing_digest
+
                 found = listing_digest(dep[4:])
             else:
                 found = self._content_hash(dep, self._seen.get(dep)) or "-"

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keyport_lint.errors import UserError
-from keyport_lint.finding import Finding
 from keyport_lint.pipeline.discover import Target, discover, display_path
 from keyport_lint.pipeline.run import RunResult, default_jobs, run
 
@@ -82,7 +81,7 @@ def run_project(paths: list[str], tree: ConfigTree, jobs: int | None = None,
     finally:
         if bar is not None:
             bar.close()
-    merged.findings.sort(key=Finding.sort_key)
+    merged.findings.sort(key=lambda f: f.sort_key())
     return merged
 
 

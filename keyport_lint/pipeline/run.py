@@ -17,21 +17,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from keyport_lint.catalog import Rule
-from keyport_lint.config import Config
 from keyport_lint.errors import debugging
-from keyport_lint.finding import Finding, Fix
-from keyport_lint.index import ProjectIndex
-from keyport_lint.modules import ClosureDeps, DepTree
-from keyport_lint.pipeline.checkfile import FileResult, check_file, internal_error, load
 from keyport_lint.pipeline.discover import Target, discover
-from keyport_lint.pipeline.prefilter import PreFilter, build_prefilter
-from keyport_lint.pipeline.source import Source, SourceError
-from keyport_lint.redact import Redaction, Redactor, redactor_from
+from keyport_lint.pipeline.source import Source, SourceError, read_source
 from keyport_lint.settings import marker_regex
-from keyport_lint.suppress import MARKER
+
+if TYPE_CHECKING:  # imported where used: a run served by the cache, or over clean files,
+    # never loads the per-file pipeline, findings, fixes or the redactor
+    from keyport_lint.catalog import Rule
+    from keyport_lint.config import Config
+    from keyport_lint.finding import Finding, Fix
+    from keyport_lint.index import ProjectIndex
+    from keyport_lint.modules import DepTree
+    from keyport_lint.pipeline.checkfile import FileResult
+    from keyport_lint.pipeline.prefilter import PreFilter
+    from keyport_lint.redact import Redaction, Redactor
+
+SUPPRESSION_MARKER = "keyport-lint"  # suppress.MARKER: no suppression comment without it
 
 WHITESPACE = re.compile(r"\s+")
 PARALLEL_MIN_FILES = 8  # files to parse; below this, worker start-up costs more than it saves
@@ -74,6 +78,8 @@ class RunResult:
 def redactor_for(cfg: Config) -> Redactor:
     """Every secret shape in force: built-in settings plus user secret-pattern rules,
     selected or not: a match is redacted whether its rule runs, is ignored or suppressed."""
+    from keyport_lint.redact import redactor_from
+
     return redactor_from(cfg.settings, [
         rule.params["pattern"] for rule in cfg.rules
         if rule.kind == "secret-pattern" and rule.params.get("pattern")])
@@ -99,6 +105,8 @@ class _Worker:
     # built on first use: a warm run served wholly by the cache needs none of them
     @cached_property
     def project(self) -> ProjectIndex:
+        from keyport_lint.index import ProjectIndex
+
         project = ProjectIndex(self.cfg.root, self.cfg.settings,
                                marker_regex(self.cfg.settings), self.cwd)
         project.table.seed(self.listings)  # each folder listed once per run
@@ -107,6 +115,8 @@ class _Worker:
 
     @cached_property
     def prefilter(self) -> PreFilter:
+        from keyport_lint.pipeline.prefilter import build_prefilter
+
         return build_prefilter(self.cfg.enabled_rules(), self.cfg.settings)
 
     @cached_property
@@ -119,7 +129,11 @@ class _Worker:
         ahead = self.project.table.take(str(target.path), target.display, target.kind)
         if ahead is not None:
             return ahead
-        return load(target, self.cfg)
+        try:
+            return read_source(target.path, target.display, target.kind,
+                               self.cfg.settings["max-file-size"])
+        except SourceError as exc:
+            return exc
 
     def active_rules(self, target: Target, source: Source | SourceError) -> list[Rule] | None:
         """The pre-filter's verdict: the rules that can fire in this file."""
@@ -146,12 +160,15 @@ class _Worker:
             with self.project.recording() as before:
                 active = self.active_rules(target, source)
             consulted_before = (consulted_before or set()) | before
-        if active == [] and isinstance(source, Source) and MARKER not in source.lower:
+        if active == [] and isinstance(source, Source) and \
+                SUPPRESSION_MARKER not in source.lower:
             # no rule can fire and no suppression is there to judge: nothing to run
             outcome = FileOutcome(target.display)
             outcome.deps, outcome.closures = self.dependencies(consulted_before or set(),
                                                                str(target.path))
             return outcome
+        from keyport_lint.pipeline.checkfile import FileResult, check_file, internal_error
+
         with self.project.recording() as consulted:
             try:
                 fr = check_file(target, self.cfg, self.prefilter, self.project, source, active)
@@ -180,6 +197,8 @@ class _Worker:
         closures: list[DepTree] = []
         if not self.want_deps:
             return deps, closures
+        from keyport_lint.modules import ClosureDeps
+
         for item in consulted:
             if isinstance(item, ClosureDeps):
                 closures.append(table.tree(item))
@@ -267,7 +286,7 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
             result.carets[(outcome.display, line, column)] = (span[0], span[1])
     if cache is not None:
         result.warnings.extend(cache.finish())  # type: ignore[attr-defined]
-    result.findings.sort(key=Finding.sort_key)
+    result.findings.sort(key=lambda f: f.sort_key())
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 
@@ -360,7 +379,8 @@ def _store(cache: Any, target: Target, read: tuple[str, tuple[int, int]] | None,
 
 
 #: analyses and kinds the workers need: imported once in the parent, before forking
-PRELOAD = ("libcst", "keyport_lint.pipeline.parse", "keyport_lint.context",
+PRELOAD = ("libcst", "keyport_lint.pipeline.checkfile", "keyport_lint.pipeline.parse",
+           "keyport_lint.context",
            "keyport_lint.analysis.facts", "keyport_lint.analysis.context",
            "keyport_lint.analysis.taint", "keyport_lint.analysis.handlers",
            "keyport_lint.analysis.verification", "keyport_lint.analysis.results",
