@@ -282,7 +282,7 @@ class Cache:
     def note_stats(self, targets: list[Target]) -> None:
         """The stats discovery took of the files named on the command line: a dependency
         that is one of them is not stat'ed again (a hook names every file)."""
-        self._seen.update((str(t.path), t.stat) for t in targets if t.stat is not None)
+        self._seen.update((t.file, t.stat) for t in targets if t.stat is not None)
 
     def _content_hash(self, path: str, seen: tuple[int, int] | None = None) -> str | None:
         """`seen`: (size, mtime) discovery took this run, which spares a second `stat`."""
@@ -347,7 +347,7 @@ class Cache:
     # -- lookups ---------------------------------------------------------------------------
     def settled(self, target: Target) -> FileOutcome | None:
         """A file the pre-filter settled last time, unchanged (one `stat`, no read)."""
-        path = str(target.path)
+        path = target.file
         rec = self._stamps.get(path_key(path))
         if not rec or not isinstance(rec[4], dict):
             return None
@@ -374,7 +374,7 @@ class Cache:
 
     def get(self, target: Target, digest: str) -> FileOutcome | None:
         """The result filed for exactly these bytes (`digest`), if nothing it used changed."""
-        path = str(target.path)
+        path = target.file
         if path not in self._current:
             self._current[path] = digest
         if _entry_name(target)[:2] not in self._shards:
@@ -403,7 +403,7 @@ class Cache:
         is (size, mtime) as seen before those bytes were read (a later edit then shows)."""
         if not self.writable:
             return
-        path = str(target.path)
+        path = target.file
         if self._secret_check.any([path, target.display, *outcome.deps]):
             return  # a key in a path: not even its digest-keyed result is kept
         if not outcome.parsed:  # settled by the pre-filter: kept in the stamps file
@@ -555,7 +555,7 @@ class Cache:
 
 
 def _entry_name(target: Target) -> str:
-    return hashlib.sha256(str(target.path).encode("utf-8", "surrogateescape")).hexdigest()
+    return hashlib.sha256(target.file.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 class _SecretCheck:

@@ -574,11 +574,16 @@ class ConfigTree:
         if self.explicit:
             return self.base
         path = str(path)
-        directory = os.path.normpath(os.path.dirname(
-            path if os.path.isabs(path) else os.path.join(self._cwd, path)))
-        cfg = self._by_dir.get(directory)
+        folder = os.path.dirname(path)  # as given: the usual key (files of one folder)
+        cfg = self._by_dir.get(folder)
         if cfg is None:
-            cfg = self._by_dir[directory] = self._config_of(directory)
+            directory = os.path.normpath(os.path.dirname(
+                path if os.path.isabs(path) else os.path.join(self._cwd, path)))
+            cfg = self._by_dir.get(directory)
+            if cfg is None:
+                cfg = self._by_dir[directory] = self._config_of(directory)
+            if os.path.isabs(folder):  # a relative one depends on the working folder
+                self._by_dir[folder] = cfg
         return cfg
 
     def _config_of(self, directory: str) -> Config:

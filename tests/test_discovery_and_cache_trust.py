@@ -296,14 +296,14 @@ def test_a_file_edited_during_the_run_and_reverted_is_checked_again(tmp_path, mo
     """The result is filed under the hash of the bytes analysed, not of bytes read earlier."""
     from keyport_lint.cache import Cache
     from keyport_lint.config import Config
-    from keyport_lint.pipeline import checkfile
+    from keyport_lint.pipeline import run as pipeline
     from keyport_lint.pipeline.run import run
 
     path = tmp_path / "a.py"
     path.write_text(LEAK)
     old = time.time() - 3600
     os.utime(path, (old, old))  # old enough for a stamp of it to be trusted
-    real = checkfile.read_source
+    real = pipeline.read_source  # where the run reads each file (once)
 
     def edited_meanwhile(*args, **kwargs):
         path.write_text("x = 1\n")  # someone saves a clean version while the run reads ...
@@ -314,10 +314,10 @@ def test_a_file_edited_during_the_run_and_reverted_is_checked_again(tmp_path, mo
             os.utime(path, (old, old))
 
     cfg = Config(root=tmp_path)
-    monkeypatch.setattr(checkfile, "read_source", edited_meanwhile)
+    monkeypatch.setattr(pipeline, "read_source", edited_meanwhile)
     first = run(["."], cfg, tmp_path, cache=Cache(tmp_path / ".keyport-lint-cache", cfg))
     assert first.findings == []  # what was on disk when it was read
-    monkeypatch.setattr(checkfile, "read_source", real)
+    monkeypatch.setattr(pipeline, "read_source", real)
     again = run(["."], cfg, tmp_path, cache=Cache(tmp_path / ".keyport-lint-cache", cfg))
     assert [f.rule for f in again.findings] == ["KP101"]
 

@@ -42,7 +42,7 @@ def _groups(paths: list[str], tree: ConfigTree, warnings: list[str] | None = Non
     broken: dict[str, int] = {}
     for target in targets:
         try:
-            cfg = tree.for_file(target.path)
+            cfg = tree.for_file(target.file)
         except UserError as exc:  # that sub-project's files go unchecked: an error, exit 2
             if exc.path and Path(exc.path).is_absolute():
                 exc.path = display_path(Path(exc.path), tree.cwd)
@@ -55,9 +55,9 @@ def _groups(paths: list[str], tree: ConfigTree, warnings: list[str] | None = Non
     out = []
     for cfg, group in grouped.values():
         if cfg is not tree.base:  # its own exclude applies to its files
-            kept, _ = discover([str(t.path) for t in group], cfg, tree.cwd)
-            keep = {t.path for t in kept}
-            group = [t for t in group if t.path in keep]
+            kept, _ = discover([t.file for t in group], cfg, tree.cwd)
+            keep = {t.file for t in kept}
+            group = [t for t in group if t.file in keep]
         out.append((cfg, group))
     return out, errors
 

@@ -126,7 +126,7 @@ class _Worker:
     def source(self, target: Target) -> Source | SourceError:
         """The file's text, read once per run: the module table may have read it already
         while following another file's imports."""
-        ahead = self.project.table.take(str(target.path), target.display, target.kind)
+        ahead = self.project.table.take(target.file, target.display, target.kind)
         if ahead is not None:
             return ahead
         try:
@@ -140,7 +140,7 @@ class _Worker:
         if isinstance(source, SourceError):
             return None
         table = self.project.table
-        path = str(target.path)
+        path = target.file
         if target.kind == "python":
             module = table.learn(path, source)
             keyport_text = lambda: module.keyport  # noqa: E731
@@ -165,7 +165,7 @@ class _Worker:
             # no rule can fire and no suppression is there to judge: nothing to run
             outcome = FileOutcome(target.display)
             outcome.deps, outcome.closures = self.dependencies(consulted_before or set(),
-                                                               str(target.path))
+                                                               target.file)
             return outcome
         from keyport_lint.pipeline.checkfile import FileResult, check_file, internal_error
 
@@ -178,13 +178,13 @@ class _Worker:
                 fr = FileResult(target.display)
                 internal_error(fr, self.prefilter.enabled, "the pipeline", exc)
         consulted |= consulted_before or set()
-        outcome = redacted(fr, self.redact, anchored_path(target.path, self.cfg.anchor_root))
-        outcome.deps, outcome.closures = self.dependencies(consulted, str(target.path))
+        outcome = redacted(fr, self.redact, anchored_path(target.file, self.cfg.anchor_root))
+        outcome.deps, outcome.closures = self.dependencies(consulted, target.file)
         if outcome.parsed:  # one entry file per parsed file: its dependencies listed flat
             for tree in outcome.closures:
                 outcome.deps.update(tree.flatten())
             outcome.closures = []
-            outcome.deps.pop(str(target.path), None)
+            outcome.deps.pop(target.file, None)
         return outcome
 
     def dependencies(self, consulted: set[Any], own: str
@@ -269,7 +269,7 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
     if targets is None:
         targets, errors = discover(paths, cfg, cwd, warnings, listings)
     result = RunResult(errors=list(errors), warnings=warnings, files=len(targets))
-    result.anchors = {t.display: anchored_path(t.path, cfg.anchor_root) for t in targets}
+    result.anchors = {t.display: anchored_path(t.file, cfg.anchor_root) for t in targets}
     result.roots = dict.fromkeys(result.anchors, cfg.root)
     jobs = max(1, min(jobs, default_jobs()))
     outcomes = _process_all(targets, cfg, jobs, result, cwd, cache, listings,
@@ -331,7 +331,7 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
                 active = None
         if parallel is not None and active and isinstance(source, Source) and \
                 target.kind == "python":
-            deps, trees = worker.dependencies(consulted, str(target.path))
+            deps, trees = worker.dependencies(consulted, target.file)
             for tree in trees:
                 deps.update(tree.flatten())
             heavy.append((i, target, replace(source, _lower=[]), [r.id for r in active]))
@@ -445,12 +445,13 @@ class _Pool:
         return out
 
 
-def anchored_path(path: Path, root: Path) -> str:
+def anchored_path(path: Path | str, root: Path) -> str:
     """The file's path relative to its config's folder: what fingerprints and baselines use,
     so they match whichever subfolder the run starts from."""
     fast = _below(str(path), str(root))
     if fast is not None:
         return fast
+    path = Path(path)
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
