@@ -249,15 +249,22 @@ def builtin_rules() -> tuple[Rule, ...]:
     return tuple(sorted(rules, key=lambda r: r.id))
 
 
-@dataclass(frozen=True)
 class SettingSpec:
-    name: str
-    type: str
-    default: Any
-    doc: str
-    minimum: float | None = None  # bounds of a number (`min:`, `max:` in settings.yaml)
-    maximum: float | None = None
-    no_empty_match: bool = False  # patterns that must not match the empty string
+    """One setting of settings.yaml. (A plain class: a dataclass costs every run a
+    millisecond to define.)"""
+
+    __slots__ = ("default", "doc", "maximum", "minimum", "name", "no_empty_match", "type")
+
+    def __init__(self, name: str, type: str, default: Any, doc: str,
+                 minimum: float | None = None, maximum: float | None = None,
+                 no_empty_match: bool = False) -> None:
+        self.name, self.type, self.default, self.doc = name, type, default, doc
+        self.minimum = minimum  # bounds of a number (`min:`, `max:` in settings.yaml)
+        self.maximum = maximum
+        self.no_empty_match = no_empty_match  # patterns that must not match the empty string
+
+    def __repr__(self) -> str:
+        return f"SettingSpec(name={self.name!r}, type={self.type!r}, default={self.default!r})"
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from keyport_lint.catalog import Rule
 from keyport_lint.kinds import get_kind
@@ -16,19 +15,21 @@ from keyport_lint.kinds.base import literal_trigger
 from keyport_lint.settings import LazyPattern, Settings, has_marker, marker_regex
 
 
-@dataclass
 class PreFilter:
-    always: dict[str, list[Rule]] = field(default_factory=dict)  # file kind -> rules
-    triggered: dict[str, list[tuple[frozenset[str], Rule]]] = field(default_factory=dict)
-    follows_imports: frozenset[str] = frozenset()  # ids of rules that follow imports
-    enabled: dict[str, Rule] = field(default_factory=dict)  # every enabled rule by id
-    # tokens of generic names (`api_key`): they count only in KeyPort-related code ...
-    generic: frozenset[str] = frozenset()
-    # ... for the rules that judge names only there (ids)
-    contextual: frozenset[str] = frozenset()
-    markers: re.Pattern[str] | None = None  # what makes text KeyPort-related
-    _regex: dict[str, tuple[LazyPattern, dict[str, set[str]], str]] = field(
-        default_factory=dict, repr=False)
+    """Which rules can fire in a file, from substring tests. (A plain class: a dataclass
+    costs every run a millisecond to define.)"""
+
+    def __init__(self, enabled: dict[str, Rule] | None = None) -> None:
+        self.always: dict[str, list[Rule]] = {}  # file kind -> rules
+        self.triggered: dict[str, list[tuple[frozenset[str], Rule]]] = {}
+        self.follows_imports: frozenset[str] = frozenset()  # ids of rules that follow imports
+        self.enabled: dict[str, Rule] = enabled or {}  # every enabled rule by id
+        # tokens of generic names (`api_key`): they count only in KeyPort-related code ...
+        self.generic: frozenset[str] = frozenset()
+        # ... for the rules that judge names only there (ids)
+        self.contextual: frozenset[str] = frozenset()
+        self.markers: re.Pattern[str] | None = None  # what makes text KeyPort-related
+        self._regex: dict[str, tuple[LazyPattern, dict[str, set[str]], str]] = {}
 
     def rules_for(self, text: str, kind: str,
                   reaches_keyport: Callable[[], bool] | None = None,

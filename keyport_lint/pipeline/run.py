@@ -10,11 +10,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from keyport_lint.errors import debugging
 from keyport_lint.pipeline.discover import Target, discover
 from keyport_lint.pipeline.source import Source, SourceError, read_source
-from keyport_lint.settings import marker_regex
+from keyport_lint.settings import LazyPattern, marker_regex
 
 if TYPE_CHECKING:  # imported where used: a run served by the cache, or over clean files,
     # never loads the per-file pipeline, findings, fixes or the redactor
@@ -37,42 +35,62 @@ if TYPE_CHECKING:  # imported where used: a run served by the cache, or over cle
 
 SUPPRESSION_MARKER = "keyport-lint"  # suppress.MARKER: no suppression comment without it
 
-WHITESPACE = re.compile(r"\s+")
+WHITESPACE = LazyPattern(r"\s+")  # compiled once a finding is fingerprinted
 PARALLEL_MIN_FILES = 8  # files to parse; below this, worker start-up costs more than it saves
 
 
-@dataclass
 class FileOutcome:
-    """One file's redacted result: what workers return and the cache stores."""
+    """One file's redacted result: what workers return and the cache stores. (A plain class,
+    as RunResult: a dataclass costs every process a millisecond to define.)"""
 
-    display: str
-    findings: list[Finding] = field(default_factory=list)
-    excerpts: dict[int, str] = field(default_factory=dict)
-    parsed: bool = False
-    errors: list[str] = field(default_factory=list)  # internal errors (each also a KP903)
-    walks: int = 0  # whole-module tree walks and passes (not cached: 0 when served from it)
-    deps: dict[str, str] = field(default_factory=dict)  # consulted module -> content hash
-    closures: list[DepTree] = field(default_factory=list)  # import closures consulted
-    # "line:column" -> caret start and end in the redacted excerpt (redaction moves columns)
-    carets: dict[str, tuple[int, int]] = field(default_factory=dict)
+    def __init__(self, display: str, findings: list[Finding] | None = None,
+                 excerpts: dict[int, str] | None = None, parsed: bool = False,
+                 errors: list[str] | None = None, walks: int = 0,
+                 deps: dict[str, str] | None = None, closures: list[DepTree] | None = None,
+                 carets: dict[str, tuple[int, int]] | None = None) -> None:
+        self.display = display
+        self.findings = findings if findings is not None else []
+        self.excerpts = excerpts if excerpts is not None else {}
+        self.parsed = parsed
+        self.errors = errors if errors is not None else []  # internal errors (each a KP903)
+        # whole-module tree walks and passes (not cached: 0 when served from it)
+        self.walks = walks
+        self.deps = deps if deps is not None else {}  # consulted module -> content hash
+        self.closures = closures if closures is not None else []  # import closures consulted
+        # "line:column" -> caret start and end in the redacted excerpt (redaction moves them)
+        self.carets = carets if carets is not None else {}
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is FileOutcome and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass is
+
+    def __repr__(self) -> str:
+        return f"FileOutcome({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
 
-@dataclass
 class RunResult:
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    files: int = 0
-    parsed: int = 0
-    cached: int = 0
-    walks: int = 0
-    jobs: int = 1
-    seconds: float = 0.0
-    excerpts: dict[tuple[str, int], str] = field(default_factory=dict)  # redacted lines
-    # display path -> path relative to its config's folder (baselines), for every file checked
-    anchors: dict[str, str] = field(default_factory=dict)
-    roots: dict[str, Path] = field(default_factory=dict)  # display path -> its config's folder
-    carets: dict[tuple[str, int, int], tuple[int, int]] = field(default_factory=dict)
+    def __init__(self, findings: list[Finding] | None = None, errors: list[str] | None = None,
+                 warnings: list[str] | None = None, files: int = 0, parsed: int = 0,
+                 cached: int = 0, walks: int = 0, jobs: int = 1, seconds: float = 0.0) -> None:
+        self.findings = findings if findings is not None else []
+        self.errors = errors if errors is not None else []
+        self.warnings = warnings if warnings is not None else []
+        self.files, self.parsed, self.cached, self.walks = files, parsed, cached, walks
+        self.jobs, self.seconds = jobs, seconds
+        self.excerpts: dict[tuple[str, int], str] = {}  # redacted lines
+        # display path -> path relative to its config's folder (baselines), for every file
+        self.anchors: dict[str, str] = {}
+        self.roots: dict[str, Path] = {}  # display path -> its config's folder
+        self.carets: dict[tuple[str, int, int], tuple[int, int]] = {}
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is RunResult and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RunResult({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
 
 def redactor_for(cfg: Config) -> Redactor:
@@ -334,7 +352,7 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
             deps, trees = worker.dependencies(consulted, target.file)
             for tree in trees:
                 deps.update(tree.flatten())
-            heavy.append((i, target, replace(source, _lower=[]), [r.id for r in active]))
+            heavy.append((i, target, source.without_lower(), [r.id for r in active]))
             parallel.verdict_deps[i] = deps
             enough = parallel.batch_size(len(targets)) if parallel.started \
                 else PARALLEL_MIN_FILES
