@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -32,29 +31,47 @@ USER_ID = re.compile(r"\A[A-Z][A-Z0-9]*[0-9]{3}\Z")
 DOCS_URI = "https://github.com/keyport-lint/keyport-lint/blob/main/docs/rules.md#{id}"
 
 
-@dataclass(frozen=True)
 class Rule:
-    id: str
-    kind: str
-    name: str
-    severity: str
-    message: str
-    help: str = ""  # the fix, shown after the diagnosis (`message`); same placeholders
-    # file-name glob -> help for those files (first match wins; `help` otherwise)
-    help_for_files: tuple[tuple[str, str], ...] = ()
-    rationale: str = ""
-    examples: dict[str, str] = field(default_factory=dict)
-    help_uri: str = ""
-    context: str = "any"
-    files: tuple[str, ...] = ("python",)
-    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-    # cwe (list of CWE-N), security-severity (a 0-10 score as text), tags: for SARIF
-    metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-    source: str = ""
-    line: int = 0
+    """One rule of the catalogue, read-only once built. Equal when everything but `params`
+    and `metadata` is; hashed by id. (A plain class: a dataclass of this size costs every
+    process about two milliseconds to define.)"""
+
+    __slots__ = ("context", "examples", "files", "help", "help_for_files", "help_uri", "id",
+                 "kind", "line", "message", "metadata", "name", "params", "rationale",
+                 "severity", "source")
+
+    def __init__(self, id: str, kind: str, name: str, severity: str, message: str,
+                 help: str = "", help_for_files: tuple[tuple[str, str], ...] = (),
+                 rationale: str = "", examples: dict[str, str] | None = None,
+                 help_uri: str = "", context: str = "any", files: tuple[str, ...] = ("python",),
+                 params: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None,
+                 source: str = "", line: int = 0) -> None:
+        self.id, self.kind, self.name, self.severity = id, kind, name, severity
+        self.message = message
+        self.help = help  # the fix, shown after the diagnosis (`message`); same placeholders
+        # file-name glob -> help for those files (first match wins; `help` otherwise)
+        self.help_for_files = help_for_files
+        self.rationale = rationale
+        self.examples: dict[str, str] = examples if examples is not None else {}
+        self.help_uri, self.context, self.files = help_uri, context, files
+        self.params: dict[str, Any] = params if params is not None else {}
+        # cwe (list of CWE-N), security-severity (a 0-10 score as text), tags: for SARIF
+        self.metadata: dict[str, Any] = metadata if metadata is not None else {}
+        self.source, self.line = source, line
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.id, self.kind, self.name, self.severity, self.message, self.help,
+                self.help_for_files, self.rationale, self.examples, self.help_uri,
+                self.context, self.files, self.source, self.line)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Rule and self._key() == other._key()
 
     def __hash__(self) -> int:
         return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"Rule(id={self.id!r}, kind={self.kind!r}, name={self.name!r})"
 
 
 def rules_dir() -> Path:

@@ -11,7 +11,6 @@ import hashlib
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,33 +48,51 @@ TOP_KEYS = {
 SEVERITIES = ("error", "warning")
 
 
-@dataclass
 class Config:
-    root: Path
-    path: Path | None = None
-    select: list[str] = field(default_factory=lambda: [""])
-    ignore: list[str] = field(default_factory=list)
-    fail_on: str = "warning"
-    severity: dict[str, str] = field(default_factory=dict)
-    exclude: list[str] = field(default_factory=list)
-    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
-    settings: Settings = field(default_factory=lambda: Settings(default_settings()))
-    rules: tuple[Rule, ...] = field(default_factory=builtin_rules)
-    cache_dir: str | None = None
-    respect_gitignore: bool = True
-    # extra import roots (absolute), searched before the detected ones (ruff's `src`)
-    src: list[str] = field(default_factory=list)
-    sources: list[Path] = field(default_factory=list)  # every file that shaped this config
-    # key (`select`, `settings.key-names`…) -> where its value came from (`file:line`, flag)
-    origins: dict[str, list[str]] = field(default_factory=dict)
-    # the folder baseline paths and fingerprints are relative to: the outermost config folder
-    # of the `extend` chain above root (so adding a config that extends changes none), or root
-    anchor: Path | None = None
-    # `check --fix`: codes or prefixes whose fixes may apply, and those whose may not (ruff's
-    # `fixable`/`unfixable`); `unsafe-fixes: true` is `--unsafe-fixes` for this tree
-    fixable: list[str] = field(default_factory=lambda: [""])
-    unfixable: list[str] = field(default_factory=list)
-    unsafe_fixes: bool = False
+    """One config in force (a file's nearest, with its `extend` chain), or the built-in
+    defaults. (A plain class: a dataclass of this size costs every run about two
+    milliseconds to define.)"""
+
+    def __init__(self, root: Path, path: Path | None = None, select: list[str] | None = None,
+                 ignore: list[str] | None = None, fail_on: str = "warning",
+                 severity: dict[str, str] | None = None, exclude: list[str] | None = None,
+                 per_file_ignores: dict[str, list[str]] | None = None,
+                 settings: Settings | None = None, rules: tuple[Rule, ...] | None = None,
+                 cache_dir: str | None = None, respect_gitignore: bool = True,
+                 src: list[str] | None = None, sources: list[Path] | None = None,
+                 origins: dict[str, list[str]] | None = None, anchor: Path | None = None,
+                 fixable: list[str] | None = None, unfixable: list[str] | None = None,
+                 unsafe_fixes: bool = False) -> None:
+        self.root = root
+        self.path = path
+        self.select: list[str] = select if select is not None else [""]
+        self.ignore: list[str] = ignore if ignore is not None else []
+        self.fail_on = fail_on
+        self.severity: dict[str, str] = severity if severity is not None else {}
+        self.exclude: list[str] = exclude if exclude is not None else []
+        self.per_file_ignores: dict[str, list[str]] = \
+            per_file_ignores if per_file_ignores is not None else {}
+        self.settings = settings if settings is not None else Settings(default_settings())
+        self.rules = rules if rules is not None else builtin_rules()
+        self.cache_dir = cache_dir
+        self.respect_gitignore = respect_gitignore
+        # extra import roots (absolute), searched before the detected ones (ruff's `src`)
+        self.src: list[str] = src if src is not None else []
+        self.sources: list[Path] = sources if sources is not None else []  # files that shaped it
+        # key (`select`, `settings.key-names`…) -> where its value came from (`file:line`, flag)
+        self.origins: dict[str, list[str]] = origins if origins is not None else {}
+        # the folder baseline paths and fingerprints are relative to: the outermost config
+        # folder of the `extend` chain above root (so adding a config that extends changes
+        # none), or root
+        self.anchor = anchor
+        # `check --fix`: codes or prefixes whose fixes may apply, and those whose may not
+        # (ruff's `fixable`/`unfixable`); `unsafe-fixes: true` is `--unsafe-fixes` here
+        self.fixable: list[str] = fixable if fixable is not None else [""]
+        self.unfixable: list[str] = unfixable if unfixable is not None else []
+        self.unsafe_fixes = unsafe_fixes
+
+    def __repr__(self) -> str:
+        return f"Config(root={self.root!r}, path={self.path!r})"
 
     @property
     def anchor_root(self) -> Path:
