@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import string
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,47 +32,31 @@ USER_ID = re.compile(r"\A[A-Z][A-Z0-9]*[0-9]{3}\Z")
 DOCS_URI = "https://github.com/keyport-lint/keyport-lint/blob/main/docs/rules.md#{id}"
 
 
+@dataclass(frozen=True)
 class Rule:
-    """One rule of the catalogue, read-only once built. Equal when everything but `params`
-    and `metadata` is; hashed by id. (A plain class: a dataclass of this size costs every
-    process about two milliseconds to define.)"""
+    """One rule of the catalogue (a dataclass: `dataclasses.replace` makes variants)."""
 
-    __slots__ = ("context", "examples", "files", "help", "help_for_files", "help_uri", "id",
-                 "kind", "line", "message", "metadata", "name", "params", "rationale",
-                 "severity", "source")
-
-    def __init__(self, id: str, kind: str, name: str, severity: str, message: str,
-                 help: str = "", help_for_files: tuple[tuple[str, str], ...] = (),
-                 rationale: str = "", examples: dict[str, str] | None = None,
-                 help_uri: str = "", context: str = "any", files: tuple[str, ...] = ("python",),
-                 params: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None,
-                 source: str = "", line: int = 0) -> None:
-        self.id, self.kind, self.name, self.severity = id, kind, name, severity
-        self.message = message
-        self.help = help  # the fix, shown after the diagnosis (`message`); same placeholders
-        # file-name glob -> help for those files (first match wins; `help` otherwise)
-        self.help_for_files = help_for_files
-        self.rationale = rationale
-        self.examples: dict[str, str] = examples if examples is not None else {}
-        self.help_uri, self.context, self.files = help_uri, context, files
-        self.params: dict[str, Any] = params if params is not None else {}
-        # cwe (list of CWE-N), security-severity (a 0-10 score as text), tags: for SARIF
-        self.metadata: dict[str, Any] = metadata if metadata is not None else {}
-        self.source, self.line = source, line
-
-    def _key(self) -> tuple[object, ...]:
-        return (self.id, self.kind, self.name, self.severity, self.message, self.help,
-                self.help_for_files, self.rationale, self.examples, self.help_uri,
-                self.context, self.files, self.source, self.line)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Rule and self._key() == other._key()
+    id: str
+    kind: str
+    name: str
+    severity: str
+    message: str
+    help: str = ""  # the fix, shown after the diagnosis (`message`); same placeholders
+    # file-name glob -> help for those files (first match wins; `help` otherwise)
+    help_for_files: tuple[tuple[str, str], ...] = ()
+    rationale: str = ""
+    examples: dict[str, str] = field(default_factory=dict)
+    help_uri: str = ""
+    context: str = "any"
+    files: tuple[str, ...] = ("python",)
+    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    # cwe (list of CWE-N), security-severity (a 0-10 score as text), tags: for SARIF
+    metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    source: str = ""
+    line: int = 0
 
     def __hash__(self) -> int:
         return hash(self.id)
-
-    def __repr__(self) -> str:
-        return f"Rule(id={self.id!r}, kind={self.kind!r}, name={self.name!r})"
 
 
 def rules_dir() -> Path:
@@ -251,8 +236,38 @@ def load_rule_file(path: Path, *, builtin: bool, display: str | None = None) -> 
 
 
 @lru_cache(maxsize=1)
+def _validated() -> tuple[tuple[Rule, ...], dict[str, SettingSpec]] | None:
+    """The built-in rules and setting specs, from the compiled catalogue when the files and
+    code it was validated with are unchanged (keyport_lint/compiled.py), else validated now
+    and compiled; None when the compiled form cannot be keyed (then each is validated)."""
+    from keyport_lint import compiled
+
+    name = compiled.key(rules_dir())
+    if name is None:
+        return None
+    found = compiled.load(name)
+    if found is None:
+        global _VALIDATING
+        specs = _VALIDATING = _load_settings_schema()  # rule kinds consult the settings
+        try:
+            found = (_load_builtin_rules(), specs)
+        finally:
+            _VALIDATING = None
+        compiled.save(name, *found)
+    return found
+
+
+_VALIDATING: dict[str, SettingSpec] | None = None  # the specs while the rules are validated
+
+
+@lru_cache(maxsize=1)
 def builtin_rules() -> tuple[Rule, ...]:
     """All built-in rules, sorted by id; a broken built-in file is a packaging bug."""
+    found = _validated()
+    return found[0] if found is not None else _load_builtin_rules()
+
+
+def _load_builtin_rules() -> tuple[Rule, ...]:
     rules: list[Rule] = []
     base = rules_dir()
     for path in sorted(base.glob("*.yaml")):
@@ -286,6 +301,13 @@ class SettingSpec:
 
 @lru_cache(maxsize=1)
 def settings_schema() -> dict[str, SettingSpec]:
+    if _VALIDATING is not None:
+        return _VALIDATING
+    found = _validated()
+    return found[1] if found is not None else _load_settings_schema()
+
+
+def _load_settings_schema() -> dict[str, SettingSpec]:
     path = rules_dir() / "settings.yaml"
     text = path.read_text(encoding="utf-8")
     doc = load_yaml(text, "rules/settings.yaml", compiled=True)

@@ -347,6 +347,34 @@ def test_the_compiled_catalogue_spares_pyyaml_and_an_unchanged_run_writes_nothin
     assert stamps.stat().st_mtime_ns == before  # nothing changed: nothing written
 
 
+def test_the_validated_catalogue_is_keyed_on_the_rule_files_and_gives_the_same_rules(
+        tmp_path, monkeypatch):
+    import shutil
+
+    from keyport_lint import catalog, compiled
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home"))
+    rules = tmp_path / "rules"
+    shutil.copytree(catalog.rules_dir(), rules)
+    before = compiled.key(rules)
+    assert before is not None and compiled.key(rules) == before
+    keys = next(rules.glob("*.yaml"))
+    keys.write_text(keys.read_text() + "\n# edited\n")
+    assert compiled.key(rules) != before  # an edited rule file is validated afresh
+    fresh = (catalog._load_builtin_rules(), catalog._load_settings_schema())
+    assert compiled.load(before) is None  # nothing compiled yet
+    compiled.save(before, *fresh)
+    served = compiled.load(before)
+    assert served is not None
+    assert served[0] == fresh[0]
+    assert [r.params for r in served[0]] == [r.params for r in fresh[0]]
+    assert {n: s.default for n, s in served[1].items()} == \
+        {n: s.default for n, s in fresh[1].items()}
+    stored = Path(compiled._path(before))
+    stored.write_text('{"rules": [["KP101"]], "settings": []}')
+    assert compiled.load(before) is None  # the wrong shape: validated again, no error
+
+
 def test_a_folder_past_path_max_is_a_warning_and_the_run_goes_on(project):
     project.write("b.py", LEAK)
     here = os.getcwd()
