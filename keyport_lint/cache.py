@@ -25,12 +25,22 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keyport_lint import __version__
+from keyport_lint.cachefiles import (
+    CACHEDIR_TAG,
+    GITIGNORE,
+    check_cache_folder,
+    key_file,
+    load_key,
+    remove_orphaned_temps,
+    write_atomic,
+)
 from keyport_lint.config import Config
-from keyport_lint.errors import UserError
 from keyport_lint.pipeline.discover import Target
 from keyport_lint.pipeline.run import FileOutcome
 from keyport_lint.pipeline.source import file_digest
@@ -41,12 +51,7 @@ if TYPE_CHECKING:
 
 FORMAT = "v2"
 PRUNE_AFTER_DAYS = 30
-CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
-                "# This file is a cache directory tag created by keyport-lint.\n")
-GITIGNORE = "# created by keyport-lint\n*\n"
-OWN_NAMES = frozenset({"CACHEDIR.TAG", ".gitignore"})
 STAMP_SLACK_NS = 2_000_000_000  # a file changed this soon after its stamp may share its mtime
-TEMP_PREFIX = ".tmp-"
 
 
 def cache_dir_for(cfg: Config, no_cache: bool = False) -> Path | None:
@@ -58,62 +63,6 @@ def cache_dir_for(cfg: Config, no_cache: bool = False) -> Path | None:
     if cfg.cache_dir:
         return Path(cfg.cache_dir)
     return cfg.root / ".keyport-lint-cache"
-
-
-def key_file() -> Path:
-    """Where the HMAC key lives: the user's cache home, never the project."""
-    home = os.environ.get("XDG_CACHE_HOME")
-    base = Path(home) if home and os.path.isabs(home) else Path.home() / ".cache"
-    return base / "keyport-lint" / "key"
-
-
-def load_key() -> bytes | None:
-    """The user's cache key, created (0600) on first use; None when it cannot be kept."""
-    path = key_file()
-    with contextlib.suppress(OSError):
-        data = path.read_bytes()
-        if len(data) >= 32:
-            return data
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(os.urandom(32))
-    except FileExistsError:
-        pass  # another run made it meanwhile
-    except OSError:
-        return None
-    with contextlib.suppress(OSError):
-        data = path.read_bytes()
-        if len(data) >= 32:
-            return data
-    return None
-
-
-def check_cache_folder(directory: Path) -> None:
-    """Refuse a cache folder that holds anything but a cache (`cache-dir: .`, `src`): the
-    cache writes a `.gitignore` of `*` and a CACHEDIR.TAG there, which would hide the folder."""
-    try:
-        names = set(os.listdir(directory))
-    except FileNotFoundError:
-        return
-    except OSError:
-        return  # unreadable: the first write says so, as a warning
-    foreign = sorted(n for n in names if n not in OWN_NAMES and not _is_format_dir(n))
-    gitignore = directory / ".gitignore"
-    if not foreign and ".gitignore" in names:
-        with contextlib.suppress(OSError):
-            if not gitignore.read_text(encoding="utf-8", errors="replace").startswith(
-                    "# created by keyport-lint"):
-                foreign = [".gitignore"]
-    if foreign:
-        raise UserError(f"cache-dir {directory} holds files that are not the cache (e.g. "
-                        f"{foreign[0]!r}); give an empty or new folder, such as "
-                        ".keyport-lint-cache")
-
-
-def _is_format_dir(name: str) -> bool:
-    return len(name) >= 2 and name[0] == "v" and name[1:].isdigit()
 
 
 def _encode(outcome: FileOutcome) -> dict:
@@ -161,6 +110,14 @@ def _finding(data: Any) -> Finding:
         if not isinstance(getattr(finding, name), int):
             raise ValueError("bad finding")
     return finding
+
+
+def _only(values: Iterable[Any], kind: type, allowed: set[Any] | None = None) -> bool:
+    """Every value of exactly this type (bool is no int here), and in `allowed` if given."""
+    found = set(values) if allowed is not None else set(map(type, values))
+    if allowed is not None:
+        return found <= allowed and _only(found, kind)
+    return found <= {kind}
 
 
 def _str(value: Any) -> str:
@@ -232,7 +189,7 @@ class Cache:
 
     def _write(self, path: Path, data: object) -> None:
         payload = json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode()
-        _write_atomic(path, self._mac(payload).encode() + b"\n" + payload, self.dir)
+        write_atomic(path, self._mac(payload).encode() + b"\n" + payload, self.dir)
 
     # -- stamps ----------------------------------------------------------------------------
     def _load_stamps(self) -> None:
@@ -250,16 +207,27 @@ class Cache:
             if not (isinstance(stamps, dict) and isinstance(pairs, list)
                     and isinstance(groups, list)):
                 raise TypeError
-            self._pairs = [(_str(p[0]), _str(p[1])) for p in pairs]
-            self._groups = [(tuple(int(i) for i in g[0]), tuple(int(i) for i in g[1]))
-                            for g in groups]
-            n_pairs, n_groups = len(self._pairs), len(self._groups)
-            for g, (members, children) in enumerate(self._groups):
-                if any(not 0 <= i < n_pairs for i in members) or \
-                        any(not g < c < n_groups for c in children):
-                    raise ValueError("bad group")  # children are stored after their parent
+            # shapes checked a whole column at a time (thousands of entries, every warm run)
+            if not (_only(pairs, list) and _only(map(len, pairs), int, {2})
+                    and _only(chain.from_iterable(pairs), str)
+                    and _only(groups, list) and _only(map(len, groups), int, {2})):
+                raise TypeError
+            members = [g[0] for g in groups]
+            children = [g[1] for g in groups]
+            if not (_only(members, list) and _only(children, list)):
+                raise TypeError
+            n_pairs, n_groups = len(pairs), len(groups)
+            every = list(chain.from_iterable(members))
+            if not _only(every, int) or (every and (min(every) < 0 or max(every) >= n_pairs)):
+                raise ValueError("bad group")
+            for g, below in enumerate(children):  # children are stored after their parent
+                if below and (not _only(below, int) or min(below) <= g or
+                              max(below) >= n_groups):
+                    raise ValueError("bad group")
         except (TypeError, KeyError, IndexError, ValueError):
             return
+        self._pairs = list(map(tuple, pairs))
+        self._groups = [(tuple(m), tuple(c)) for m, c in zip(members, children)]
         self._stamps = {k: v for k, v in stamps.items()
                         if isinstance(v, list) and len(v) == 5 and isinstance(v[0], int)
                         and isinstance(v[1], int) and isinstance(v[2], str)
@@ -494,7 +462,7 @@ class Cache:
             except OSError as exc:
                 self._unwritable(exc)
         if self.writable and self.dir.is_dir():
-            _remove_orphaned_temps(self.dir)
+            remove_orphaned_temps(self.dir)
             stamp = self.dir / ".last-prune"
             now = time.time()
             try:
@@ -592,49 +560,3 @@ class _SecretCheck:
 
             self._redact = redactor_for(self.cfg)
         return bool(self._redact(text) != text)
-
-
-def _write_atomic(path: Path, data: bytes, temp_dir: Path) -> None:
-    """Temporary file (named with this process's id), then rename: parallel runs never see a
-    half-written file, and a run that dies mid-write leaves a name the next run can clean."""
-    import tempfile  # only runs that write pay for it
-
-    fd, tmp = tempfile.mkstemp(dir=temp_dir, prefix=f"{TEMP_PREFIX}{os.getpid()}-",
-                               suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _remove_orphaned_temps(folder: Path) -> None:
-    """Temporary files whose writer is gone (killed mid-write: no handler ran)."""
-    try:
-        names = [n for n in os.listdir(folder) if n.startswith(TEMP_PREFIX)]
-    except OSError:
-        return
-    for name in names:
-        try:
-            pid = int(name[len(TEMP_PREFIX):].split("-", 1)[0])
-        except ValueError:
-            pid = -1
-        if pid > 0 and pid != os.getpid() and _alive(pid):
-            continue
-        if pid == os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            os.unlink(folder / name)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True

@@ -184,6 +184,31 @@ def test_an_entry_of_the_wrong_shape_is_a_miss(project, monkeypatch):
     assert ("KP101", "pkg/a.py") in rules_and_paths(again)
 
 
+@pytest.mark.parametrize("bad", [
+    {"pairs": [["a.py"]], "groups": []},  # a pair of one
+    {"pairs": [["a.py", 3]], "groups": []},  # a digest that is no string
+    {"pairs": ["ab"], "groups": []},  # a string where a pair belongs
+    {"pairs": [["a.py", "d"]], "groups": [[[1], []]]},  # a member past the pairs
+    {"pairs": [["a.py", "d"]], "groups": [[[True], []]]},  # a bool is no index
+    {"pairs": [["a.py", "d"]], "groups": [[[0], [0]]]},  # a group below itself: a cycle
+    {"pairs": [["a.py", "d"]], "groups": [[[0], [1]], [[0], [0]]]},  # a child before it
+])
+def test_an_authentic_stamps_file_of_the_wrong_shape_is_ignored(tmp_path, bad):
+    from keyport_lint.cache import Cache
+    from keyport_lint.config import Config
+
+    cfg = Config(root=tmp_path)
+    cache = Cache(tmp_path / "cache", cfg)
+    stamp = [1, 2, "d", 3, {"display": "a.py", "findings": [], "group": 0}]
+    good = {"stamps": {"k": stamp}, "pairs": [["a.py", "d"]], "groups": [[[0], []]]}
+    cache._prepare()
+    cache._write(cache.stamps_file, good)
+    assert Cache(tmp_path / "cache", cfg)._stamps == {"k": stamp}
+    cache._write(cache.stamps_file, {"stamps": {"k": stamp}, **bad})
+    loaded = Cache(tmp_path / "cache", cfg)
+    assert loaded._stamps == {} and loaded._groups == []
+
+
 @pytest.mark.parametrize("folder", [".", "src"])
 def test_cache_dir_never_writes_into_a_folder_holding_other_files(project, folder):
     project.write("src/app.py", LEAK)
