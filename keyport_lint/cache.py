@@ -126,9 +126,10 @@ def _str(value: Any) -> str:
     return value
 
 
-def path_key(path: str) -> str:
-    """Stamps are keyed by a digest of the path, not the path."""
-    return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+def path_digest(path: str) -> str:
+    """Stamps (its first 32 digits) and entries are keyed by a digest of the path, not the
+    path."""
+    return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 class Cache:
@@ -156,6 +157,7 @@ class Cache:
         self.stamps_file = self.dir / f"stamps-{self.salt[:20]}.json"
         self._current: dict[str, str] = {}  # dependency -> its digest now ("-": absent)
         self._seen: dict[str, tuple[int, int]] = {}  # path -> (size, mtime) discovery took
+        self._digests: dict[str, str] = {}  # path -> path_digest(path)
         self._dirty = False
         self._secret_check = _SecretCheck(cfg)
         self._load_stamps()  # a cache file with a bad MAC is a miss, not an error
@@ -163,6 +165,16 @@ class Cache:
             self._shards: set[str] = {n for n in os.listdir(self.dir) if len(n) == 2}
         except OSError:
             self._shards = set()
+
+    def _digest(self, path: str) -> str:
+        """`path_digest`, once per path and run (a file's stamp, entry and dependents ask)."""
+        found = self._digests.get(path)
+        if found is None:
+            found = self._digests[path] = path_digest(path)
+        return found
+
+    def _path_key(self, path: str) -> str:
+        return self._digest(path)[:32]
 
     # -- authenticated files ---------------------------------------------------------------
     def _mac(self, payload: bytes) -> str:
@@ -254,7 +266,7 @@ class Cache:
 
     def _content_hash(self, path: str, seen: tuple[int, int] | None = None) -> str | None:
         """`seen`: (size, mtime) discovery took this run, which spares a second `stat`."""
-        key = path_key(path)
+        key = self._path_key(path)
         if seen is None:
             try:
                 st = os.stat(path)
@@ -316,7 +328,7 @@ class Cache:
     def settled(self, target: Target) -> FileOutcome | None:
         """A file the pre-filter settled last time, unchanged (one `stat`, no read)."""
         path = target.file
-        rec = self._stamps.get(path_key(path))
+        rec = self._stamps.get(self._path_key(path))
         if not rec or not isinstance(rec[4], dict):
             return None
         digest = self._current.get(path)
@@ -337,7 +349,7 @@ class Cache:
         return outcome
 
     def _entry(self, target: Target) -> Path:
-        name = _entry_name(target)
+        name = self._digest(target.file)
         return self.dir / name[:2] / f"{name}.json"
 
     def get(self, target: Target, digest: str) -> FileOutcome | None:
@@ -345,7 +357,7 @@ class Cache:
         path = target.file
         if path not in self._current:
             self._current[path] = digest
-        if _entry_name(target)[:2] not in self._shards:
+        if self._digest(path)[:2] not in self._shards:
             return None  # no entry folder of that name: nothing was ever filed there
         data = self._read(self._entry(target))
         if data is None:
@@ -377,7 +389,7 @@ class Cache:
         if not outcome.parsed:  # settled by the pre-filter: kept in the stamps file
             if stat is None:
                 return
-            key = path_key(path)
+            key = self._path_key(path)
             self._stamp(key, stat[0], stat[1], digest)
             rec = self._stamps[key]
             if rec[2] != digest:
@@ -424,6 +436,9 @@ class Cache:
 
     def _tree_group(self, tree: DepTree) -> int:
         done = self._tree_groups
+        found = done.get(id(tree))
+        if found is not None:  # closures are shared: most files meet theirs interned already
+            return found
         todo = [tree]
         while todo:
             top = todo[-1]
@@ -520,10 +535,6 @@ class Cache:
             if isinstance(light, dict) and isinstance(light.get("group"), int):
                 light["group"] = group_map[light["group"]]
         return {"stamps": self._stamps, "pairs": pairs, "groups": groups}
-
-
-def _entry_name(target: Target) -> str:
-    return hashlib.sha256(target.file.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 class _SecretCheck:
