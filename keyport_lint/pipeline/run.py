@@ -119,6 +119,7 @@ class _Worker:
         self.cwd = cwd
         self.want_deps = True  # dependencies matter only to the cache
         self.listings: dict[str, Any] = {}  # folder listings discovery made
+        self.targets: frozenset[str] = frozenset()  # the files this run checks
 
     # built on first use: a warm run served wholly by the cache needs none of them
     @cached_property
@@ -127,7 +128,7 @@ class _Worker:
 
         project = ProjectIndex(self.cfg.root, self.cfg.settings,
                                marker_regex(self.cfg.settings), self.cwd)
-        project.table.seed(self.listings)  # each folder listed once per run
+        project.table.seed(self.listings, self.targets)  # each folder listed once per run
         project.table.configured_roots = tuple(self.cfg.src)
         return project
 
@@ -318,6 +319,7 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
     worker = _Worker(cfg, cwd)
     worker.want_deps = cache is not None
     worker.listings = listings or {}
+    worker.targets = frozenset(str(t.path) for t in targets)
     out: dict[int, FileOutcome] = {}
     digests: dict[int, tuple[str, tuple[int, int]]] = {}  # what the cache files results under
     heavy: list[Task] = []
