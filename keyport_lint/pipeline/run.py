@@ -319,7 +319,7 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
     worker = _Worker(cfg, cwd)
     worker.want_deps = cache is not None
     worker.listings = listings or {}
-    worker.targets = frozenset(str(t.path) for t in targets)
+    worker.targets = frozenset(t.file for t in targets)
     out: dict[int, FileOutcome] = {}
     digests: dict[int, tuple[str, tuple[int, int]]] = {}  # what the cache files results under
     heavy: list[Task] = []
