@@ -13,9 +13,13 @@ PLAIN_IMPORT = re.compile(r"^[ \t]*import[ \t]+(?P<modules>[\w., \t]+)", re.MULT
 NAMES_NOISE = re.compile(r"[()\\\n]")
 
 
-def import_statements(text: str) -> tuple[tuple[str, str], ...]:
-    """(module, names) per import statement read from the text: `names` is the raw list of a
-    `from` import (split only when needed), "" for a plain `import`."""
+Import = tuple[str, str, str]
+
+
+def import_statements(text: str) -> tuple[Import, ...]:
+    """(module, names, alias) per import read from the text: `names` is the raw list of a
+    `from` import (split only when needed), "" for a plain `import`, whose `as` name is
+    `alias` ("" when none)."""
     if "import" not in text:
         return ()
     # only lines holding the word can hold an import: find those, then match at their start
@@ -26,19 +30,32 @@ def import_statements(text: str) -> tuple[tuple[str, str], ...]:
         if not starts or starts[-1] != start:
             starts.append(start)
         pos = text.find("import", pos + 6)
-    out: list[tuple[str, str]] = []
+    out: list[Import] = []
     for start in starts:
         match = FROM_IMPORT.match(text, start)
         if match is not None:
-            out.append((match.group("dots") + match.group("module"), match.group("names")))
+            out.append((match.group("dots") + match.group("module"), match.group("names"), ""))
     for start in starts:
         match = PLAIN_IMPORT.match(text, start)
         if match is not None:
             for name in match.group("modules").split(","):
-                name = name.strip().split(" as ")[0].strip()
+                name, _, alias = name.strip().partition(" as ")
+                name = name.strip()
                 if name:
-                    out.append((name, ""))
+                    out.append((name, "", alias.strip()))
     return tuple(out)
+
+
+def imported_names(names: str) -> list[tuple[str, str]]:
+    """`from m import a, b as c`: [("a", "a"), ("b", "c")] — the name in `m` and the name it
+    is bound to; ("*", "*") for a star import. Names that are not identifiers are left out."""
+    out = []
+    for name in NAMES_NOISE.sub(" ", names).split(","):
+        name, _, alias = name.strip().partition(" as ")
+        name, alias = name.strip(), alias.strip()
+        if name == "*" or name.isidentifier():
+            out.append((name, alias if alias.isidentifier() else name))
+    return out
 
 
 def submodule_candidates(base: str, names: str) -> list[str]:

@@ -12,8 +12,9 @@ a time, so a one-file run (pre-commit) reads only the modules that file imports,
 question needs, never the whole tree; a module the run already parsed is reused, not parsed
 again. Every module consulted is recorded for the result cache, memoised answers included.
 
-Import resolution is textual (never importing anything): project root, `src/`, and the folder
-above the importer's top-level package.
+Import resolution is textual (never importing anything) and done by the per-run module table
+(`modules.py`): the config's `src`, the project root, `src/`, the folder above the importer's
+top-level package, and the monorepo's detected source roots.
 """
 
 from __future__ import annotations

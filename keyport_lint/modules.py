@@ -8,9 +8,7 @@ budget). Folders are listed once, not probed with one `stat` per candidate path,
 answer records what it consulted — module texts and folder listings, including the listings
 that showed a module *absent* — so the cache sees a module created later.
 
-Reachability is the transitive closure of the import graph (no depth limit, so the answer never
-depends on which file asked first): strongly connected components share one answer, and the
-search stops at the first KeyPort-related module it meets.
+Reachability ("does this file reach a KeyPort-related module?") is answered in `following`.
 """
 
 from __future__ import annotations
@@ -21,7 +19,10 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from keyport_lint.closure import ClosureDeps, DepTree
+from keyport_lint.following import Following
 from keyport_lint.importscan import (
+    Import,
     gate_tokens,
     import_statements,
     submodule_candidates,
@@ -30,37 +31,11 @@ from keyport_lint.pipeline.source import Source, SourceError, decode, file_diges
 from keyport_lint.settings import has_marker
 from keyport_lint.sourceroots import detect_roots, nearest_first
 
-READ_AHEAD_BUDGET = 16 * 1024 * 1024  # characters of text kept for the pipeline to take
+READ_AHEAD_BUDGET = 32 * 1024 * 1024  # characters kept for the pipeline (text and lower case)
 
 
 class Listing(str):
     """A dependency on a folder's listing (which `.py` files it holds), as opposed to a file."""
-
-
-class ClosureDeps:
-    """What a reachability answer for one strongly connected component depends on: its own
-    modules' texts and listings, plus the answers of the components it imports. Kept as a
-    graph (shared by every file that imports the component), never flattened per file: a
-    negative answer depends on a whole import closure."""
-
-    __slots__ = ("children", "own")
-
-    def __init__(self, own: frozenset[object], children: tuple[ClosureDeps, ...]) -> None:
-        self.own = own
-        self.children = children
-
-    def flatten(self) -> set[object]:
-        out: set[object] = set()
-        seen: set[int] = set()
-        todo = [self]
-        while todo:
-            group = todo.pop()
-            if id(group) in seen:
-                continue
-            seen.add(id(group))
-            out |= group.own
-            todo.extend(group.children)
-        return out
 
 
 class Module:
@@ -69,11 +44,11 @@ class Module:
     __slots__ = ("digest", "imports", "keyport", "path")
 
     def __init__(self, path: str, digest: str | None, keyport: bool,
-                 imports: tuple[tuple[str, str], ...]) -> None:
+                 imports: tuple[Import, ...]) -> None:
         self.path = path
         self.digest = digest
         self.keyport = keyport
-        self.imports = imports  # (module, raw names of a `from` import)
+        self.imports = imports  # (module, raw names of a `from` import, alias of a plain one)
 
 
 def scan_folder(folder: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -136,31 +111,6 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-class DepTree:
-    """`ClosureDeps` with digests: (dependency, digest) pairs — a file path ("-": absent) or
-    "dir:" + folder — and the trees below. Plain data: the cache stores it as a graph."""
-
-    __slots__ = ("children", "pairs")
-
-    def __init__(self, pairs: tuple[tuple[str, str], ...],
-                 children: tuple[DepTree, ...]) -> None:
-        self.pairs = pairs
-        self.children = children
-
-    def flatten(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        seen: set[int] = set()
-        todo = [self]
-        while todo:
-            tree = todo.pop()
-            if id(tree) in seen:
-                continue
-            seen.add(id(tree))
-            out.update(tree.pairs)
-            todo.extend(tree.children)
-        return out
-
-
 class ModuleTable:
     def __init__(self, root: Path, markers: re.Pattern[str] | None,
                  marker_tokens: tuple[tuple[str, ...], ...] | None, max_size: int,
@@ -173,24 +123,30 @@ class ModuleTable:
         self._modules: dict[str, Module] = {}
         # where module texts come from when not from the disk (the language server's buffers)
         self.text_of: Callable[[str], str | None] | None = None
-        self._ahead: dict[str, tuple[bytes, str, tuple[int, int]]] = {}
-        self._byte_needs = None if marker_tokens is None else tuple(
-            tuple(run.encode("utf-8") for run in runs) for runs in marker_tokens)
-        self._byte_runs = frozenset(run for runs in self._byte_needs or () for run in runs)
-        self._byte_gate = gate_tokens(self._byte_needs or ())
+        # read here ahead of the pipeline: (text or why not, lower case, digest, stat)
+        self._ahead: dict[str, tuple[str | SourceError, str, str, tuple[int, int]]] = {}
+        # one or two tokens one of which any text holding a marker holds (`keyport`, `kp_`),
+        # as one alternation: sre scans for their shared first letter, 4x faster than `in`
+        self._gate = re.compile("|".join(re.escape(gate.decode("utf-8")) for gate in gate_tokens(
+            tuple(tuple(run.encode("utf-8") for run in runs) for runs in marker_tokens or ())))
+            or r"(?!x)x")
         self._ahead_size = 0
         self._listings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._listing_keys: dict[str, str] = {}
         self._joined: dict[tuple[str, str], str] = {}
-        self._roots: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+        self._roots: dict[str, tuple[tuple[str, ...], frozenset[object]]] = {}
         # source roots: configured (`src`, absolute) and detected (None: not yet walked)
         self.configured_roots: tuple[str, ...] = ()
-        self._detected: tuple[tuple[str, ...], frozenset[str]] | None = None
-        self._resolved: dict[tuple, tuple[str | None, frozenset[str]]] = {}
-        self._by_folder: dict[tuple[str, str], tuple[str | None, frozenset[str]]] = {}
+        self._detected: tuple[tuple[str, ...], ClosureDeps] | None = None
+        self._by_first: dict[str, tuple[str, ...]] | None = None  # first name -> roots
+        self._ordered: dict[tuple[str, str], tuple[str, ...]] = {}  # (folder, first) -> roots
+        self._resolved: dict[tuple, tuple[str | None, frozenset[object]]] = {}
+        # folder -> module -> (path, roots' dependencies, the listings walked in them)
+        self._by_folder: dict[str, dict[str, tuple[str | None, frozenset[object],
+                                                   frozenset[object]]]] = {}
         self._succ: dict[str, tuple[tuple[str, ...], frozenset[object]]] = {}
-        self._closure: dict[str, bool] = {}  # path -> a KeyPort module in its closure (itself too)
-        self._closure_deps: dict[str, ClosureDeps] = {}
+        self.targets: frozenset[str] = frozenset()  # the files the run checks (when known)
+        self.following = Following(self)
         self._trees: dict[int, DepTree] = {}
 
     # -- texts -----------------------------------------------------------------------------
@@ -199,88 +155,87 @@ class ModuleTable:
         module = self._modules.get(path)
         if module is None:
             module = self._modules[path] = Module(
-                path, source.digest, self._is_keyport(source), import_statements(source.text))
+                path, source.digest, self._is_keyport(source.text, source.lower),
+                import_statements(source.text))
         return module
 
     def take(self, path: str, display: str, kind: str) -> Source | SourceError | None:
-        """The bytes read here ahead of the pipeline, decoded and handed over once."""
+        """The text read and decoded here ahead of the pipeline (with its lower case), handed
+        over once."""
         ahead = self._ahead.pop(path, None)
         if ahead is None:
             return None
-        data, digest, seen = ahead
-        self._ahead_size -= len(data)
-        try:
-            return Source(Path(path), display, kind, decode(data, kind), digest, seen)
-        except SourceError as exc:
-            return exc
+        text, lower, digest, seen = ahead
+        self._ahead_size -= 2 * len(lower)
+        if isinstance(text, SourceError):
+            return text if kind == "python" else None
+        if kind != "python":  # decoded as Python (its coding cookie): the pipeline reads it
+            return None
+        return Source(Path(path), display, kind, text, digest, seen, [lower])
 
     def module(self, path: str) -> Module:
-        """A module's imports and KeyPort verdict, from its bytes: a file met only while
-        following imports is decoded just when a marker's literal runs are all there."""
+        """A module's imports and KeyPort verdict: a file met only while following imports is
+        read and decoded here once, and kept for the pipeline (within a budget)."""
         module = self._modules.get(path)
         if module is None and self.text_of is not None:  # an editor's buffers, say
-            text = self.text_of(path)
-            if text is None:
+            buffer = self.text_of(path)
+            if buffer is None:
                 module = self._modules[path] = Module(path, None, False, ())
             else:
-                digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+                digest = hashlib.sha256(buffer.encode("utf-8", "surrogatepass")).hexdigest()
                 module = self.learn(path, Source(Path(path), os.path.basename(path), "python",
-                                                 text, digest))
+                                                 buffer, digest))
         if module is None:
             try:
                 data, digest, seen = read_bytes(path, self.max_size)
             except SourceError:  # still a dependency: its bytes may be fixed later
                 module = self._modules[path] = Module(path, file_digest(path), False, ())
                 return module
-            module = self._modules[path] = Module(
-                path, digest, self._bytes_keyport(data),
-                import_statements(data.decode("utf-8", "replace")) if b"import" in data
-                else ())
-            if self._ahead_size + len(data) <= READ_AHEAD_BUDGET:
-                self._ahead[path] = (data, digest, seen)
-                self._ahead_size += len(data)
+            try:
+                text: str | SourceError = decode(data, "python")
+            except SourceError as exc:
+                text = exc
+            if isinstance(text, str):
+                lower = text.lower()
+                module = Module(path, digest, self._is_keyport(text, lower),
+                                import_statements(text))
+            else:  # the pipeline reports it; imports still count
+                lower = ""
+                module = Module(path, digest, False,
+                                import_statements(data.decode("utf-8", "replace"))
+                                if b"import" in data else ())
+            self._modules[path] = module
+            if self._ahead_size + 2 * len(lower) <= READ_AHEAD_BUDGET:
+                self._ahead[path] = (text, lower, digest, seen)
+                self._ahead_size += 2 * len(lower)
         return module
 
-    def _bytes_keyport(self, data: bytes) -> bool:
-        if self.markers is None or not data:
-            return False
-        needs = self._byte_needs
-        if needs is not None:
-            lower = data.lower()
-            if not any(gate in lower for gate in self._byte_gate):
-                return False
-            present = {run for run in self._byte_runs if run in lower}
-            if not any(present.issuperset(runs) for runs in needs):
-                return False
-        try:
-            text = decode(data, "python")
-        except SourceError:
-            return False
-        return has_marker(self.markers, text)
-
-    def _is_keyport(self, source: Source) -> bool:
-        if self.markers is None or not source.text:
+    def _is_keyport(self, text: str, lower: str) -> bool:
+        if self.markers is None or not text:
             return False
         needs = self.marker_tokens
         if needs is not None:  # some marker pattern must find all of its literal runs
-            lower = source.lower
+            if self._gate.search(lower) is None:
+                return False
             if not any(all(run in lower for run in runs) for runs in needs):
                 return False
-        return has_marker(self.markers, source.text)
+        return has_marker(self.markers, text)
 
     def text_is_keyport(self, source: Source) -> bool:
         """Markers in a file that is not a module (JS, HTML …)."""
-        return self._is_keyport(source)
+        return self._is_keyport(source.text, source.lower)
 
     def is_keyport_text(self, path: str) -> bool:
-        self.touch([Path(path)])
+        self.touch((path,))
         return self.module(path).keyport
 
     # -- resolution ------------------------------------------------------------------------
-    def seed(self, listings: dict[str, tuple[frozenset[str], frozenset[str]]]) -> None:
-        """Listings discovery already made this run."""
+    def seed(self, listings: dict[str, tuple[frozenset[str], frozenset[str]]],
+             targets: frozenset[str] = frozenset()) -> None:
+        """Listings discovery already made this run, and the files the run checks."""
         for folder, found in listings.items():
             self._listings.setdefault(folder, found)
+        self.targets = targets
 
     def _scan(self, folder: str) -> tuple[frozenset[str], frozenset[str]]:
         found = self._listings.get(folder)
@@ -331,10 +286,11 @@ class ModuleTable:
             key = self._listing_keys[folder] = folder_digest(*self._scan(folder))
         return key
 
-    def search_roots(self, folder: str) -> tuple[tuple[str, ...], frozenset[str]]:
-        """Configured roots, project root, `src/`, the folder above the importer's top-level
-        package, then the detected source roots (nearest the importer first); and the listings
-        that decided it."""
+    def search_roots(self, folder: str) -> tuple[tuple[str, ...], frozenset[object]]:
+        """The roots tried first — configured roots, project root, `src/`, the folder above
+        the importer's top-level package — and what decided them: the listings walked up, and
+        the detected roots' group (see `detected_roots`; they are tried after these, nearest
+        the importer first, but only those holding the import's first name)."""
         found = self._roots.get(folder)
         if found is None:
             seen = [folder]
@@ -342,41 +298,81 @@ class ModuleTable:
             while "__init__.py" in self.listing(top) and os.path.dirname(top) != top:
                 top = os.path.dirname(top)
                 seen.append(top)
-            detected, detected_deps = self.detected_roots()
-            roots = tuple(dict.fromkeys((*self.configured_roots, self.root,
-                                         os.path.join(self.root, "src"), top,
-                                         *nearest_first(detected, folder))))
+            _, detected_deps = self.detected_roots()
+            prefix = tuple(dict.fromkeys((*self.configured_roots, self.root,
+                                          os.path.join(self.root, "src"), top)))
             found = self._roots[folder] = (
-                roots, frozenset(Listing(s) for s in seen) | detected_deps)
+                prefix, frozenset([*(Listing(s) for s in seen), detected_deps]))
         return found
 
-    def detected_roots(self) -> tuple[tuple[str, ...], frozenset[str]]:
+    def detected_roots(self) -> tuple[tuple[str, ...], ClosureDeps]:
         """Folders of the project holding top-level packages (see `sourceroots`), walked once
-        per run; and the listings consulted."""
+        per run; and the listings consulted, as one group shared by every resolution (a root's
+        listing, where a module is absent, is a dependency of every absolute import)."""
         if self._detected is None:
             roots, listed = detect_roots(self.root, self._scan)
-            self._detected = (roots, frozenset(Listing(f) for f in listed))
+            self._detected = (roots, ClosureDeps(frozenset(Listing(f) for f in listed), ()))
         return self._detected
+
+    def _holding(self, first: str) -> tuple[str, ...]:
+        """Detected roots whose listing holds `first` as a module or a folder, in detected
+        order: the only ones an import starting with `first` can resolve in. Indexed once per
+        run, so resolution costs the same with ten roots or a thousand."""
+        if self._by_first is None:
+            index: dict[str, list[str]] = {}
+            for root in self.detected_roots()[0]:
+                files, dirs = self._scan(root)
+                for name in {*(f[:-3] for f in files), *dirs}:
+                    index.setdefault(name, []).append(root)
+            self._by_first = {name: tuple(roots) for name, roots in index.items()}
+        return self._by_first.get(first, ())
+
+    def _candidates(self, folder: str, module: str) -> tuple[str, ...]:
+        """The roots an absolute import is tried against, in order: the fixed ones, then the
+        detected roots holding its first name, nearest the importer first (the order
+        `nearest_first` gives all of them; the others cannot hold the module)."""
+        first = module.partition(".")[0]
+        found = self._ordered.get((folder, first))
+        if found is None:
+            found = prefix = self.search_roots(folder)[0]
+            rest = tuple(r for r in self._holding(first) if r not in prefix)
+            if rest:
+                found = (*prefix, *(nearest_first(rest, folder) if len(rest) > 1 else rest))
+            self._ordered[(folder, first)] = found
+        return found
 
     def resolve(self, importer: str, module: str) -> str | None:
         """Path of a module named as in an import (`.config`, `app.settings`), or None."""
-        folder = os.path.dirname(importer)
-        hit = self._by_folder.get((folder, module))
+        target, roots_deps, found_deps = self._lookup(os.path.dirname(importer), module)
+        self.touch(roots_deps)
+        self.touch(found_deps)
+        return target
+
+    def _lookup(self, folder: str, module: str
+                ) -> tuple[str | None, frozenset[object], frozenset[object]]:
+        """`resolve` from a folder, memoised: the path, and what decided it (the roots tried,
+        then the listings walked in them)."""
+        memo = self._by_folder.get(folder)
+        if memo is None:
+            memo = self._by_folder[folder] = {}
+        hit = memo.get(module)
         if hit is None:
             if module.startswith("."):
                 key: tuple = (folder, module)
-                roots_deps: frozenset[str] = frozenset()
-            else:  # absolute imports depend only on the search roots
-                roots, roots_deps = self.search_roots(folder)
-                key = (roots, module)
+                candidates: tuple[str, ...] = ()
+                roots_deps: frozenset[object] = frozenset()
+            else:  # absolute imports depend only on the roots tried (and their listings)
+                candidates = self._candidates(folder, module)
+                roots_deps = self.search_roots(folder)[1]
+                key = (candidates, module)
             found = self._resolved.get(key)
             if found is None:
-                found = self._resolved[key] = self._resolve(folder, module)
-            hit = self._by_folder[(folder, module)] = (found[0], roots_deps | found[1])
-        self.touch(hit[1])
-        return hit[0]
+                found = self._resolved[key] = self._resolve(folder, module, candidates)
+            hit = memo[module] = (found[0], roots_deps, found[1])
+        return hit
 
-    def _resolve(self, folder: str, module: str) -> tuple[str | None, frozenset[str]]:
+    def _resolve(self, folder: str, module: str, roots: tuple[str, ...]
+                 ) -> tuple[str | None, frozenset[object]]:
         level = len(module) - len(module.lstrip("."))
         parts = [p for p in module[level:].split(".") if p]
         if level:
@@ -387,8 +383,8 @@ class ModuleTable:
         else:
             if not parts:
                 return None, frozenset()
-            candidates = self.search_roots(folder)[0]
-        consulted: list[str] = []
+            candidates = roots
+        consulted: list[object] = []
         join = self._join
         for base in candidates:
             folder_now = base
@@ -419,133 +415,72 @@ class ModuleTable:
 
     # -- reachability ----------------------------------------------------------------------
     def successors(self, path: str) -> tuple[str, ...]:
-        found = self._succ.get(path)
-        if found is None:
-            deps: set[object] = set()
-            out: dict[str, None] = {}
-            saved = self.touch
-            self.touch = deps.update
-            try:
-                for base, names in self.module(path).imports:
-                    if base:
-                        target = self.resolve(path, base)
-                        if target is not None:
-                            if target != path:
-                                out[target] = None
-                            if not target.endswith("__init__.py"):
-                                continue  # `from m import X`, m no package: X no submodule
-                    if not names:
-                        continue
-                    for name in submodule_candidates(base, names):
-                        target = self.resolve(path, name)
-                        if target is not None and target != path:
-                            out[target] = None
-            finally:
-                self.touch = saved
-            found = self._succ[path] = (tuple(out), frozenset(deps))
+        found = self._successors(path)
         self.touch(found[1])
         return found[0]
 
-    def reaches_keyport(self, path: str, source: Source | None = None) -> bool:
-        """Does this module import, directly or not, a module whose text holds KeyPort
-        markers? Its own text does not count (the pre-filter asks that separately)."""
-        if source is not None:
-            self.learn(path, source)
-        found = False
-        for succ in self.successors(path):
-            if self._closure_has_keyport(succ):
-                found = True
-                break
+    def _successors(self, path: str) -> tuple[tuple[str, ...], frozenset[object]]:
+        """The modules `path` imports (submodules named by `from package import X` too), and
+        what resolving them consulted; memoised."""
+        found = self._succ.get(path)
+        if found is None:
+            folder = os.path.dirname(path)
+            deps: set[object] = set()
+            out: dict[str, None] = {}
+            lookup = self._lookup
+            memo = self._by_folder.setdefault(folder, {})
+            roots_seen: frozenset[object] = frozenset()
+            for base, names, _ in self.module(path).imports:
+                if base:
+                    target, roots_deps, found_deps = memo.get(base) or lookup(folder, base)
+                    if roots_deps is not roots_seen:  # the same for every absolute import
+                        deps.update(roots_deps)
+                        roots_seen = roots_deps
+                    deps.update(found_deps)
+                    if target is not None:
+                        if target != path:
+                            out[target] = None
+                        if not target.endswith("__init__.py"):
+                            continue  # `from m import X`, m no package: X no submodule
+                if not names:
+                    continue
+                for name in submodule_candidates(base, names):
+                    target, roots_deps, found_deps = memo.get(name) or lookup(folder, name)
+                    if roots_deps is not roots_seen:
+                        deps.update(roots_deps)
+                        roots_seen = roots_deps
+                    deps.update(found_deps)
+                    if target is not None and target != path:
+                        out[target] = None
+            found = self._succ[path] = (tuple(out), frozenset(deps))
         return found
 
-    def _closure_has_keyport(self, start: str) -> bool:
-        """Tarjan's strongly connected components, iteratively, stopping at the first
-        KeyPort module: every node still on the stack then reaches it."""
-        if start in self._closure:
-            self.touch([self._closure_deps[start]])
-            return self._closure[start]
-        index: dict[str, int] = {}
-        low: dict[str, int] = {}
-        stack: list[str] = []
-        on_stack: set[str] = set()
-        deps: dict[str, set[object]] = {}
-        children: dict[str, set[ClosureDeps]] = {}
-        work: list[tuple[str, int]] = [(start, 0)]
-        result = False
-        while work:
-            node, i = work.pop()
-            if i == 0:
-                if node in self._closure:
-                    continue
-                index[node] = low[node] = len(index)
-                stack.append(node)
-                on_stack.add(node)
-                mine = deps[node] = {node}
-                saved = self.touch
-                self.touch = mine.update
-                try:
-                    keyport = self.module(node).keyport
-                    succ = self.successors(node)
-                finally:
-                    self.touch = saved
-                if keyport:
-                    result = True
-                    break
-            else:
-                succ = self._succ[node][0]
-            recurse = False
-            for j in range(i, len(succ)):
-                nxt = succ[j]
-                if nxt in self._closure:
-                    if self._closure[nxt]:
-                        result = True
-                        break
-                    children.setdefault(node, set()).add(self._closure_deps[nxt])
-                    continue
-                if nxt not in index:
-                    work.append((node, j + 1))
-                    work.append((nxt, 0))
-                    recurse = True
-                    break
-                if nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-            if result:
-                break
-            if recurse:
-                continue
-            # every successor done: close the component if this node is its root
-            if low[node] == index[node]:
-                members = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    members.append(member)
-                    if member == node:
-                        break
-                shared: set[object] = set()
-                below: set[ClosureDeps] = set()
-                for member in members:
-                    shared |= deps[member]
-                    below |= children.get(member, set())
-                    for nxt in self._succ[member][0]:
-                        if nxt in self._closure_deps and nxt not in members:
-                            below.add(self._closure_deps[nxt])
-                frozen = ClosureDeps(frozenset(shared), tuple(below))
-                for member in members:
-                    self._closure[member] = False
-                    self._closure_deps[member] = frozen
-            if work:
-                parent = work[-1][0]
-                if parent in low and node in low:
-                    low[parent] = min(low[parent], low[node])
-        if result:
-            # every node still on the stack reaches the KeyPort module just found
-            everything: set[object] = set()
-            for member in stack:
-                everything |= deps.get(member, set())
-            frozen = ClosureDeps(frozenset(everything), ())
-            for member in stack:
-                self._closure[member] = True
-                self._closure_deps[member] = frozen
-        self.touch([self._closure_deps[start]])
-        return self._closure[start]
+    def reaches_keyport(self, path: str, source: Source | None = None) -> bool:
+        """Does this module import, directly or not, a module whose text holds KeyPort
+        markers, following what its code uses (see `following`)? Its own text does not
+        count (the pre-filter asks that separately)."""
+        if source is not None:
+            self.learn(path, source)
+        return self.following.reaches(path)
+
+    def text(self, path: str) -> str | None:
+        """A module's text as this run saw it (None: unreadable, or changed since)."""
+        if self.text_of is not None:
+            return self.text_of(path)
+        ahead = self._ahead.get(path)
+        if ahead is not None:
+            return ahead[0] if isinstance(ahead[0], str) else None
+        try:
+            data, digest, _ = read_bytes(path, self.max_size)
+        except SourceError:
+            return None
+        if digest != self.module(path).digest:
+            return None
+        try:
+            return decode(data, "python")
+        except SourceError:
+            return None
+
+    def expected(self, path: str) -> bool:
+        """Is this module one the run reads anyway?"""
+        return path in self.targets or path in self._modules
