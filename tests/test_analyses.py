@@ -236,7 +236,7 @@ def test_name_globs_answer_as_the_translated_regex() -> None:
     import fnmatch
     import re
 
-    from keyport_lint.analysis.globs import Globs
+    from keyport_lint.analysis.nameglobs import Globs
     from keyport_lint.config import Config
 
     settings = Config(root=Path(".")).settings

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from keyport_lint.analysis.facts import dotted_name, literal_text
-from keyport_lint.analysis.globs import globs
+from keyport_lint.analysis.nameglobs import globs
 
 if TYPE_CHECKING:
     from keyport_lint.settings import Settings

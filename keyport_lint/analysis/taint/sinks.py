@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from keyport_lint.analysis.globs import Globs, globs
+from keyport_lint.analysis.nameglobs import Globs, globs
 from keyport_lint.analysis.taint.values import Flow
 
 if TYPE_CHECKING:
