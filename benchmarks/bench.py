@@ -456,6 +456,12 @@ class Bench:
     def env_for(self, tool: Tool, cache_dir: str | None) -> dict[str, str]:
         env = {**os.environ, **tool.env, "NO_COLOR": "1"}
         env.pop("KEYPORT_LINT_CACHE_DIR", None)
+        # bytecode as an installed package has it: with PYTHONDONTWRITEBYTECODE set (as on a
+        # shared machine) every run would compile the checkout's modules from source, while
+        # click, libcst and the standard library load theirs compiled; a scratch prefix keeps
+        # the checkout clean and every tool's warm-up run fills it
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(self.scratch / "pycache")
         if cache_dir is not None:
             env["KEYPORT_LINT_CACHE_DIR"] = cache_dir
         return env

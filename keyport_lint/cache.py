@@ -25,27 +25,33 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable
+from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyport_lint import __version__
+from keyport_lint.cachefiles import (
+    CACHEDIR_TAG,
+    GITIGNORE,
+    check_cache_folder,
+    key_file,
+    load_key,
+    remove_orphaned_temps,
+    write_atomic,
+)
 from keyport_lint.config import Config
-from keyport_lint.errors import UserError
-from keyport_lint.finding import Finding
-from keyport_lint.fix import fix_from_dict
-from keyport_lint.modules import DepTree, listing_digest
 from keyport_lint.pipeline.discover import Target
 from keyport_lint.pipeline.run import FileOutcome
 from keyport_lint.pipeline.source import file_digest
 
+if TYPE_CHECKING:
+    from keyport_lint.finding import Finding
+    from keyport_lint.modules import DepTree
+
 FORMAT = "v2"
 PRUNE_AFTER_DAYS = 30
-CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
-                "# This file is a cache directory tag created by keyport-lint.\n")
-GITIGNORE = "# created by keyport-lint\n*\n"
-OWN_NAMES = frozenset({"CACHEDIR.TAG", ".gitignore"})
 STAMP_SLACK_NS = 2_000_000_000  # a file changed this soon after its stamp may share its mtime
-TEMP_PREFIX = ".tmp-"
 
 
 def cache_dir_for(cfg: Config, no_cache: bool = False) -> Path | None:
@@ -57,62 +63,6 @@ def cache_dir_for(cfg: Config, no_cache: bool = False) -> Path | None:
     if cfg.cache_dir:
         return Path(cfg.cache_dir)
     return cfg.root / ".keyport-lint-cache"
-
-
-def key_file() -> Path:
-    """Where the HMAC key lives: the user's cache home, never the project."""
-    home = os.environ.get("XDG_CACHE_HOME")
-    base = Path(home) if home and os.path.isabs(home) else Path.home() / ".cache"
-    return base / "keyport-lint" / "key"
-
-
-def load_key() -> bytes | None:
-    """The user's cache key, created (0600) on first use; None when it cannot be kept."""
-    path = key_file()
-    with contextlib.suppress(OSError):
-        data = path.read_bytes()
-        if len(data) >= 32:
-            return data
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(os.urandom(32))
-    except FileExistsError:
-        pass  # another run made it meanwhile
-    except OSError:
-        return None
-    with contextlib.suppress(OSError):
-        data = path.read_bytes()
-        if len(data) >= 32:
-            return data
-    return None
-
-
-def check_cache_folder(directory: Path) -> None:
-    """Refuse a cache folder that holds anything but a cache (`cache-dir: .`, `src`): the
-    cache writes a `.gitignore` of `*` and a CACHEDIR.TAG there, which would hide the folder."""
-    try:
-        names = set(os.listdir(directory))
-    except FileNotFoundError:
-        return
-    except OSError:
-        return  # unreadable: the first write says so, as a warning
-    foreign = sorted(n for n in names if n not in OWN_NAMES and not _is_format_dir(n))
-    gitignore = directory / ".gitignore"
-    if not foreign and ".gitignore" in names:
-        with contextlib.suppress(OSError):
-            if not gitignore.read_text(encoding="utf-8", errors="replace").startswith(
-                    "# created by keyport-lint"):
-                foreign = [".gitignore"]
-    if foreign:
-        raise UserError(f"cache-dir {directory} holds files that are not the cache (e.g. "
-                        f"{foreign[0]!r}); give an empty or new folder, such as "
-                        ".keyport-lint-cache")
-
-
-def _is_format_dir(name: str) -> bool:
-    return len(name) >= 2 and name[0] == "v" and name[1:].isdigit()
 
 
 def _encode(outcome: FileOutcome) -> dict:
@@ -147,6 +97,9 @@ def _decode(data: Any) -> FileOutcome:
 
 
 def _finding(data: Any) -> Finding:
+    from keyport_lint.finding import Finding
+    from keyport_lint.fix import fix_from_dict
+
     if not isinstance(data, dict):
         raise ValueError("bad finding")
     finding = Finding(**{**data, "fix": fix_from_dict(data.get("fix"))})
@@ -159,15 +112,24 @@ def _finding(data: Any) -> Finding:
     return finding
 
 
+def _only(values: Iterable[Any], kind: type, allowed: set[Any] | None = None) -> bool:
+    """Every value of exactly this type (bool is no int here), and in `allowed` if given."""
+    found = set(values) if allowed is not None else set(map(type, values))
+    if allowed is not None:
+        return found <= allowed and _only(found, kind)
+    return found <= {kind}
+
+
 def _str(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("not a string")
     return value
 
 
-def path_key(path: str) -> str:
-    """Stamps are keyed by a digest of the path, not the path."""
-    return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+def path_digest(path: str) -> str:
+    """Stamps (its first 32 digits) and entries are keyed by a digest of the path, not the
+    path."""
+    return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 class Cache:
@@ -194,9 +156,25 @@ class Cache:
         self.started_ns = time.time_ns()
         self.stamps_file = self.dir / f"stamps-{self.salt[:20]}.json"
         self._current: dict[str, str] = {}  # dependency -> its digest now ("-": absent)
+        self._seen: dict[str, tuple[int, int]] = {}  # path -> (size, mtime) discovery took
+        self._digests: dict[str, str] = {}  # path -> path_digest(path)
         self._dirty = False
         self._secret_check = _SecretCheck(cfg)
         self._load_stamps()  # a cache file with a bad MAC is a miss, not an error
+        try:  # the entry folders there are (one listing): no `open` of entries never written
+            self._shards: set[str] = {n for n in os.listdir(self.dir) if len(n) == 2}
+        except OSError:
+            self._shards = set()
+
+    def _digest(self, path: str) -> str:
+        """`path_digest`, once per path and run (a file's stamp, entry and dependents ask)."""
+        found = self._digests.get(path)
+        if found is None:
+            found = self._digests[path] = path_digest(path)
+        return found
+
+    def _path_key(self, path: str) -> str:
+        return self._digest(path)[:32]
 
     # -- authenticated files ---------------------------------------------------------------
     def _mac(self, payload: bytes) -> str:
@@ -223,12 +201,12 @@ class Cache:
 
     def _write(self, path: Path, data: object) -> None:
         payload = json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode()
-        _write_atomic(path, self._mac(payload).encode() + b"\n" + payload, self.dir)
+        write_atomic(path, self._mac(payload).encode() + b"\n" + payload, self.dir)
 
     # -- stamps ----------------------------------------------------------------------------
     def _load_stamps(self) -> None:
-        self._bad_pairs: set[int] | None = None
         self._group_ok: dict[int, bool] = {}
+        self._pair_ok: dict[int, bool] = {}
         self._stamps: dict[str, list] = {}
         self._pairs: list[tuple[str, str]] = []
         # a group: (pair indices, child group indices) — import closures shared as a graph
@@ -241,16 +219,27 @@ class Cache:
             if not (isinstance(stamps, dict) and isinstance(pairs, list)
                     and isinstance(groups, list)):
                 raise TypeError
-            self._pairs = [(_str(p[0]), _str(p[1])) for p in pairs]
-            self._groups = [(tuple(int(i) for i in g[0]), tuple(int(i) for i in g[1]))
-                            for g in groups]
-            n_pairs, n_groups = len(self._pairs), len(self._groups)
-            for g, (members, children) in enumerate(self._groups):
-                if any(not 0 <= i < n_pairs for i in members) or \
-                        any(not g < c < n_groups for c in children):
-                    raise ValueError("bad group")  # children are stored after their parent
+            # shapes checked a whole column at a time (thousands of entries, every warm run)
+            if not (_only(pairs, list) and _only(map(len, pairs), int, {2})
+                    and _only(chain.from_iterable(pairs), str)
+                    and _only(groups, list) and _only(map(len, groups), int, {2})):
+                raise TypeError
+            members = [g[0] for g in groups]
+            children = [g[1] for g in groups]
+            if not (_only(members, list) and _only(children, list)):
+                raise TypeError
+            n_pairs, n_groups = len(pairs), len(groups)
+            every = list(chain.from_iterable(members))
+            if not _only(every, int) or (every and (min(every) < 0 or max(every) >= n_pairs)):
+                raise ValueError("bad group")
+            for g, below in enumerate(children):  # children are stored after their parent
+                if below and (not _only(below, int) or min(below) <= g or
+                              max(below) >= n_groups):
+                    raise ValueError("bad group")
         except (TypeError, KeyError, IndexError, ValueError):
             return
+        self._pairs = list(map(tuple, pairs))
+        self._groups = [(tuple(m), tuple(c)) for m, c in zip(members, children)]
         self._stamps = {k: v for k, v in stamps.items()
                         if isinstance(v, list) and len(v) == 5 and isinstance(v[0], int)
                         and isinstance(v[1], int) and isinstance(v[2], str)
@@ -262,15 +251,22 @@ class Cache:
         found = self._current.get(dep)
         if found is None:
             if dep.startswith("dir:"):
+                from keyport_lint.modules import listing_digest
+
                 found = listing_digest(dep[4:])
             else:
-                found = self._content_hash(dep) or "-"
+                found = self._content_hash(dep, self._seen.get(dep)) or "-"
             self._current[dep] = found
         return found
 
+    def note_stats(self, targets: list[Target]) -> None:
+        """The stats discovery took of the files named on the command line: a dependency
+        that is one of them is not stat'ed again (a hook names every file)."""
+        self._seen.update((t.file, t.stat) for t in targets if t.stat is not None)
+
     def _content_hash(self, path: str, seen: tuple[int, int] | None = None) -> str | None:
         """`seen`: (size, mtime) discovery took this run, which spares a second `stat`."""
-        key = path_key(path)
+        key = self._path_key(path)
         if seen is None:
             try:
                 st = os.stat(path)
@@ -313,15 +309,26 @@ class Cache:
                 todo.extend(missing)
                 continue
             todo.pop()
-            ok[top] = all(ok[c] for c in children) and all(
-                self.current(self._pairs[i][0]) == self._pairs[i][1] for i in members)
+            ok[top] = all(ok[c] for c in children) and self._pairs_valid(members)
         return ok[group]
+
+    def _pairs_valid(self, members: tuple[int, ...]) -> bool:
+        """Groups share pairs (a folder listing, a common module): each is compared once."""
+        known = self._pair_ok
+        for i in members:
+            valid = known.get(i)
+            if valid is None:
+                dep, digest = self._pairs[i]
+                valid = known[i] = self.current(dep) == digest
+            if not valid:
+                return False
+        return True
 
     # -- lookups ---------------------------------------------------------------------------
     def settled(self, target: Target) -> FileOutcome | None:
         """A file the pre-filter settled last time, unchanged (one `stat`, no read)."""
-        path = str(target.path)
-        rec = self._stamps.get(path_key(path))
+        path = target.file
+        rec = self._stamps.get(self._path_key(path))
         if not rec or not isinstance(rec[4], dict):
             return None
         digest = self._current.get(path)
@@ -342,14 +349,16 @@ class Cache:
         return outcome
 
     def _entry(self, target: Target) -> Path:
-        name = hashlib.sha256(str(target.path).encode("utf-8", "surrogateescape")).hexdigest()
+        name = self._digest(target.file)
         return self.dir / name[:2] / f"{name}.json"
 
     def get(self, target: Target, digest: str) -> FileOutcome | None:
         """The result filed for exactly these bytes (`digest`), if nothing it used changed."""
-        path = str(target.path)
+        path = target.file
         if path not in self._current:
             self._current[path] = digest
+        if self._digest(path)[:2] not in self._shards:
+            return None  # no entry folder of that name: nothing was ever filed there
         data = self._read(self._entry(target))
         if data is None:
             return None  # missing, foreign or tampered
@@ -374,13 +383,13 @@ class Cache:
         is (size, mtime) as seen before those bytes were read (a later edit then shows)."""
         if not self.writable:
             return
-        path = str(target.path)
+        path = target.file
         if self._secret_check.any([path, target.display, *outcome.deps]):
             return  # a key in a path: not even its digest-keyed result is kept
         if not outcome.parsed:  # settled by the pre-filter: kept in the stamps file
             if stat is None:
                 return
-            key = path_key(path)
+            key = self._path_key(path)
             self._stamp(key, stat[0], stat[1], digest)
             rec = self._stamps[key]
             if rec[2] != digest:
@@ -427,6 +436,9 @@ class Cache:
 
     def _tree_group(self, tree: DepTree) -> int:
         done = self._tree_groups
+        found = done.get(id(tree))
+        if found is not None:  # closures are shared: most files meet theirs interned already
+            return found
         todo = [tree]
         while todo:
             top = todo[-1]
@@ -465,7 +477,7 @@ class Cache:
             except OSError as exc:
                 self._unwritable(exc)
         if self.writable and self.dir.is_dir():
-            _remove_orphaned_temps(self.dir)
+            remove_orphaned_temps(self.dir)
             stamp = self.dir / ".last-prune"
             now = time.time()
             try:
@@ -539,61 +551,23 @@ class _SecretCheck:
         self.tokens: tuple[str, ...] | None = None if None in tokens else tuple(
             t for t in tokens if t)
         self._redact: Any = None
+        self._known: dict[str, bool] = {}  # dependency paths recur across files: judged once
 
     def any(self, texts: list[str]) -> bool:
+        known = self._known
         for text in texts:
-            if self.tokens is not None and not any(t in text.lower() for t in self.tokens):
-                continue
-            if self._redact is None:
-                from keyport_lint.pipeline.run import redactor_for
-
-                self._redact = redactor_for(self.cfg)
-            if self._redact(text) != text:
+            found = known.get(text)
+            if found is None:
+                found = known[text] = self._holds_key(text)
+            if found:
                 return True
         return False
 
+    def _holds_key(self, text: str) -> bool:
+        if self.tokens is not None and not any(t in text.lower() for t in self.tokens):
+            return False
+        if self._redact is None:
+            from keyport_lint.pipeline.run import redactor_for
 
-def _write_atomic(path: Path, data: bytes, temp_dir: Path) -> None:
-    """Temporary file (named with this process's id), then rename: parallel runs never see a
-    half-written file, and a run that dies mid-write leaves a name the next run can clean."""
-    import tempfile  # only runs that write pay for it
-
-    fd, tmp = tempfile.mkstemp(dir=temp_dir, prefix=f"{TEMP_PREFIX}{os.getpid()}-",
-                               suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _remove_orphaned_temps(folder: Path) -> None:
-    """Temporary files whose writer is gone (killed mid-write: no handler ran)."""
-    try:
-        names = [n for n in os.listdir(folder) if n.startswith(TEMP_PREFIX)]
-    except OSError:
-        return
-    for name in names:
-        try:
-            pid = int(name[len(TEMP_PREFIX):].split("-", 1)[0])
-        except ValueError:
-            pid = -1
-        if pid > 0 and pid != os.getpid() and _alive(pid):
-            continue
-        if pid == os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            os.unlink(folder / name)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+            self._redact = redactor_for(self.cfg)
+        return bool(self._redact(text) != text)

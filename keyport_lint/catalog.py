@@ -34,6 +34,8 @@ DOCS_URI = "https://github.com/keyport-lint/keyport-lint/blob/main/docs/rules.md
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule of the catalogue (a dataclass: `dataclasses.replace` makes variants)."""
+
     id: str
     kind: str
     name: str
@@ -234,8 +236,38 @@ def load_rule_file(path: Path, *, builtin: bool, display: str | None = None) -> 
 
 
 @lru_cache(maxsize=1)
+def _validated() -> tuple[tuple[Rule, ...], dict[str, SettingSpec]] | None:
+    """The built-in rules and setting specs, from the compiled catalogue when the files and
+    code it was validated with are unchanged (keyport_lint/compiled.py), else validated now
+    and compiled; None when the compiled form cannot be keyed (then each is validated)."""
+    from keyport_lint import compiled
+
+    name = compiled.key(rules_dir())
+    if name is None:
+        return None
+    found = compiled.load(name)
+    if found is None:
+        global _VALIDATING
+        specs = _VALIDATING = _load_settings_schema()  # rule kinds consult the settings
+        try:
+            found = (_load_builtin_rules(), specs)
+        finally:
+            _VALIDATING = None
+        compiled.save(name, *found)
+    return found
+
+
+_VALIDATING: dict[str, SettingSpec] | None = None  # the specs while the rules are validated
+
+
+@lru_cache(maxsize=1)
 def builtin_rules() -> tuple[Rule, ...]:
     """All built-in rules, sorted by id; a broken built-in file is a packaging bug."""
+    found = _validated()
+    return found[0] if found is not None else _load_builtin_rules()
+
+
+def _load_builtin_rules() -> tuple[Rule, ...]:
     rules: list[Rule] = []
     base = rules_dir()
     for path in sorted(base.glob("*.yaml")):
@@ -249,19 +281,33 @@ def builtin_rules() -> tuple[Rule, ...]:
     return tuple(sorted(rules, key=lambda r: r.id))
 
 
-@dataclass(frozen=True)
 class SettingSpec:
-    name: str
-    type: str
-    default: Any
-    doc: str
-    minimum: float | None = None  # bounds of a number (`min:`, `max:` in settings.yaml)
-    maximum: float | None = None
-    no_empty_match: bool = False  # patterns that must not match the empty string
+    """One setting of settings.yaml. (A plain class: a dataclass costs every run a
+    millisecond to define.)"""
+
+    __slots__ = ("default", "doc", "maximum", "minimum", "name", "no_empty_match", "type")
+
+    def __init__(self, name: str, type: str, default: Any, doc: str,
+                 minimum: float | None = None, maximum: float | None = None,
+                 no_empty_match: bool = False) -> None:
+        self.name, self.type, self.default, self.doc = name, type, default, doc
+        self.minimum = minimum  # bounds of a number (`min:`, `max:` in settings.yaml)
+        self.maximum = maximum
+        self.no_empty_match = no_empty_match  # patterns that must not match the empty string
+
+    def __repr__(self) -> str:
+        return f"SettingSpec(name={self.name!r}, type={self.type!r}, default={self.default!r})"
 
 
 @lru_cache(maxsize=1)
 def settings_schema() -> dict[str, SettingSpec]:
+    if _VALIDATING is not None:
+        return _VALIDATING
+    found = _validated()
+    return found[1] if found is not None else _load_settings_schema()
+
+
+def _load_settings_schema() -> dict[str, SettingSpec]:
     path = rules_dir() / "settings.yaml"
     text = path.read_text(encoding="utf-8")
     doc = load_yaml(text, "rules/settings.yaml", compiled=True)

@@ -13,7 +13,6 @@ import click
 from keyport_lint import __version__
 from keyport_lint.cliio import err, fail, redact, use_redactor, warn, write
 from keyport_lint.errors import UserError
-from keyport_lint.fix.cli import apply_policies, fix_files, fix_stdin
 from keyport_lint.report import FORMATS, PEOPLE
 
 if TYPE_CHECKING:
@@ -68,6 +67,16 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="keyport-lint")
 def cli() -> None:
     """Static security linter for Python projects that integrate KeyPort."""
+
+
+class _Paths(click.Path):
+    """PATHS as given, without click's `stat` and `access` per argument (a hook passes
+    hundreds): discovery stats each path once and reports a missing or unreadable one as an
+    error naming it, while the other files are still checked. Shell completion stays."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> Any:
+        return value
 
 
 def _config_options(func: Any) -> Any:
@@ -139,7 +148,7 @@ def _parse_report(value: str) -> tuple[str, str]:
 
 @cli.command(epilog=EXIT_CODES, short_help="Check files and folders (default: the current "
              "folder).")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=_Paths())
 @click.option("--output-format", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True,
               help="text: each finding with its excerpt and fix; concise: one line each; "
@@ -199,7 +208,6 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
     (.keyport-lint.yaml, or [tool.keyport-lint] in pyproject.toml),
     unless --config names one for every file.
     """
-    from keyport_lint import baseline
     from keyport_lint.report import ReportOptions, render
     from keyport_lint.report.summary import verdict
 
@@ -222,7 +230,11 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
             for error in errors:
                 err(f"keyport-lint: error: {error}")
             sys.exit(2 if errors else 0)
-        known = baseline.load(Path(baseline_path)) if baseline_path else None
+        known = None
+        if baseline_path:
+            from keyport_lint import baseline
+
+            known = baseline.load(Path(baseline_path))
         if stdin is not None:  # an excluded PATH reports nothing, and that is no error
             from keyport_lint.pipeline.buffer import run_buffer
 
@@ -230,6 +242,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
             buffered = run_buffer(click.get_binary_stream("stdin").read(), stdin, tree)
             result = buffered.result
             if fix or diff:
+                from keyport_lint.fix.cli import fix_stdin
+
                 use_redactor(tree.configs())
                 fix_stdin(buffered, stdin, tree, unsafe_fixes, diff)
         else:
@@ -237,8 +251,14 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[s
             result = _run(paths, tree, jobs, no_cache or fix or diff, progress=not quiet)
             _empty_run(result, allow_empty)
         use_redactor(tree.configs())
-        unsafe = apply_policies(result, tree, unsafe_fixes)
+        unsafe = bool(unsafe_fixes)
+        if result.findings:  # no finding, no fix: the fixer is not even imported
+            from keyport_lint.fix.cli import apply_policies
+
+            unsafe = apply_policies(result, tree, unsafe_fixes)
         if fix or diff:
+            from keyport_lint.fix.cli import fix_files
+
             changed = fix_files(result, tree, unsafe_fixes, diff)
             if diff:
                 sys.exit(1 if changed else 0)
@@ -336,7 +356,7 @@ def _warn_if_foreign(known: Baseline, result: RunResult) -> None:
 
 
 @cli.command("baseline", short_help="Record today's findings, so check reports only new ones.")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=_Paths())
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
               help="The baseline file to write (JSON).")
 @click.option("--update", is_flag=True,
@@ -468,7 +488,7 @@ def init_cmd(full: bool, force: bool) -> None:
 
 
 @cli.command("test-rules", short_help="Run rule test files marked `expect: CODE`.")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=_Paths())
 @click.option("--select", multiple=True, metavar="CODE",
               help="The rules under test (default: the ids named in `expect:` markers).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),

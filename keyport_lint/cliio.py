@@ -17,27 +17,37 @@ if TYPE_CHECKING:
 # every byte written (stdout, report files, stderr) passes through this: the secret shapes of
 # the configs in force once loaded, the built-in ones before (a config error may quote a key)
 _REDACTOR: Redactor | None = None
+# the shapes `use_redactor` was given, built into a Redactor on the first text to redact (a
+# quiet run with nothing to say never loads the redactor)
+_PENDING: list[tuple[Any, list[str]]] | None = None
 
 
 def redact(text: str) -> str:
-    from keyport_lint.redact import default_redactor
+    if not text:
+        return text
+    global _REDACTOR, _PENDING
+    if _PENDING is not None:
+        from keyport_lint.redact import Redactor, redactor_from
 
-    return (_REDACTOR or default_redactor())(text)
+        parts = [redactor_from(settings, patterns) for settings, patterns in _PENDING]
+        _REDACTOR = Redactor([p for part in parts for p in part._sources],
+                             min(part.prefix_max for part in parts))
+        _PENDING = None
+    if _REDACTOR is None:
+        from keyport_lint.redact import default_redactor
+
+        return default_redactor()(text)
+    return _REDACTOR(text)
 
 
 def use_redactor(configs: Any) -> None:
     """Redact with every secret shape of these configs (user secret rules included)."""
-    from keyport_lint.redact import Redactor, redactor_from
-
-    global _REDACTOR
-    parts: list[Redactor] = []
-    for cfg in configs:
-        parts.append(redactor_from(cfg.settings, [
-            rule.params["pattern"] for rule in cfg.rules
-            if rule.kind == "secret-pattern" and rule.params.get("pattern")]))
-    if parts:
-        patterns = [p for part in parts for p in part._sources]
-        _REDACTOR = Redactor(patterns, min(part.prefix_max for part in parts))
+    global _PENDING
+    shapes = [(cfg.settings, [rule.params["pattern"] for rule in cfg.rules
+                              if rule.kind == "secret-pattern" and rule.params.get("pattern")])
+              for cfg in configs]
+    if shapes:
+        _PENDING = shapes
 
 
 def err(text: str) -> None:

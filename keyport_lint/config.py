@@ -11,7 +11,6 @@ import hashlib
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +22,11 @@ from keyport_lint.catalog import (
     settings_schema,
 )
 from keyport_lint.errors import UserError
+from keyport_lint.globs import glob_regex as glob_regex  # re-exported: kinds translate globs too
+from keyport_lint.globs import rule_file_matches
 from keyport_lint.schema import check_type
 from keyport_lint.settings import Settings
 from keyport_lint.yamlio import LDict, LList, load_yaml, read_text_file, suggest, where
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 CONFIG_NAMES = (".keyport-lint.yaml", ".keyport-lint.yml")
 TOP_KEYS = {
@@ -54,33 +50,51 @@ TOP_KEYS = {
 SEVERITIES = ("error", "warning")
 
 
-@dataclass
 class Config:
-    root: Path
-    path: Path | None = None
-    select: list[str] = field(default_factory=lambda: [""])
-    ignore: list[str] = field(default_factory=list)
-    fail_on: str = "warning"
-    severity: dict[str, str] = field(default_factory=dict)
-    exclude: list[str] = field(default_factory=list)
-    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
-    settings: Settings = field(default_factory=lambda: Settings(default_settings()))
-    rules: tuple[Rule, ...] = field(default_factory=builtin_rules)
-    cache_dir: str | None = None
-    respect_gitignore: bool = True
-    # extra import roots (absolute), searched before the detected ones (ruff's `src`)
-    src: list[str] = field(default_factory=list)
-    sources: list[Path] = field(default_factory=list)  # every file that shaped this config
-    # key (`select`, `settings.key-names`…) -> where its value came from (`file:line`, flag)
-    origins: dict[str, list[str]] = field(default_factory=dict)
-    # the folder baseline paths and fingerprints are relative to: the outermost config folder
-    # of the `extend` chain above root (so adding a config that extends changes none), or root
-    anchor: Path | None = None
-    # `check --fix`: codes or prefixes whose fixes may apply, and those whose may not (ruff's
-    # `fixable`/`unfixable`); `unsafe-fixes: true` is `--unsafe-fixes` for this tree
-    fixable: list[str] = field(default_factory=lambda: [""])
-    unfixable: list[str] = field(default_factory=list)
-    unsafe_fixes: bool = False
+    """One config in force (a file's nearest, with its `extend` chain), or the built-in
+    defaults. (A plain class: a dataclass of this size costs every run about two
+    milliseconds to define.)"""
+
+    def __init__(self, root: Path, path: Path | None = None, select: list[str] | None = None,
+                 ignore: list[str] | None = None, fail_on: str = "warning",
+                 severity: dict[str, str] | None = None, exclude: list[str] | None = None,
+                 per_file_ignores: dict[str, list[str]] | None = None,
+                 settings: Settings | None = None, rules: tuple[Rule, ...] | None = None,
+                 cache_dir: str | None = None, respect_gitignore: bool = True,
+                 src: list[str] | None = None, sources: list[Path] | None = None,
+                 origins: dict[str, list[str]] | None = None, anchor: Path | None = None,
+                 fixable: list[str] | None = None, unfixable: list[str] | None = None,
+                 unsafe_fixes: bool = False) -> None:
+        self.root = root
+        self.path = path
+        self.select: list[str] = select if select is not None else [""]
+        self.ignore: list[str] = ignore if ignore is not None else []
+        self.fail_on = fail_on
+        self.severity: dict[str, str] = severity if severity is not None else {}
+        self.exclude: list[str] = exclude if exclude is not None else []
+        self.per_file_ignores: dict[str, list[str]] = \
+            per_file_ignores if per_file_ignores is not None else {}
+        self.settings = settings if settings is not None else Settings(default_settings())
+        self.rules = rules if rules is not None else builtin_rules()
+        self.cache_dir = cache_dir
+        self.respect_gitignore = respect_gitignore
+        # extra import roots (absolute), searched before the detected ones (ruff's `src`)
+        self.src: list[str] = src if src is not None else []
+        self.sources: list[Path] = sources if sources is not None else []  # files that shaped it
+        # key (`select`, `settings.key-names`…) -> where its value came from (`file:line`, flag)
+        self.origins: dict[str, list[str]] = origins if origins is not None else {}
+        # the folder baseline paths and fingerprints are relative to: the outermost config
+        # folder of the `extend` chain above root (so adding a config that extends changes
+        # none), or root
+        self.anchor = anchor
+        # `check --fix`: codes or prefixes whose fixes may apply, and those whose may not
+        # (ruff's `fixable`/`unfixable`); `unsafe-fixes: true` is `--unsafe-fixes` here
+        self.fixable: list[str] = fixable if fixable is not None else [""]
+        self.unfixable: list[str] = unfixable if unfixable is not None else []
+        self.unsafe_fixes = unsafe_fixes
+
+    def __repr__(self) -> str:
+        return f"Config(root={self.root!r}, path={self.path!r})"
 
     @property
     def anchor_root(self) -> Path:
@@ -145,6 +159,10 @@ def _has_tool_table(path: Path) -> bool:
 
 
 def _tool_table(path: Path, text: str) -> Any:
+    if sys.version_info >= (3, 11):  # imported here: most runs read no pyproject.toml table
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -378,75 +396,6 @@ def _build(layers: list[tuple[Path, LDict]], root: Path, path: Path) -> Config:
     return cfg
 
 
-GLOB_MAGIC = re.compile(r"[*?\[]")
-MAX_GLOB_ENTRIES = 50_000
-GLOB_SKIPPED = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
-                          ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".keyport-lint-cache"})
-
-
-def rule_file_matches(base: Path, pattern: str, doc: LDict) -> list[Path]:
-    """Files a `rule-files` entry names. A plain path is taken as given (it may lie outside
-    the project: naming it says so); a wildcard pattern must stay inside the config's folder,
-    never follows symlinked folders (no loops) and stops after MAX_GLOB_ENTRIES entries."""
-    file, line = where(doc, "rule-files")
-    if not GLOB_MAGIC.search(pattern):
-        return [base / pattern] if (base / pattern).exists() else []
-    parts = Path(pattern).parts
-    if Path(pattern).is_absolute() or ".." in parts or pattern.startswith("~"):
-        raise UserError(f"rule-files pattern {pattern!r}: a wildcard pattern stays inside the "
-                        "config's folder; name files outside it one by one", file, line)
-    regex = re.compile(glob_regex(pattern))
-    root = base.resolve()
-    found: list[Path] = []
-    seen = 0
-    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in GLOB_SKIPPED)
-        seen += len(dirnames) + len(filenames)
-        if seen > MAX_GLOB_ENTRIES:
-            raise UserError(f"rule-files pattern {pattern!r} walks more than "
-                            f"{MAX_GLOB_ENTRIES:,} entries; make it narrower", file, line)
-        here = Path(dirpath)
-        for name in filenames:
-            path = here / name
-            rel = path.relative_to(base).as_posix()
-            if not regex.fullmatch(rel):
-                continue
-            if path.is_symlink() and root not in path.resolve().parents:
-                raise UserError(f"rule-files pattern {pattern!r} matches {rel}, a link to a file "
-                                "outside the config's folder; name that file explicitly",
-                                file, line)
-            found.append(path)
-    return sorted(found)
-
-
-def glob_regex(pattern: str) -> str:
-    """Glob to regex over /-separated relative paths: `**/` any folders, `*` and `?` within
-    one name, `[...]` a set."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 1:]:
-            end = pattern.index("]", i + 1)
-            body = pattern[i + 1:end].replace("\\", "\\\\")
-            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return "".join(out)
-
-
 def _check_code(code: str, known: list[str], container: Any, key: Any, what: str) -> None:
     code = str(code).upper()
     if not any(k.startswith(code) for k in known) or not code:
@@ -511,25 +460,28 @@ def apply_cli(cfg: Config, select: tuple[str, ...], ignore: tuple[str, ...],
 class ConfigTree:
     """The config of each file: the nearest `.keyport-lint.yaml` or `[tool.keyport-lint]`
     above it, with its `extend` chain, as ruff resolves monorepos; `--config` (`explicit`)
-    governs every file. Folders and configs are looked up once per run."""
+    governs every file. Each folder is looked up once per run, on strings: a run over a
+    thousand files in two hundred folders asks the file system about each folder once."""
 
     def __init__(self, base: Config, cwd: Path, explicit: bool = False,
                  adjust: Any = None) -> None:
         self.base, self.cwd, self.explicit = base, cwd, explicit
         self.adjust = adjust or (lambda cfg: cfg)  # command-line overrides for other configs
-        self._nearest: dict[Path, Path | None] = {}
+        self._cwd = str(cwd)
+        self._nearest: dict[str, Path | None] = {}  # folder -> its config file
+        self._git_tops: dict[str, str | None] = {}  # folder -> its repository root
+        self._by_dir: dict[str, Config] = {}  # folder -> the config of its files
         self._loaded: dict[Path, Config] = {}  # by config file
         self._defaults: dict[Path, Config] = {}  # files under no config, by project root
-        self._git_roots: dict[Path, Path] = {}
         if base.path is not None:
             self._loaded[base.path] = base
         else:
             self._defaults[base.root] = base
 
-    def nearest(self, directory: Path) -> Path | None:
-        chain: list[Path] = []
+    def nearest(self, directory: Path | str) -> Path | None:
+        chain: list[str] = []
         found: Path | None = None
-        current = directory
+        current = str(directory)
         while True:
             if current in self._nearest:
                 found = self._nearest[current]
@@ -539,23 +491,56 @@ class ConfigTree:
             if here is not None:
                 found = here.resolve()
                 break
-            if current.parent == current:
+            parent = os.path.dirname(current)
+            if parent == current:
                 break
-            current = current.parent
+            current = parent
         for seen in chain:
             self._nearest[seen] = found
         return found
 
-    def for_file(self, path: Path) -> Config:
+    def _git_top(self, directory: str) -> str | None:
+        """`_git_root` for a folder, each folder above it asked once per run."""
+        chain: list[str] = []
+        found: str | None = None
+        current = directory
+        while True:
+            if current in self._git_tops:
+                found = self._git_tops[current]
+                break
+            chain.append(current)
+            if os.path.exists(os.path.join(current, ".git")):
+                found = current
+                break
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+        for seen in chain:
+            self._git_tops[seen] = found
+        return found
+
+    def for_file(self, path: Path | str) -> Config:
         if self.explicit:
             return self.base
-        directory = path.parent if path.is_absolute() else (self.cwd / path).parent
-        directory = Path(os.path.normpath(directory))
+        path = str(path)
+        folder = os.path.dirname(path)  # as given: the usual key (files of one folder)
+        cfg = self._by_dir.get(folder)
+        if cfg is None:
+            directory = os.path.normpath(os.path.dirname(
+                path if os.path.isabs(path) else os.path.join(self._cwd, path)))
+            cfg = self._by_dir.get(directory)
+            if cfg is None:
+                cfg = self._by_dir[directory] = self._config_of(directory)
+            if os.path.isabs(folder):  # a relative one depends on the working folder
+                self._by_dir[folder] = cfg
+        return cfg
+
+    def _config_of(self, directory: str) -> Config:
         found = self.nearest(directory)
         if found is None:  # the built-in defaults, rooted at the repository (or the cwd)
-            if directory not in self._git_roots:
-                self._git_roots[directory] = _git_root(directory) or self.cwd
-            root = self._git_roots[directory]
+            top = self._git_top(directory)
+            root = Path(top) if top is not None else self.cwd
             if root not in self._defaults:
                 self._defaults[root] = self.adjust(Config(root=root))
             return self._defaults[root]
@@ -568,12 +553,13 @@ class ConfigTree:
         return [*self._loaded.values(), *self._defaults.values()]
 
 
-def _config_in(directory: Path) -> Path | None:
+def _config_in(directory: Path | str) -> Path | None:
+    directory = str(directory)
     for name in CONFIG_NAMES:
-        candidate = directory / name
-        if candidate.is_file():
-            return candidate
-    pyproject = directory / "pyproject.toml"
-    if pyproject.is_file() and _has_tool_table(pyproject):
-        return pyproject
+        candidate = os.path.join(directory, name)
+        if os.path.isfile(candidate):
+            return Path(candidate)
+    pyproject = os.path.join(directory, "pyproject.toml")
+    if os.path.isfile(pyproject) and _has_tool_table(Path(pyproject)):
+        return Path(pyproject)
     return None

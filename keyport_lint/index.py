@@ -99,11 +99,20 @@ class ProjectIndex:
         if ctx.path is None:
             return
         path = Path(os.path.normpath(str(ctx.path.resolve())))
-        self._contexts.pop(path, None)
+        ctx.hold()
+        self._drop(self._contexts.pop(path, None))
         self._contexts[path] = ctx
         self._text.setdefault(path, ctx.text)
-        while len(self._contexts) > MAX_PARSED:
-            self._contexts.pop(next(iter(self._contexts)))
+        self._evict()
+
+    def _evict(self) -> None:
+        while len(self._contexts) > MAX_PARSED:  # trees are large: keep a few, summaries last
+            self._drop(self._contexts.pop(next(iter(self._contexts))))
+
+    @staticmethod
+    def _drop(ctx: PythonContext | None) -> None:
+        if ctx is not None:
+            ctx.let_go()
 
     def reuse(self, path: Path, text: str, display: str) -> PythonContext | None:
         """The context the index already built for a module the pipeline is about to check
@@ -130,9 +139,10 @@ class ProjectIndex:
                                         path=path)
                 except ParseFailure:
                     ctx = None
+            if ctx is not None and self._contexts.get(path) is not ctx:  # adopt() held it
+                ctx.hold()
             self._contexts[path] = ctx
-            while len(self._contexts) > MAX_PARSED:  # trees are large: keep a few, summaries last
-                self._contexts.pop(next(iter(self._contexts)))
+            self._evict()
         return self._contexts[path]
 
     def _display(self, path: Path) -> str:

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from keyport_lint.kinds.base import literal_prefix, literal_trigger
-from keyport_lint.settings import Settings
+from keyport_lint.settings import LazyPattern, Settings
 
 SHOWN = 4  # random characters shown after the literal prefix
 MIN_FRAGMENT = 4  # shorter pieces of a split key are left alone (they would redact noise)
@@ -29,8 +28,8 @@ MIN_FRAGMENT = 4  # shorter pieces of a split key are left alone (they would red
 _WS = r"(?:[ \t\f]|\\?\r?\n|\\?\r)*"
 # closing quote, blanks, an optional `+`, a string prefix (after a blank or `+`), opening quote
 _JOIN = rf"[\"'`]{_WS}(?:\+{_WS})?(?:(?<=[\s+])[rRbBuUfF]{{1,2}})?[\"'`]"
-JOIN = re.compile(_JOIN)
-ESCAPE_OR_JOIN = re.compile(
+JOIN = LazyPattern(_JOIN)  # compiled once a text holds a backslash or a quote
+ESCAPE_OR_JOIN = LazyPattern(
     r"\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]{1,6}\}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}"
     r"|[\\'\"`])"
     rf"|{_JOIN}")

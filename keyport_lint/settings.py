@@ -44,18 +44,44 @@ class Settings:
                           re.IGNORECASE)
 
 
+class LazyPattern:
+    """A regex compiled on first use, read like a compiled one (`search`, `finditer` …;
+    `pattern` and `flags` without compiling): a run whose files hold none of the tokens in
+    front of it never pays for compiling it."""
+
+    __slots__ = ("_compiled", "flags", "pattern")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern, self.flags = pattern, flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, self.flags)
+        return self._compiled
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # never for the slots (copy, pickle probe these)
+            raise AttributeError(name)
+        return getattr(self.compiled(), name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LazyPattern, (self.pattern, self.flags))
+
+
 @lru_cache(maxsize=16)
 def _marker_regex(markers: tuple[str, ...], names: tuple[str, ...]) -> re.Pattern[str]:
     bounded = [rf"(?<![A-Za-z0-9_])(?:{n})(?![A-Za-z0-9_])" for n in names]
-    return re.compile("|".join([f"(?:{m})" for m in markers] + bounded) or r"(?!x)x",
-                      re.IGNORECASE)
+    lazy = LazyPattern("|".join([f"(?:{m})" for m in markers] + bounded) or r"(?!x)x",
+                       re.IGNORECASE)
+    return lazy  # type: ignore[return-value]  # read as a re.Pattern
 
 
 KEYPORT_HEADER_WORDS = frozenset({"signature", "timestamp", "event"})
-NUMBER_BINDING = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=[ \t]*[-+]?"
-                            r"(?:\d[\d_.]*|0[xXoObB]\w+)[ \t]*(?:#[^\n]*)?$", re.MULTILINE)
-ANY_BINDING = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=(?!=)|"
-                         r"\b(?:import|def|class|as)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+NUMBER_BINDING = LazyPattern(r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=[ \t]*[-+]?"
+                             r"(?:\d[\d_.]*|0[xXoObB]\w+)[ \t]*(?:#[^\n]*)?$", re.MULTILINE)
+ANY_BINDING = LazyPattern(r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=(?!=)|"
+                          r"\b(?:import|def|class|as)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 
 
 def marker_hits(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from keyport_lint.finding import Finding
+if TYPE_CHECKING:
+    from keyport_lint.finding import Finding
 
 MARKER = "keyport-lint"
 PATTERN = re.compile(

@@ -207,3 +207,50 @@ def test_json_stats_count_one_walk_and_the_taint_pass_per_parsed_file(project) -
     stats = json.loads(result.stdout)["stats"]
     assert stats["parsed"] == 1
     assert stats["walks_per_parsed_file"] == 2  # the shared walk and the taint pass
+
+
+def test_child_fields_are_the_fields_libcst_visits_in_source_order() -> None:
+    """`child_fields` reads the field names from the code of libcst's
+    `_visit_and_replace_children` (its constants); they must be the names its source passes
+    to `visit_*`, in that order, for every node type."""
+    import dataclasses
+    import inspect
+    import re
+
+    from keyport_lint.analysis.fastvisit import NODE_TYPES, child_fields
+
+    visit = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
+    checked = 0
+    for kind in NODE_TYPES:
+        if not dataclasses.is_dataclass(kind) or inspect.isabstract(kind):
+            continue
+        source = inspect.getsource(kind._visit_and_replace_children)
+        assert child_fields(kind) == tuple(dict.fromkeys(visit.findall(source))), kind
+        checked += 1
+    assert checked > 150
+
+
+def test_name_globs_answer_as_the_translated_regex() -> None:
+    """Literal names are matched by set lookup, wildcards by regex: the answer must be the
+    one fnmatch's translation gives, for every name-pattern list of the settings."""
+    import fnmatch
+    import re
+
+    from keyport_lint.analysis.nameglobs import Globs
+    from keyport_lint.config import Config
+
+    settings = Config(root=Path(".")).settings
+    lists = [v for v in settings.as_dict().values()
+             if isinstance(v, list) and v and all(isinstance(p, str) for p in v)]
+    names = {n for v in lists for p in v for n in (p, p.replace("*", "x"), p + ".y",
+                                                    "a." + p, p.upper(), p[:-1])}
+    names |= {"logger.info", "os.environ.get", "requests.post", "x", ""}
+    checked = 0
+    for patterns in lists:
+        globs = Globs(tuple(patterns))
+        regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
+        for name in names:
+            assert bool(globs.match(name)) == bool(regex.match(name)), (patterns, name)
+            assert (globs.match(name) is None) == (regex.match(name) is None)
+            checked += 1
+    assert checked > 1000

@@ -233,6 +233,44 @@ def test_no_libcst_import_for_files_without_keyport_text(tmp_path):
     assert out.stdout.strip().endswith("NO-LIBCST 0 []"), out.stdout + out.stderr
 
 
+def test_clean_runs_load_only_what_they_use(tmp_path):
+    """A hook run on a file without KeyPort text loads neither the per-file pipeline, findings
+    nor fixes, nor TOML; a quiet one not even the redactor; once the cache has the file, not
+    the module table or the pre-filter either (start-up is most of such a run)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from keyport_lint.pipeline.run import SUPPRESSION_MARKER
+    from keyport_lint.suppress import MARKER
+
+    from .conftest import ROOT
+
+    assert SUPPRESSION_MARKER == MARKER
+    plain = tmp_path / "project" / "plain.py"
+    plain.parent.mkdir()
+    plain.write_text("import os\nprint(os.getcwd())\n")
+    past = time.time() - 60  # older than the stamp by more than its slack: trusted when warm
+    os.utime(plain, (past, past))
+    code = ("import sys\nfrom keyport_lint.cli import main\n"
+            "try:\n    main(['check', '--quiet', 'plain.py'])\n"
+            "except SystemExit as e:\n    code = e.code\n"
+            "names = ['keyport_lint.pipeline.checkfile', 'keyport_lint.finding', "
+            "'keyport_lint.fix', 'keyport_lint.redact', 'keyport_lint.index', "
+            "'keyport_lint.modules', 'keyport_lint.pipeline.prefilter', 'tomllib']\n"
+            "print(code, [n for n in names if n in sys.modules])\n")
+    env = {"PYTHONPATH": str(ROOT), "NO_COLOR": "1", "XDG_CACHE_HOME": str(tmp_path / "home"),
+           "KEYPORT_LINT_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=plain.parent, capture_output=True,
+                           text=True, env=env) for _ in range(2)]
+    cold, warm = (r.stdout.strip() for r in runs)
+    assert cold == "0 ['keyport_lint.index', 'keyport_lint.modules', " \
+        "'keyport_lint.pipeline.prefilter']", runs[0].stdout + runs[0].stderr
+    # warm: the folder listing the result depends on is still digested (modules.py)
+    assert warm in ("0 []", "0 ['keyport_lint.modules']"), runs[1].stdout + runs[1].stderr
+
+
 def test_suppression_syntax_inside_a_string_is_not_a_suppression(project):
     project.write("a.py", 'HELP = "write # keyport-lint: ignore[KP101] to silence it"\n'
                           f'K = "{KEY}"\n')

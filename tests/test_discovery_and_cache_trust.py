@@ -184,6 +184,31 @@ def test_an_entry_of_the_wrong_shape_is_a_miss(project, monkeypatch):
     assert ("KP101", "pkg/a.py") in rules_and_paths(again)
 
 
+@pytest.mark.parametrize("bad", [
+    {"pairs": [["a.py"]], "groups": []},  # a pair of one
+    {"pairs": [["a.py", 3]], "groups": []},  # a digest that is no string
+    {"pairs": ["ab"], "groups": []},  # a string where a pair belongs
+    {"pairs": [["a.py", "d"]], "groups": [[[1], []]]},  # a member past the pairs
+    {"pairs": [["a.py", "d"]], "groups": [[[True], []]]},  # a bool is no index
+    {"pairs": [["a.py", "d"]], "groups": [[[0], [0]]]},  # a group below itself: a cycle
+    {"pairs": [["a.py", "d"]], "groups": [[[0], [1]], [[0], [0]]]},  # a child before it
+])
+def test_an_authentic_stamps_file_of_the_wrong_shape_is_ignored(tmp_path, bad):
+    from keyport_lint.cache import Cache
+    from keyport_lint.config import Config
+
+    cfg = Config(root=tmp_path)
+    cache = Cache(tmp_path / "cache", cfg)
+    stamp = [1, 2, "d", 3, {"display": "a.py", "findings": [], "group": 0}]
+    good = {"stamps": {"k": stamp}, "pairs": [["a.py", "d"]], "groups": [[[0], []]]}
+    cache._prepare()
+    cache._write(cache.stamps_file, good)
+    assert Cache(tmp_path / "cache", cfg)._stamps == {"k": stamp}
+    cache._write(cache.stamps_file, {"stamps": {"k": stamp}, **bad})
+    loaded = Cache(tmp_path / "cache", cfg)
+    assert loaded._stamps == {} and loaded._groups == []
+
+
 @pytest.mark.parametrize("folder", [".", "src"])
 def test_cache_dir_never_writes_into_a_folder_holding_other_files(project, folder):
     project.write("src/app.py", LEAK)
@@ -311,14 +336,14 @@ def test_a_file_edited_during_the_run_and_reverted_is_checked_again(tmp_path, mo
     """The result is filed under the hash of the bytes analysed, not of bytes read earlier."""
     from keyport_lint.cache import Cache
     from keyport_lint.config import Config
-    from keyport_lint.pipeline import checkfile
+    from keyport_lint.pipeline import run as pipeline
     from keyport_lint.pipeline.run import run
 
     path = tmp_path / "a.py"
     path.write_text(LEAK)
     old = time.time() - 3600
     os.utime(path, (old, old))  # old enough for a stamp of it to be trusted
-    real = checkfile.read_source
+    real = pipeline.read_source  # where the run reads each file (once)
 
     def edited_meanwhile(*args, **kwargs):
         path.write_text("x = 1\n")  # someone saves a clean version while the run reads ...
@@ -329,10 +354,10 @@ def test_a_file_edited_during_the_run_and_reverted_is_checked_again(tmp_path, mo
             os.utime(path, (old, old))
 
     cfg = Config(root=tmp_path)
-    monkeypatch.setattr(checkfile, "read_source", edited_meanwhile)
+    monkeypatch.setattr(pipeline, "read_source", edited_meanwhile)
     first = run(["."], cfg, tmp_path, cache=Cache(tmp_path / ".keyport-lint-cache", cfg))
     assert first.findings == []  # what was on disk when it was read
-    monkeypatch.setattr(checkfile, "read_source", real)
+    monkeypatch.setattr(pipeline, "read_source", real)
     again = run(["."], cfg, tmp_path, cache=Cache(tmp_path / ".keyport-lint-cache", cfg))
     assert [f.rule for f in again.findings] == ["KP101"]
 
@@ -360,6 +385,34 @@ def test_the_compiled_catalogue_spares_pyyaml_and_an_unchanged_run_writes_nothin
     time.sleep(0.05)
     assert once() == "NO-YAML 0"
     assert stamps.stat().st_mtime_ns == before  # nothing changed: nothing written
+
+
+def test_the_validated_catalogue_is_keyed_on_the_rule_files_and_gives_the_same_rules(
+        tmp_path, monkeypatch):
+    import shutil
+
+    from keyport_lint import catalog, compiled
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home"))
+    rules = tmp_path / "rules"
+    shutil.copytree(catalog.rules_dir(), rules)
+    before = compiled.key(rules)
+    assert before is not None and compiled.key(rules) == before
+    keys = next(rules.glob("*.yaml"))
+    keys.write_text(keys.read_text() + "\n# edited\n")
+    assert compiled.key(rules) != before  # an edited rule file is validated afresh
+    fresh = (catalog._load_builtin_rules(), catalog._load_settings_schema())
+    assert compiled.load(before) is None  # nothing compiled yet
+    compiled.save(before, *fresh)
+    served = compiled.load(before)
+    assert served is not None
+    assert served[0] == fresh[0]
+    assert [r.params for r in served[0]] == [r.params for r in fresh[0]]
+    assert {n: s.default for n, s in served[1].items()} == \
+        {n: s.default for n, s in fresh[1].items()}
+    stored = Path(compiled._path(before))
+    stored.write_text('{"rules": [["KP101"]], "settings": []}')
+    assert compiled.load(before) is None  # the wrong shape: validated again, no error
 
 
 def test_a_folder_past_path_max_is_a_warning_and_the_run_goes_on(project):

@@ -26,11 +26,12 @@ def is_keyport_related(ctx: FileContext) -> bool:
     from keyport_lint.analysis.facts import module_facts
 
     regex = marker_regex(ctx.settings)
-    total = sum(1 for _ in marker_hits(regex, ctx.text))
     facts = ctx.analysis(module_facts)
-    if total:
-        in_comments = sum(1 for c in facts.comments for _ in marker_hits(regex, c))
-        if total > in_comments:
+    # more markers in the text than in its comments: some are in code. Counted only until
+    # that is settled (the first hits usually settle it; a whole-text scan cost more)
+    in_comments = sum(1 for c in facts.comments for _ in marker_hits(regex, c))
+    for seen, _ in enumerate(marker_hits(regex, ctx.text), 1):
+        if seen > in_comments:
             return True
     if ctx.project is not None:
         return ctx.project.imports_keyport_module(ctx.path, facts.imports)

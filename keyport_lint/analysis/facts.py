@@ -93,12 +93,12 @@ class ModuleFacts:
 
 
 def dotted_name(node: cst.CSTNode | None) -> str:
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         return node.value
-    if isinstance(node, cst.Attribute):
+    if type(node) is cst.Attribute:
         base = dotted_name(node.value)
         return f"{base}.{node.attr.value}" if base else ""
-    if isinstance(node, cst.Call):
+    if type(node) is cst.Call:
         base = dotted_name(node.func)
         return f"{base}()" if base else ""
     return ""

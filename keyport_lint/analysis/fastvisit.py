@@ -91,16 +91,25 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 def child_fields(kind: type) -> tuple[str, ...]:
     """The fields of a node type that hold nodes, in libcst's visiting (source) order, read
     once per type from libcst's own `_visit_and_replace_children` (dataclass field order is
-    not source order: a Call declares `func, args, lpar`, yet `lpar` comes first)."""
+    not source order: a Call declares `func, args, lpar`, yet `lpar` comes first): the field
+    names it passes are string constants of its code, in the order the source names them
+    (reading the source instead cost a tokenizer pass per node type)."""
     found = _FIELDS.get(kind)
     if found is None:
-        try:
-            source = inspect.getsource(kind._visit_and_replace_children)  # type: ignore[attr-defined]
-            found = tuple(dict.fromkeys(_FIELD_VISIT.findall(source)))
-        except (OSError, TypeError, AttributeError):  # no source: declaration order
-            import dataclasses
+        import dataclasses
 
-            found = tuple(f.name for f in dataclasses.fields(kind))
+        names = {f.name for f in dataclasses.fields(kind)} if dataclasses.is_dataclass(
+            kind) else set()
+        code = getattr(getattr(kind, "_visit_and_replace_children", None), "__code__", None)
+        if code is not None and names:
+            found = tuple(dict.fromkeys(c for c in code.co_consts
+                                        if isinstance(c, str) and c in names))
+        else:
+            try:
+                source = inspect.getsource(kind._visit_and_replace_children)  # type: ignore[attr-defined]
+                found = tuple(dict.fromkeys(_FIELD_VISIT.findall(source)))
+            except (OSError, TypeError, AttributeError):  # no source: declaration order
+                found = tuple(f.name for f in dataclasses.fields(kind))
         _FIELDS[kind] = found
     return found
 

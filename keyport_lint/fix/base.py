@@ -57,7 +57,14 @@ class FixContext:
         if self._positions is None:
             from keyport_lint.fix.positions import StatementPositions
 
-            self._positions = StatementPositions(self.module, self.text)
+            lines = None
+            if self.ctx is not None and self.ctx.text == self.text:  # as for the findings
+                from functools import partial
+
+                from keyport_lint.analysis.positions import memoised_statement_lines
+
+                lines = partial(self.ctx.analysis, memoised_statement_lines)
+            self._positions = StatementPositions(self.module, self.text, lines)
         return self._positions  # type: ignore[no-any-return]
 
     def span(self, node: cst.CSTNode) -> Span | None:
@@ -70,13 +77,15 @@ class FixContext:
             self.ctx.walks += located.whole_passes - before  # counted like the analyses'
         return span
 
-    def _near(self, finding: Finding) -> list[tuple[Span, cst.CSTNode]]:
-        """Nodes (with spans) of the top-level statements the finding's lines fall in."""
+    def _near(self, finding: Finding, kind: type | tuple[type, ...]
+              ) -> list[tuple[Span, cst.CSTNode]]:
+        """Nodes of `kind` (with spans) of the top-level statements the finding's lines fall
+        in."""
         located = self._located()
         if located is None:
             return []
         before = located.whole_passes
-        found = located.around(finding.line, finding.end_line)
+        found = located.around(finding.line, finding.end_line, kind)
         if self.ctx is not None:
             self.ctx.walks += located.whole_passes - before
         return found
@@ -100,8 +109,8 @@ class FixContext:
     def nodes_in(self, finding: Finding, kind: type | tuple[type, ...]) -> Iterator[cst.CSTNode]:
         """Nodes of `kind` inside the finding's range, outermost first."""
         want = (finding.line, finding.column, finding.end_line, finding.end_column)
-        found = [(span, node) for span, node in self._near(finding)
-                 if isinstance(node, kind) and _inside(span, want)]
+        found = [(span, node) for span, node in self._near(finding, kind)
+                 if _inside(span, want)]
         found.sort(key=lambda sn: (sn[0][0], sn[0][1], -sn[0][2], -sn[0][3]))
         return (node for _, node in found)
 
@@ -109,8 +118,8 @@ class FixContext:
                      ) -> list[cst.CSTNode]:
         """Nodes of `kind` whose range holds the finding's, innermost first."""
         want = (finding.line, finding.column, finding.end_line, finding.end_column)
-        found = [(span, node) for span, node in self._near(finding)
-                 if isinstance(node, kind) and _inside(want, span)]
+        found = [(span, node) for span, node in self._near(finding, kind)
+                 if _inside(want, span)]
         found.sort(key=lambda sn: ((sn[0][0], sn[0][1]), (-sn[0][2], -sn[0][3])), reverse=True)
         return [node for _, node in found]
 
@@ -127,9 +136,15 @@ class FixContext:
         mine = [(node, data) for rule, node, data in self.hints if rule == finding.rule]
         if not mine:
             return None
-        near = {id(node): span for span, node in self._near(finding)}
-        for node, data in mine:
-            span = near.get(id(node))
+        located = self._located()
+        if located is None:
+            return None
+        before = located.whole_passes
+        located.resolve([node for node, _ in mine])
+        if self.ctx is not None:
+            self.ctx.walks += located.whole_passes - before
+        for node, data in mine:  # a node starting where the finding starts
+            span = self.span(node)
             if span is not None and span[:2] == (finding.line, finding.column):
                 return data
         return None

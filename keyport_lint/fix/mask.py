@@ -8,7 +8,7 @@ slicing a tuple would still show the key. The edits insert text and copy nothing
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
@@ -59,18 +59,20 @@ def _targets(arg: cst.CSTNode, via: str, fc: FixContext) -> list[cst.CSTNode]:
     if not via:
         return []
     found: list[cst.CSTNode] = []
-
-    def visit(node: cst.CSTNode) -> None:
-        if isinstance(node, SIMPLE):
-            if fc.tree.code_for_node(node) == via and not _sliced(node):
-                found.append(node)
-            return
-        if isinstance(node, THROUGH):
-            for child in node.children:
-                visit(child)
-
-    visit(arg)
+    _visit(arg, via, fc, found)
     return found
+
+
+def _visit(node: cst.CSTNode, via: str, fc: FixContext, found: list[cst.CSTNode]) -> None:
+    """A module-level function, not a closure: a recursive closure is a reference cycle that
+    would keep the file's tree and analyses alive until a full garbage collection."""
+    if isinstance(node, SIMPLE):
+        if fc.tree.code_for_node(node) == via and not _sliced(node):
+            found.append(node)
+        return
+    if isinstance(node, THROUGH):
+        for child in node.children:
+            _visit(child, via, fc, found)
 
 
 def _sliced(node: cst.CSTNode) -> bool:
@@ -176,27 +178,18 @@ def _assigned(fc: FixContext) -> dict[str, list[ast.expr | None]]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return table
 
-    def bind(target: ast.AST, value: ast.expr | None) -> None:
-        if isinstance(target, ast.Name):
-            table.setdefault(target.id, []).append(value)
-        elif isinstance(target, (ast.Tuple, ast.List)):
-            for element in target.elts:
-                bind(element, None)
-        elif isinstance(target, ast.Starred):
-            bind(target.value, None)
-
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign):
             for target in node.targets:
-                bind(target, node.value)
+                _bind(table, target, node.value)
         elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)):
-            bind(node.target, node.value)
+            _bind(table, node.target, node.value)
         elif isinstance(node, ast.AugAssign):
-            bind(node.target, node.value if isinstance(node.op, ast.Add) else None)
+            _bind(table, node.target, node.value if isinstance(node.op, ast.Add) else None)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-            bind(node.target, None)
+            _bind(table, node.target, None)
         elif isinstance(node, ast.withitem) and node.optional_vars is not None:
-            bind(node.optional_vars, None)
+            _bind(table, node.optional_vars, None)
         elif isinstance(node, ast.arg):
             table.setdefault(node.arg, []).append(None)
         elif isinstance(node, ast.ExceptHandler) and node.name:
@@ -207,3 +200,15 @@ def _assigned(fc: FixContext) -> dict[str, list[ast.expr | None]]:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             table.setdefault(node.name, []).append(None)
     return table
+
+
+def _bind(table: dict[str, list[Any]], target: Any, value: Any) -> None:
+    import ast
+
+    if isinstance(target, ast.Name):
+        table.setdefault(target.id, []).append(value)
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            _bind(table, element, None)
+    elif isinstance(target, ast.Starred):
+        _bind(table, target.value, None)

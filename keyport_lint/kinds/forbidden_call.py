@@ -47,9 +47,10 @@ class ForbiddenCall(Kind):
             return UserError(f"rule {rule.id}: {msg}", getattr(where, "file", None) or None,
                              getattr(where, "line", None))
 
-        from keyport_lint.fix.template import validate
+        if rule.params.get("fix"):  # the fixer loads only for rules that have a template
+            from keyport_lint.fix.template import validate
 
-        validate(rule, raw)
+            validate(rule, raw)
         if not rule.params["calls"]:
             raise fail("forbidden-call needs 'calls' (dotted names such as requests.get)")
         if rule.params["combine"] not in ("all", "any"):

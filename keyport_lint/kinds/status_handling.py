@@ -184,22 +184,32 @@ def _caught_names(node: cst.BaseExpression | None, facts: Any) -> set[str]:
 
 
 def _distinguishes(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
-    """Does a catch-all handler re-raise, or look at which failure it caught?"""
+    """Does a catch-all handler re-raise, or look at which failure it caught (`isinstance(e,
+    …)`, `e.status_code` …)? A plain walk: libcst's matchers cost a large import."""
     import libcst as cst
-    import libcst.matchers as m
 
-    if m.findall(handler.body, m.Raise(exc=None)):
-        return True
     bound = handler.name.name if handler.name is not None else None
-    if not isinstance(bound, cst.Name):
-        return False
-    name = bound.value
-    if m.findall(handler.body, m.Call(func=m.Name("isinstance"),
-                                      args=[m.Arg(m.Name(name)), m.ZeroOrMore()])):
-        return True
-    return bool(m.findall(handler.body, m.Attribute(
-        value=m.Name(name),
-        attr=m.OneOf(*[m.Name(a) for a in sorted(DISTINGUISHING_ATTRIBUTES)]))))
+    name = bound.value if isinstance(bound, cst.Name) else None
+    stack: list[cst.CSTNode] = [handler.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Raise) and node.exc is None:
+            return True
+        if name is not None and (_is_instance_test(node, name) or (
+                isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
+                and node.value.value == name
+                and node.attr.value in DISTINGUISHING_ATTRIBUTES)):
+            return True
+        stack.extend(node.children)
+    return False
+
+
+def _is_instance_test(node: cst.CSTNode, name: str) -> bool:
+    import libcst as cst
+
+    return (isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
+            and node.func.value == "isinstance" and bool(node.args)
+            and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == name)
 
 
 def _via_helper(site: Any, direct: set[str]) -> bool:

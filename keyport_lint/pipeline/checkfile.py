@@ -95,49 +95,55 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
         else:
             ctx = TextContext(target.display, text, settings, project, path=target.path)
     if ctx is not None:
-        _run_rules(ctx, active, "python" if isinstance(ctx, PythonContext) else "text",
-                   result, rules)
-        try:
-            result.findings.extend(ctx.finish())
-        except Exception as exc:  # placing findings needs position metadata: deep code
-            if debugging():
-                raise
-            result.findings.extend(ctx.findings)  # those placed already
-            pending = ctx.pending_rules() if isinstance(ctx, PythonContext) else []
-            if pending:
-                internal_error(result, rules, _rules_named(pending), exc)
-        result.walks = ctx.walks if isinstance(ctx, PythonContext) else 0
-        result.secrets |= ctx.secrets
+        ctx.hold()
+    try:
+        if ctx is not None:
+            _run_rules(ctx, active, "python" if isinstance(ctx, PythonContext) else "text",
+                       result, rules)
+            try:
+                result.findings.extend(ctx.finish())
+            except Exception as exc:  # placing findings needs position metadata: deep code
+                if debugging():
+                    raise
+                result.findings.extend(ctx.findings)  # those placed already
+                pending = ctx.pending_rules() if isinstance(ctx, PythonContext) else []
+                if pending:
+                    internal_error(result, rules, _rules_named(pending), exc)
+            result.walks = ctx.walks if isinstance(ctx, PythonContext) else 0
+            result.secrets |= ctx.secrets
 
-    lines = ctx.lines if ctx is not None else LINE_BREAK.split(text)
-    suppressions = find_suppressions(text, lines, target.kind)
-    file_ignores = _file_ignores(target, cfg) if result.findings or suppressions else []
-    # a file that could not be checked has no findings to judge its suppressions by
-    unchecked = any(f.rule in ("KP900", "KP903") for f in result.findings)
-    findings = [f for f in result.findings if not _matches_any(f.rule, file_ignores)]
-    unsuppressed = list(findings)
-    findings = apply_suppressions(findings, suppressions)
-    findings += [f for f in _suppression_diagnostics(suppressions, rules, cfg, target.display,
-                                                     file_ignores, judge_unused=not unchecked)
-                 if not _matches_any(f.rule, file_ignores)]
-    result.findings = sorted((f.with_(severity=cfg.severity_of(rules[f.rule]))
-                              for f in findings if f.rule in rules), key=Finding.sort_key)
-    if target.kind == "python" and not unchecked:
-        from keyport_lint.fix import attach_fixes
-        from keyport_lint.fix.base import FixContext
+        lines = ctx.lines if ctx is not None else LINE_BREAK.split(text)
+        suppressions = find_suppressions(text, lines, target.kind)
+        file_ignores = _file_ignores(target, cfg) if result.findings or suppressions else []
+        # a file that could not be checked has no findings to judge its suppressions by
+        unchecked = any(f.rule in ("KP900", "KP903") for f in result.findings)
+        findings = [f for f in result.findings if not _matches_any(f.rule, file_ignores)]
+        unsuppressed = list(findings)
+        findings = apply_suppressions(findings, suppressions)
+        findings += [f for f in _suppression_diagnostics(suppressions, rules, cfg, target.display,
+                                                         file_ignores, judge_unused=not unchecked)
+                     if not _matches_any(f.rule, file_ignores)]
+        result.findings = sorted((f.with_(severity=cfg.severity_of(rules[f.rule]))
+                                  for f in findings if f.rule in rules), key=Finding.sort_key)
+        if target.kind == "python" and not unchecked:
+            from keyport_lint.fix import attach_fixes
+            from keyport_lint.fix.base import FixContext
 
-        py = ctx if isinstance(ctx, PythonContext) else None
-        result.findings = attach_fixes(result.findings, lambda: FixContext(
-            text, lines, py, cfg, suppressions, unsuppressed, file_ignores))
-        result.walks = py.walks if py is not None else 0  # fixes may add a position pass
-    if unchecked:  # text that did not parse or decode is never shown, not even redacted
+            py = ctx if isinstance(ctx, PythonContext) else None
+            result.findings = attach_fixes(result.findings, lambda: FixContext(
+                text, lines, py, cfg, suppressions, unsuppressed, file_ignores))
+            result.walks = py.walks if py is not None else 0  # fixes may add a position pass
+        if unchecked:  # text that did not parse or decode is never shown, not even redacted
+            return result
+        for finding in result.findings:
+            if 0 < finding.line <= len(lines) and finding.rule not in FILE_LEVEL:
+                result.lines[finding.line] = lines[finding.line - 1]
+        if result.findings:
+            result.text = text
         return result
-    for finding in result.findings:
-        if 0 < finding.line <= len(lines) and finding.rule not in FILE_LEVEL:
-            result.lines[finding.line] = lines[finding.line - 1]
-    if result.findings:
-        result.text = text
-    return result
+    finally:
+        if ctx is not None:
+            ctx.let_go()  # its analyses, unless the project index keeps it
 
 
 def _run_rules(ctx: FileContext, active: list[Rule], kind: str, result: FileResult,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,13 +31,40 @@ ALWAYS_SKIPPED_DIRS = frozenset({
 CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
 
 
-@dataclass(frozen=True)
 class Target:
-    path: Path
-    display: str
-    kind: str  # "python" or "text"
-    explicit: bool
-    stat: tuple[int, int] | None = None  # size and mtime when discovery already took them
+    """A file to check. `file` is its path as a string; the `Path` is built on first use, as
+    a run the cache settles (and the cache itself) needs only the string. Read-only by
+    convention; equal when every field is."""
+
+    __slots__ = ("_path", "display", "explicit", "file", "kind", "stat")
+
+    def __init__(self, path: Path | str, display: str, kind: str, explicit: bool,
+                 stat: tuple[int, int] | None = None) -> None:
+        self.file = os.fspath(path)
+        self._path = path if isinstance(path, Path) else None
+        self.display = display
+        self.kind = kind  # "python" or "text"
+        self.explicit = explicit
+        self.stat = stat  # size and mtime when discovery already took them
+
+    @property
+    def path(self) -> Path:
+        if self._path is None:
+            self._path = Path(self.file)
+        return self._path
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.file, self.display, self.kind, self.explicit, self.stat)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Target) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"Target(path={self.file!r}, display={self.display!r}, kind={self.kind!r}, "
+                f"explicit={self.explicit!r}, stat={self.stat!r})")
 
 
 def file_kind(path: Path | str, cfg: Config) -> str | None:
@@ -219,7 +245,7 @@ def discover(paths: list[str], cfg: Config, cwd: Path,
             kind = _kind_of(os.path.basename(path), python_ext, text_ext)
             if kind and not excluded(path, False) and (
                     exclude is None or not _under_excluded_dir(path, excluded)):
-                found[path] = Target(Path(path), safe_display(display_path(path, cwd_s)), kind,
+                found[path] = Target(path, safe_display(display_path(path, cwd_s)), kind,
                                      True, (st.st_size, st.st_mtime_ns))
             continue
         top = _git_top(path)
@@ -276,7 +302,7 @@ def discover(paths: list[str], cfg: Config, cwd: Path,
                     warned.append(f"{safe_display(shown + name)}: not a regular file; "
                                   "not checked")
                     continue
-                found[full] = Target(Path(full), safe_display(shown + name), kind, False)
+                found[full] = Target(full, safe_display(shown + name), kind, False)
             for name, full in sorted(subdirs, reverse=True):
                 stack.append((full, shown + name + "/", here))
     return sorted(found.values(), key=lambda t: t.display), errors

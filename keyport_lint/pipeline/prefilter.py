@@ -8,27 +8,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from keyport_lint.catalog import Rule
 from keyport_lint.kinds import get_kind
 from keyport_lint.kinds.base import literal_trigger
-from keyport_lint.settings import Settings, has_marker, marker_regex
+from keyport_lint.settings import LazyPattern, Settings, has_marker, marker_regex
 
 
-@dataclass
 class PreFilter:
-    always: dict[str, list[Rule]] = field(default_factory=dict)  # file kind -> rules
-    triggered: dict[str, list[tuple[frozenset[str], Rule]]] = field(default_factory=dict)
-    follows_imports: frozenset[str] = frozenset()  # ids of rules that follow imports
-    enabled: dict[str, Rule] = field(default_factory=dict)  # every enabled rule by id
-    # tokens of generic names (`api_key`): they count only in KeyPort-related code ...
-    generic: frozenset[str] = frozenset()
-    # ... for the rules that judge names only there (ids)
-    contextual: frozenset[str] = frozenset()
-    markers: re.Pattern[str] | None = None  # what makes text KeyPort-related
-    _regex: dict[str, tuple[re.Pattern[str], dict[str, set[str]], str]] = field(
-        default_factory=dict, repr=False)
+    """Which rules can fire in a file, from substring tests. (A plain class: a dataclass
+    costs every run a millisecond to define.)"""
+
+    def __init__(self, enabled: dict[str, Rule] | None = None) -> None:
+        self.always: dict[str, list[Rule]] = {}  # file kind -> rules
+        self.triggered: dict[str, list[tuple[frozenset[str], Rule]]] = {}
+        self.follows_imports: frozenset[str] = frozenset()  # ids of rules that follow imports
+        self.enabled: dict[str, Rule] = enabled or {}  # every enabled rule by id
+        # tokens of generic names (`api_key`): they count only in KeyPort-related code ...
+        self.generic: frozenset[str] = frozenset()
+        # ... for the rules that judge names only there (ids)
+        self.contextual: frozenset[str] = frozenset()
+        self.markers: re.Pattern[str] | None = None  # what makes text KeyPort-related
+        self._regex: dict[str, tuple[LazyPattern, dict[str, set[str]], str]] = {}
 
     def rules_for(self, text: str, kind: str,
                   reaches_keyport: Callable[[], bool] | None = None,
@@ -44,11 +45,12 @@ class PreFilter:
         active = list(self.always.get(kind, []))
         pending = []
         if candidates:
-            # a plain `in` test per token first; one regex pass only when one is there
-            regex, implied, _ = self._token_regex(kind)
+            # a plain `in` test per token first; one regex pass only when one is there (the
+            # regex is compiled then, so a run over clean files never compiles it)
             lowered = text.lower() if lower is None else lower
             present: set[str] = set()
             if any(t in lowered for t in self._roots(kind)):
+                regex, implied, _ = self._token_regex(kind)
                 for found in set(regex.findall(lowered)):
                     present |= implied[found]
             for tokens, rule in candidates:
@@ -73,15 +75,15 @@ class PreFilter:
             cached = self._regex[kind]
         return tuple(cached[2].split("\0")) if cached[2] else ()
 
-    def _token_regex(self, kind: str) -> tuple[re.Pattern[str], dict[str, set[str]], str]:
+    def _token_regex(self, kind: str) -> tuple[LazyPattern, dict[str, set[str]], str]:
         """A lookahead alternation that reports, at every position, the longest token starting
         there (overlaps included); a found token implies every token it contains."""
         cached = self._regex.get(kind)
         if cached is None:
             tokens = sorted({t for tokens, _ in self.triggered.get(kind, []) for t in tokens},
                             key=len, reverse=True)
-            regex = re.compile("(?=(" + "|".join(re.escape(t) for t in tokens) + "))"
-                               if tokens else r"(?!x)x")
+            regex = LazyPattern("(?=(" + "|".join(re.escape(t) for t in tokens) + "))"
+                                if tokens else r"(?!x)x")
             implied = {t: {u for u in tokens if u in t} for t in tokens}
             minimal = [t for t in tokens if not any(u != t and u in t for u in tokens)]
             cached = self._regex[kind] = (regex, implied, "\0".join(minimal))

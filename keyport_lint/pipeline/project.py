@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keyport_lint.errors import UserError
-from keyport_lint.finding import Finding
 from keyport_lint.pipeline.discover import Target, discover, display_path
 from keyport_lint.pipeline.run import RunResult, default_jobs, run
 
@@ -43,7 +42,7 @@ def _groups(paths: list[str], tree: ConfigTree, warnings: list[str] | None = Non
     broken: dict[str, int] = {}
     for target in targets:
         try:
-            cfg = tree.for_file(target.path)
+            cfg = tree.for_file(target.file)
         except UserError as exc:  # that sub-project's files go unchecked: an error, exit 2
             if exc.path and Path(exc.path).is_absolute():
                 exc.path = display_path(Path(exc.path), tree.cwd)
@@ -56,9 +55,9 @@ def _groups(paths: list[str], tree: ConfigTree, warnings: list[str] | None = Non
     out = []
     for cfg, group in grouped.values():
         if cfg is not tree.base:  # its own exclude applies to its files
-            kept, _ = discover([str(t.path) for t in group], cfg, tree.cwd)
-            keep = {t.path for t in kept}
-            group = [t for t in group if t.path in keep]
+            kept, _ = discover([t.file for t in group], cfg, tree.cwd)
+            keep = {t.file for t in kept}
+            group = [t for t in group if t.file in keep]
         out.append((cfg, group))
     return out, errors
 
@@ -82,7 +81,7 @@ def run_project(paths: list[str], tree: ConfigTree, jobs: int | None = None,
     finally:
         if bar is not None:
             bar.close()
-    merged.findings.sort(key=Finding.sort_key)
+    merged.findings.sort(key=lambda f: f.sort_key())
     return merged
 
 

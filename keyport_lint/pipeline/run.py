@@ -10,73 +10,97 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from keyport_lint.catalog import Rule
-from keyport_lint.config import Config
 from keyport_lint.errors import debugging
-from keyport_lint.finding import Finding, Fix
-from keyport_lint.index import ProjectIndex
-from keyport_lint.modules import ClosureDeps, DepTree
-from keyport_lint.pipeline.checkfile import FileResult, check_file, internal_error, load
 from keyport_lint.pipeline.discover import Target, discover
-from keyport_lint.pipeline.prefilter import PreFilter, build_prefilter
-from keyport_lint.pipeline.source import Source, SourceError
-from keyport_lint.redact import Redaction, Redactor, redactor_from
-from keyport_lint.settings import marker_regex
-from keyport_lint.suppress import MARKER
+from keyport_lint.pipeline.source import Source, SourceError, read_source
+from keyport_lint.settings import LazyPattern, marker_regex
 
-WHITESPACE = re.compile(r"\s+")
+if TYPE_CHECKING:  # imported where used: a run served by the cache, or over clean files,
+    # never loads the per-file pipeline, findings, fixes or the redactor
+    from keyport_lint.catalog import Rule
+    from keyport_lint.config import Config
+    from keyport_lint.finding import Finding, Fix
+    from keyport_lint.index import ProjectIndex
+    from keyport_lint.modules import DepTree
+    from keyport_lint.pipeline.checkfile import FileResult
+    from keyport_lint.pipeline.prefilter import PreFilter
+    from keyport_lint.redact import Redaction, Redactor
+
+SUPPRESSION_MARKER = "keyport-lint"  # suppress.MARKER: no suppression comment without it
+
+WHITESPACE = LazyPattern(r"\s+")  # compiled once a finding is fingerprinted
 PARALLEL_MIN_FILES = 8  # files to parse; below this, worker start-up costs more than it saves
 BATCH_FILES = 4  # files per task sent to a worker
 AHEAD = 2  # batches queued per worker: it never waits for the parent, which takes the rest
 
 
-@dataclass
 class FileOutcome:
-    """One file's redacted result: what workers return and the cache stores."""
+    """One file's redacted result: what workers return and the cache stores. (A plain class,
+    as RunResult: a dataclass costs every process a millisecond to define.)"""
 
-    display: str
-    findings: list[Finding] = field(default_factory=list)
-    excerpts: dict[int, str] = field(default_factory=dict)
-    parsed: bool = False
-    errors: list[str] = field(default_factory=list)  # internal errors (each also a KP903)
-    walks: int = 0  # whole-module tree walks and passes (not cached: 0 when served from it)
-    deps: dict[str, str] = field(default_factory=dict)  # consulted module -> content hash
-    closures: list[DepTree] = field(default_factory=list)  # import closures consulted
-    # "line:column" -> caret start and end in the redacted excerpt (redaction moves columns)
-    carets: dict[str, tuple[int, int]] = field(default_factory=dict)
+    def __init__(self, display: str, findings: list[Finding] | None = None,
+                 excerpts: dict[int, str] | None = None, parsed: bool = False,
+                 errors: list[str] | None = None, walks: int = 0,
+                 deps: dict[str, str] | None = None, closures: list[DepTree] | None = None,
+                 carets: dict[str, tuple[int, int]] | None = None) -> None:
+        self.display = display
+        self.findings = findings if findings is not None else []
+        self.excerpts = excerpts if excerpts is not None else {}
+        self.parsed = parsed
+        self.errors = errors if errors is not None else []  # internal errors (each a KP903)
+        # whole-module tree walks and passes (not cached: 0 when served from it)
+        self.walks = walks
+        self.deps = deps if deps is not None else {}  # consulted module -> content hash
+        self.closures = closures if closures is not None else []  # import closures consulted
+        # "line:column" -> caret start and end in the redacted excerpt (redaction moves them)
+        self.carets = carets if carets is not None else {}
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is FileOutcome and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass is
+
+    def __repr__(self) -> str:
+        return f"FileOutcome({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
 
-@dataclass
 class RunResult:
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    files: int = 0
-    parsed: int = 0
-    cached: int = 0
-    walks: int = 0
-    jobs: int = 1
-    seconds: float = 0.0
-    excerpts: dict[tuple[str, int], str] = field(default_factory=dict)  # redacted lines
-    # display path -> path relative to its config's folder (baselines), for every file checked
-    anchors: dict[str, str] = field(default_factory=dict)
-    roots: dict[str, Path] = field(default_factory=dict)  # display path -> its config's folder
-    carets: dict[tuple[str, int, int], tuple[int, int]] = field(default_factory=dict)
+    def __init__(self, findings: list[Finding] | None = None, errors: list[str] | None = None,
+                 warnings: list[str] | None = None, files: int = 0, parsed: int = 0,
+                 cached: int = 0, walks: int = 0, jobs: int = 1, seconds: float = 0.0) -> None:
+        self.findings = findings if findings is not None else []
+        self.errors = errors if errors is not None else []
+        self.warnings = warnings if warnings is not None else []
+        self.files, self.parsed, self.cached, self.walks = files, parsed, cached, walks
+        self.jobs, self.seconds = jobs, seconds
+        self.excerpts: dict[tuple[str, int], str] = {}  # redacted lines
+        # display path -> path relative to its config's folder (baselines), for every file
+        self.anchors: dict[str, str] = {}
+        self.roots: dict[str, Path] = {}  # display path -> its config's folder
+        self.carets: dict[tuple[str, int, int], tuple[int, int]] = {}
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is RunResult and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RunResult({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
 
 def redactor_for(cfg: Config) -> Redactor:
     """Every secret shape in force: built-in settings plus user secret-pattern rules,
     selected or not: a match is redacted whether its rule runs, is ignored or suppressed."""
+    from keyport_lint.redact import redactor_from
+
     return redactor_from(cfg.settings, [
         rule.params["pattern"] for rule in cfg.rules
         if rule.kind == "secret-pattern" and rule.params.get("pattern")])
@@ -103,6 +127,8 @@ class _Worker:
     # built on first use: a warm run served wholly by the cache needs none of them
     @cached_property
     def project(self) -> ProjectIndex:
+        from keyport_lint.index import ProjectIndex
+
         project = ProjectIndex(self.cfg.root, self.cfg.settings,
                                marker_regex(self.cfg.settings), self.cwd)
         project.table.seed(self.listings, self.targets)  # each folder listed once per run
@@ -111,6 +137,8 @@ class _Worker:
 
     @cached_property
     def prefilter(self) -> PreFilter:
+        from keyport_lint.pipeline.prefilter import build_prefilter
+
         return build_prefilter(self.cfg.enabled_rules(), self.cfg.settings)
 
     @cached_property
@@ -120,17 +148,21 @@ class _Worker:
     def source(self, target: Target) -> Source | SourceError:
         """The file's text, read once per run: the module table may have read it already
         while following another file's imports."""
-        ahead = self.project.table.take(str(target.path), target.display, target.kind)
+        ahead = self.project.table.take(target.file, target.display, target.kind)
         if ahead is not None:
             return ahead
-        return load(target, self.cfg)
+        try:
+            return read_source(target.path, target.display, target.kind,
+                               self.cfg.settings["max-file-size"])
+        except SourceError as exc:
+            return exc
 
     def active_rules(self, target: Target, source: Source | SourceError) -> list[Rule] | None:
         """The pre-filter's verdict: the rules that can fire in this file."""
         if isinstance(source, SourceError):
             return None
         table = self.project.table
-        path = str(target.path)
+        path = target.file
         if target.kind == "python":
             module = table.learn(path, source)
             keyport_text = lambda: module.keyport  # noqa: E731
@@ -150,12 +182,15 @@ class _Worker:
             with self.project.recording() as before:
                 active = self.active_rules(target, source)
             consulted_before = (consulted_before or set()) | before
-        if active == [] and isinstance(source, Source) and MARKER not in source.lower:
+        if active == [] and isinstance(source, Source) and \
+                SUPPRESSION_MARKER not in source.lower:
             # no rule can fire and no suppression is there to judge: nothing to run
             outcome = FileOutcome(target.display)
             outcome.deps, outcome.closures = self.dependencies(consulted_before or set(),
-                                                               str(target.path))
+                                                               target.file)
             return outcome
+        from keyport_lint.pipeline.checkfile import FileResult, check_file, internal_error
+
         with self.project.recording() as consulted:
             try:
                 fr = check_file(target, self.cfg, self.prefilter, self.project, source, active)
@@ -165,13 +200,13 @@ class _Worker:
                 fr = FileResult(target.display)
                 internal_error(fr, self.prefilter.enabled, "the pipeline", exc)
         consulted |= consulted_before or set()
-        outcome = redacted(fr, self.redact, anchored_path(target.path, self.cfg.anchor_root))
-        outcome.deps, outcome.closures = self.dependencies(consulted, str(target.path))
+        outcome = redacted(fr, self.redact, anchored_path(target.file, self.cfg.anchor_root))
+        outcome.deps, outcome.closures = self.dependencies(consulted, target.file)
         if outcome.parsed:  # one entry file per parsed file: its dependencies listed flat
             for tree in outcome.closures:
                 outcome.deps.update(tree.flatten())
             outcome.closures = []
-            outcome.deps.pop(str(target.path), None)
+            outcome.deps.pop(target.file, None)
         return outcome
 
     def dependencies(self, consulted: set[Any], own: str
@@ -184,6 +219,8 @@ class _Worker:
         closures: list[DepTree] = []
         if not self.want_deps:
             return deps, closures
+        from keyport_lint.modules import ClosureDeps
+
         for item in consulted:
             if isinstance(item, ClosureDeps):
                 closures.append(table.tree(item))
@@ -259,7 +296,7 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
     if targets is None:
         targets, errors = discover(paths, cfg, cwd, warnings, listings)
     result = RunResult(errors=list(errors), warnings=warnings, files=len(targets))
-    result.anchors = {t.display: anchored_path(t.path, cfg.anchor_root) for t in targets}
+    result.anchors = {t.display: anchored_path(t.file, cfg.anchor_root) for t in targets}
     result.roots = dict.fromkeys(result.anchors, cfg.root)
     jobs = max(1, min(jobs, default_jobs()))
     outcomes = _process_all(targets, cfg, jobs, result, cwd, cache, listings,
@@ -276,7 +313,7 @@ def run(paths: list[str], cfg: Config, cwd: Path | None = None, jobs: int = 1,
             result.carets[(outcome.display, line, column)] = (span[0], span[1])
     if cache is not None:
         result.warnings.extend(cache.finish())  # type: ignore[attr-defined]
-    result.findings.sort(key=Finding.sort_key)
+    result.findings.sort(key=lambda f: f.sort_key())
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 
@@ -291,12 +328,14 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
     worker = _Worker(cfg, cwd)
     worker.want_deps = cache is not None
     worker.listings = listings or {}
-    worker.targets = frozenset(str(t.path) for t in targets)
+    worker.targets = frozenset(t.file for t in targets)
     out: dict[int, FileOutcome] = {}
     digests: dict[int, tuple[str, tuple[int, int]]] = {}  # what the cache files results under
     verdict_deps: dict[int, dict[str, str]] = {}  # what a verdict made here consulted
     heavy: list[Task] = []
     pool = _Pool(cfg, jobs, cwd, worker) if jobs > 1 else None
+    if cache is not None:
+        cache.note_stats(targets)
 
     def settle(i: int, outcome: FileOutcome) -> None:
         """A result, wherever it was computed: into the cache, then kept for the report."""
@@ -330,12 +369,12 @@ def _process_all(targets: list[Target], cfg: Config, jobs: int, result: RunResul
                 active = None
         if pool is not None and active and isinstance(source, Source) and \
                 target.kind == "python":
-            deps, trees = worker.dependencies(consulted, str(target.path))
+            deps, trees = worker.dependencies(consulted, target.file)
             for tree in trees:
                 deps.update(tree.flatten())
             if deps:
                 verdict_deps[i] = deps
-            heavy.append((i, target, replace(source, _lower=[]), [r.id for r in active]))
+            heavy.append((i, target, source.without_lower(), [r.id for r in active]))
             if len(heavy) >= (pool.batch_size(len(targets)) if pool.used
                               else PARALLEL_MIN_FILES):
                 pool.add(heavy, settle)
@@ -367,7 +406,8 @@ def _store(cache: Any, target: Target, read: tuple[str, tuple[int, int]] | None,
 
 
 #: analyses and kinds the workers need: imported once in the parent, before forking
-PRELOAD = ("libcst", "keyport_lint.pipeline.parse", "keyport_lint.context",
+PRELOAD = ("libcst", "keyport_lint.pipeline.checkfile", "keyport_lint.pipeline.parse",
+           "keyport_lint.context",
            "keyport_lint.analysis.facts", "keyport_lint.analysis.context",
            "keyport_lint.analysis.taint", "keyport_lint.analysis.handlers",
            "keyport_lint.analysis.verification", "keyport_lint.analysis.results",
@@ -488,9 +528,13 @@ class _Pool:
         return future
 
 
-def anchored_path(path: Path, root: Path) -> str:
+def anchored_path(path: Path | str, root: Path) -> str:
     """The file's path relative to its config's folder: what fingerprints and baselines use,
     so they match whichever subfolder the run starts from."""
+    fast = _below(str(path), str(root))
+    if fast is not None:
+        return fast
+    path = Path(path)
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
@@ -499,6 +543,19 @@ def anchored_path(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.resolve().as_posix()
+
+
+def _below(path: str, root: str) -> str | None:
+    """`relative_to` on strings for the usual case (a normalised path under the root), without
+    building path objects per file; None when pathlib has to decide."""
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    if not path.startswith(prefix):
+        return None
+    rest = path[len(prefix):]
+    if not rest or rest.endswith(os.sep) or os.sep * 2 in rest or \
+            f"{os.sep}.{os.sep}" in f"{os.sep}{rest}{os.sep}":
+        return None
+    return rest if os.sep == "/" else rest.replace(os.sep, "/")
 
 
 def _redacted_fix(fix: Fix | None, redact: Redactor, secrets: set[str]) -> Fix | None:

@@ -14,22 +14,28 @@ import io
 import os
 import stat
 import tokenize
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | \
     getattr(os, "O_CLOEXEC", 0)
 
 
-@dataclass(frozen=True)
 class Source:
-    path: Path
-    display: str  # relative, /-separated: what every output shows
-    kind: str  # "python" or "text"
-    text: str
-    digest: str = ""  # SHA-256 of the bytes the text was decoded from
-    stat: tuple[int, int] = (-1, 0)  # size and mtime (ns), taken before the bytes were read
-    _lower: list[str] = field(default_factory=list, repr=False, compare=False)
+    """A file's decoded text, read once. Read-only by convention. (A plain class: a dataclass
+    costs every run a millisecond to define.)"""
+
+    __slots__ = ("_lower", "digest", "display", "kind", "path", "stat", "text")
+
+    def __init__(self, path: Path, display: str, kind: str, text: str, digest: str = "",
+                 stat: tuple[int, int] = (-1, 0), _lower: list[str] | None = None) -> None:
+        self.path = path
+        self.display = display  # relative, /-separated: what every output shows
+        self.kind = kind  # "python" or "text"
+        self.text = text
+        self.digest = digest  # SHA-256 of the bytes the text was decoded from
+        self.stat = stat  # size and mtime (ns), taken before the bytes were read
+        self._lower: list[str] = _lower if _lower is not None else []
 
     @property
     def lower(self) -> str:
@@ -37,6 +43,31 @@ class Source:
         if not self._lower:
             self._lower.append(self.text.lower())
         return self._lower[0]
+
+    def without_lower(self) -> Source:
+        """The same source without its lower-case copy (smaller to send to a worker)."""
+        return Source(self.path, self.display, self.kind, self.text, self.digest, self.stat)
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.path, self.display, self.kind, self.text, self.digest, self.stat)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Source) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"Source(path={self.path!r}, display={self.display!r}, kind={self.kind!r}, "
+                f"text=<{len(self.text)} characters>, digest={self.digest!r}, "
+                f"stat={self.stat!r})")
+
+    def __getstate__(self) -> tuple[object, ...]:
+        return (*self._key(), self._lower)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        (self.path, self.display, self.kind, self.text, self.digest, self.stat,
+         self._lower) = state
 
 
 class SourceError(Exception):

@@ -8,7 +8,6 @@ without colour (pre-commit, NO_COLOR, CI logs). `--statistics` prints only the c
 
 from __future__ import annotations
 
-import textwrap
 from typing import TYPE_CHECKING
 
 from keyport_lint.report import line_start, printable
@@ -63,6 +62,8 @@ def body_full(result: RunResult, opts: ReportOptions) -> list[str]:
 
 
 def help_lines(text: str, pad: str, width: int, on: bool) -> list[str]:
+    import textwrap  # only reports with findings wrap help text
+
     lead = f"{pad} = "
     lines = textwrap.wrap(text, width=max(width - len(lead) - 6, 40), break_long_words=False,
                           break_on_hyphens=False)

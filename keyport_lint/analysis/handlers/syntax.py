@@ -4,7 +4,6 @@ references inside an expression, body parameters."""
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from keyport_lint.analysis.facts import dotted_name, literal_text
+from keyport_lint.analysis.nameglobs import globs
 
 if TYPE_CHECKING:
     from keyport_lint.settings import Settings
@@ -55,13 +55,9 @@ def _is_static(node: cst.FunctionDef) -> bool:
 
 def fnmatch_any(name: str, patterns: list[str] | tuple[str, ...]) -> bool:
     """Does a dotted name match one of the fnmatch patterns (case-sensitive)? One compiled
-    regex per pattern list: asked for every call and decorator of a module."""
-    return _glob_regex(tuple(patterns)).match(name) is not None
-
-
-@lru_cache(maxsize=256)
-def _glob_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or r"(?!x)x")
+    matcher per pattern list (literal names by set lookup): asked for every call and
+    decorator of a module."""
+    return globs(tuple(patterns)).match(name) is not None
 
 
 def string_value(node: cst.CSTNode | None) -> str | None:

@@ -76,38 +76,38 @@ class _Evaluate(_InterpreterState):
         return value
 
     def _eval(self, node: cst.CSTNode) -> Value | None:
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             return self._lookup(node.value)
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
             return self._http(Value(STR, url=self._segments(node)))
-        if isinstance(node, cst.Integer):
+        if type(node) is cst.Integer:
             try:
                 return Value(INT, number=int(evaluated(node)))
             except (ValueError, TypeError):
                 return None
-        if isinstance(node, cst.Await):
+        if type(node) is cst.Await:
             return self.ev(node.expression)
-        if isinstance(node, cst.NamedExpr):
+        if type(node) is cst.NamedExpr:
             return self.ev(node.value)
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             return self._attribute(node)
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             return self._subscript(node)
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             return self._call(node)
-        if isinstance(node, cst.BinaryOperation):
+        if type(node) is cst.BinaryOperation:
             if isinstance(node.operator, (cst.Add, cst.Modulo)):
                 self._ev_left_spine(node)
                 left, right = self.ev(node.left), self.ev(node.right)
                 if _is_text(left) or _is_text(right):
                     return self._http(Value(STR, url=_text(left) + _text(right)))
             return None
-        if isinstance(node, cst.IfExp):
+        if type(node) is cst.IfExp:
             body, orelse = self.ev(node.body), self.ev(node.orelse)
             if body is None or orelse is None:
                 return body or orelse
             return _join(body, orelse)
-        if isinstance(node, cst.BooleanOperation):
+        if type(node) is cst.BooleanOperation:
             self._ev_left_spine(node)
             left = self.ev(node.left)
             if isinstance(node.operator, cst.Or):
@@ -119,7 +119,7 @@ class _Evaluate(_InterpreterState):
             return Value(TUPLE, items=tuple(
                 None if isinstance(e, (cst.StarredElement,)) else self.ev(e.value)
                 for e in node.elements))
-        if isinstance(node, cst.Dict):
+        if type(node) is cst.Dict:
             return self._dict(node)
         if isinstance(node, (cst.Comparison, cst.UnaryOperation)):
             return Value(BOOL)

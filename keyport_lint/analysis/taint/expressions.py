@@ -54,34 +54,34 @@ class _Expressions(_ModuleState):
             self._depth -= 1
 
     def _eval(self, node: cst.CSTNode, scope: _Scope) -> frozenset:
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             return self._read_name(node.value, node, scope)
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             return self._read_attribute(node, scope)
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             return self._call(node, scope)
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             return self._subscript(node, scope)
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
             return self._literal(node, scope)
-        if isinstance(node, cst.FormattedString):
+        if type(node) is cst.FormattedString:
             return self._fstring(node, scope)
-        if isinstance(node, cst.BinaryOperation):
+        if type(node) is cst.BinaryOperation:
             return self._binary(node, scope)
-        if isinstance(node, cst.BooleanOperation):
+        if type(node) is cst.BooleanOperation:
             return _cap(self.eval(node.left, scope) | self.eval(node.right, scope))
-        if isinstance(node, cst.UnaryOperation):
+        if type(node) is cst.UnaryOperation:
             value = self.eval(node.expression, scope)
             return EMPTY if isinstance(node.operator, cst.Not) else value
-        if isinstance(node, cst.Comparison):  # a comparison is a bool: it never leaks
+        if type(node) is cst.Comparison:  # a comparison is a bool: it never leaks
             self.eval(node.left, scope)
             for target in node.comparisons:
                 self.eval(target.comparator, scope)
             return EMPTY
-        if isinstance(node, cst.IfExp):  # the test only decides: `"set" if key else "missing"`
+        if type(node) is cst.IfExp:  # the test only decides: `"set" if key else "missing"`
             self.eval(node.test, scope)
             return _cap(self.eval(node.body, scope) | self.eval(node.orelse, scope))
-        if isinstance(node, cst.NamedExpr):
+        if type(node) is cst.NamedExpr:
             value = self.eval(node.value, scope)
             self._assign(node.target, value, node.value, scope, exact=_is_exact(node.value))
             return value
@@ -90,13 +90,13 @@ class _Expressions(_ModuleState):
             for element in node.elements:
                 atoms |= self.eval(element.value, scope)
             return _cap(atoms)
-        if isinstance(node, cst.Dict):
+        if type(node) is cst.Dict:
             return self._dict(node, scope)
         if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             return self._comprehension(node, scope)
-        if isinstance(node, cst.Await):
+        if type(node) is cst.Await:
             return self.eval(node.expression, scope)
-        if isinstance(node, cst.Yield):
+        if type(node) is cst.Yield:
             yielded = node.value
             if isinstance(yielded, cst.From):
                 yielded = yielded.item
@@ -104,7 +104,7 @@ class _Expressions(_ModuleState):
             if scope.kind == "function":
                 self.ret_def.setdefault(scope.qual, set()).update(result)
             return EMPTY
-        if isinstance(node, cst.Lambda):
+        if type(node) is cst.Lambda:
             inner = _Scope("function", scope.qual + ".<lambda>", parent=scope
                            if scope.kind == "function" else None, cls=scope.cls,
                            self_name=scope.self_name, func=scope.func)
@@ -112,7 +112,7 @@ class _Expressions(_ModuleState):
                 inner.env[param.name.value] = EMPTY
             self.eval(node.body, inner)
             return EMPTY
-        if isinstance(node, cst.StarredElement):
+        if type(node) is cst.StarredElement:
             return self.eval(node.value, scope)
         if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)):
             return EMPTY

@@ -3,12 +3,12 @@ answers `flows(SinkSpec(...))`."""
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from keyport_lint.analysis.nameglobs import Globs, globs
 from keyport_lint.analysis.taint.values import Flow
 
 if TYPE_CHECKING:
@@ -61,15 +61,8 @@ def _compile_sinks(spec: SinkSpec) -> _CompiledSinks:
     return _CompiledSinks(spec)
 
 
-@lru_cache(maxsize=256)
-def _fn_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    if not patterns:
-        return re.compile(r"(?!x)x")
-    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
-
-
-def _fn(patterns: Iterable[str]) -> re.Pattern[str]:
-    return _fn_regex(tuple(patterns))
+def _fn(patterns: Iterable[str]) -> Globs:
+    return globs(tuple(patterns))
 
 
 class TaintResult:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Union
 
 import libcst as cst
@@ -172,8 +173,13 @@ def _is_attr_key(key: Key) -> bool:
 def _cap(atoms: Iterable[Atom]) -> frozenset:
     result = frozenset(atoms)
     if len(result) > MAX_ATOMS:  # deterministic subset: hash order varies between runs
-        result = frozenset(sorted(result, key=repr)[:MAX_ATOMS])
+        result = frozenset(sorted(result, key=_atom_repr)[:MAX_ATOMS])
     return result
+
+
+# a value over the cap is capped again at every step it flows through: its atoms' reprs
+# (dataclass reprs, nested) are worth keeping; equal atoms have equal reprs
+_atom_repr = lru_cache(maxsize=4096)(repr)
 
 
 def _with_op(atom: Atom, op: Op) -> Atom | None:
