@@ -269,6 +269,8 @@ Settle = Callable[[int, FileOutcome], None]
 
 def _check_batch(state: _Worker, items: list[Task]) -> list[tuple[int, FileOutcome]]:
     """A batch of files: each comes with the text and the pre-filter verdict the parent has."""
+    if not items:
+        return []  # a run the cache served builds no pre-filter
     rules = state.prefilter.enabled
     return [(i, state.process(target, source,
                               None if active_ids is None else [rules[r] for r in active_ids]))
