@@ -418,13 +418,10 @@ PRELOAD = ("libcst", "keyport_lint.pipeline.checkfile", "keyport_lint.pipeline.p
 
 class _Pool:
     """`--jobs N`: N processes check files, this one and N - 1 workers forked on first use
-    (after libcst and the analyses are imported here, so no worker imports them again).
-
-    Why this process works too: peak memory is the sum over processes, and each holds the
-    interpreter, libcst, the analyses and its own project index; an idle parent would cost one
-    more of those for nothing. Workers are fed a few batches ahead, never the whole queue, so
-    this process can take the rest; each result is settled (cached, its dependencies dropped)
-    as soon as it arrives, not held until the end."""
+    (after libcst and the analyses are imported here). This one works too: peak memory is the
+    sum over processes, each with an interpreter, libcst, the analyses and a project index, so
+    an idle parent costs one more for nothing. Workers are fed a few batches ahead, this
+    process takes the rest, and each result is settled as soon as it arrives."""
 
     def __init__(self, cfg: Config, jobs: int, cwd: Path, parent: _Worker) -> None:
         self.cfg, self.jobs, self.cwd, self.parent = cfg, jobs, cwd, parent
@@ -446,8 +443,7 @@ class _Pool:
         return max(PARALLEL_MIN_FILES // 2, min(16, total // (self.jobs * 8) or 1))
 
     def add(self, items: list[Task], settle: Settle) -> None:
-        """Offer files; when the workers have their batches and a few more wait, this process
-        checks some itself before reading on, so few texts wait in memory at any time."""
+        """Offer files; past a few waiting batches this process checks some before reading on."""
         for k in range(0, len(items), BATCH_FILES):
             self.pending.append(items[k:k + BATCH_FILES])
         self._pump(settle)
@@ -456,8 +452,7 @@ class _Pool:
             self._pump(settle)
 
     def _check_here(self, settle: Settle) -> None:
-        """One batch in this process, from the far end of the queue (the workers take from
-        the near end, so the two rarely work in the same folders)."""
+        """One batch here, from the far end of the queue (workers take the near end)."""
         for i, outcome in _check_batch(self.parent, self.pending.pop()):
             settle(i, outcome)
 
