@@ -233,7 +233,8 @@ def keyport_lint_tool(jobs: int) -> Tool:
     base = [sys.executable, "-m", "keyport_lint"]
     return Tool("keyport-lint", [*base, "check", "--quiet", "--exit-zero"],
                 _version(base, {**os.environ, **env}),
-                f"--jobs default: {jobs} worker processes (the usable cores)", env)
+                f"--jobs default: {jobs} processes, the parent and {jobs - 1} worker(s) "
+                f"(the usable cores)", env)
 
 
 def keyport_lint_variants(main: Tool) -> dict[str, Tool]:
