@@ -11,8 +11,9 @@ import hashlib
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from keyport_lint.catalog import (
     Rule,
@@ -479,46 +480,16 @@ class ConfigTree:
             self._defaults[base.root] = base
 
     def nearest(self, directory: Path | str) -> Path | None:
-        chain: list[str] = []
-        found: Path | None = None
-        current = str(directory)
-        while True:
-            if current in self._nearest:
-                found = self._nearest[current]
-                break
-            chain.append(current)
-            here = _config_in(current)
-            if here is not None:
-                found = here.resolve()
-                break
-            parent = os.path.dirname(current)
-            if parent == current:
-                break
-            current = parent
-        for seen in chain:
-            self._nearest[seen] = found
-        return found
+        def probe(folder: str) -> Path | None:
+            here = _config_in(folder)
+            return here.resolve() if here is not None else None
+        return _walk_up(str(directory), self._nearest, probe)
 
     def _git_top(self, directory: str) -> str | None:
         """`_git_root` for a folder, each folder above it asked once per run."""
-        chain: list[str] = []
-        found: str | None = None
-        current = directory
-        while True:
-            if current in self._git_tops:
-                found = self._git_tops[current]
-                break
-            chain.append(current)
-            if os.path.exists(os.path.join(current, ".git")):
-                found = current
-                break
-            parent = os.path.dirname(current)
-            if parent == current:
-                break
-            current = parent
-        for seen in chain:
-            self._git_tops[seen] = found
-        return found
+        def probe(folder: str) -> str | None:
+            return folder if os.path.exists(os.path.join(folder, ".git")) else None
+        return _walk_up(directory, self._git_tops, probe)
 
     def for_file(self, path: Path | str) -> Config:
         if self.explicit:
@@ -563,3 +534,30 @@ def _config_in(directory: Path | str) -> Path | None:
     if os.path.isfile(pyproject) and _has_tool_table(Path(pyproject)):
         return Path(pyproject)
     return None
+
+
+T = TypeVar("T")
+
+
+def _walk_up(directory: str, memo: dict[str, T | None],
+             probe: Callable[[str], T | None]) -> T | None:
+    """The first answer of `probe` from `directory` up to the filesystem root; every folder
+    passed on the way is memoised with it, so each folder is asked once per run."""
+    chain: list[str] = []
+    found: T | None = None
+    current = directory
+    while True:
+        if current in memo:
+            found = memo[current]
+            break
+        chain.append(current)
+        found = probe(current)
+        if found is not None:
+            break
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for seen in chain:
+        memo[seen] = found
+    return found

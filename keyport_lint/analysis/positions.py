@@ -263,32 +263,37 @@ def resolve_positions(module: cst.Module) -> Any:
 
 
 def statements_holding(module: cst.Module, wanted: set[int]) -> dict[int, int]:
-    """id(node) -> index of the top-level statement holding it, for the wanted nodes (an
-    iterative search that stops when all are found; punctuation and whitespace, never
-    reported, are not entered)."""
-
+    """id(node) -> index of the top-level statement holding it, for the wanted nodes (a
+    search that stops when all are found)."""
     found: dict[int, int] = {}
     remaining = set(wanted)
     for index, statement in enumerate(module.body):
-        stack: list[Any] = [statement]
-        while stack:
-            node = stack.pop()
+        for node in descendants(statement):
             key = id(node)
             if key in remaining:
                 found[key] = index
                 remaining.discard(key)
                 if not remaining:
                     return found
-            for name in child_fields(type(node)):
-                value: Any = getattr(node, name, None)
-                kind = type(value)
-                if kind in NODE_TYPES:
-                    if kind not in TOKENS:
-                        stack.append(value)
-                elif kind in SEQUENCES:
-                    stack.extend(v for v in value
-                                 if type(v) in NODE_TYPES and type(v) not in TOKENS)
     return found
+
+
+def descendants(root: Any) -> Iterator[Any]:
+    """`root` and the nodes below it, iteratively, but punctuation and whitespace: never
+    reported, so never entered."""
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in child_fields(type(node)):
+            value: Any = getattr(node, name, None)
+            kind = type(value)
+            if kind in NODE_TYPES:
+                if kind not in TOKENS:
+                    stack.append(value)
+            elif kind in SEQUENCES:
+                stack.extend(v for v in value
+                             if type(v) in NODE_TYPES and type(v) not in TOKENS)
 
 
 def memoised_statement_lines(ctx: PythonContext) -> list[int] | None:

@@ -13,8 +13,8 @@ import bisect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from keyport_lint.analysis.fastvisit import NODE_TYPES, SEQUENCES, TOKENS, child_fields
 from keyport_lint.analysis.positions import (
+    descendants,
     statement_lines,
     statement_spans,
     statements_holding,
@@ -99,7 +99,7 @@ class StatementPositions:
         else:
             root = self.module.body[index]
             shift = starts[index] - (len(root.leading_lines) + 1)
-        nodes = {id(n): n for n in _descendants(root)}
+        nodes = {id(n): n for n in descendants(root)}
         found = []
         for key, (line, column, end_line, end_column) in statement_spans(
                 self.module, root, nodes.values()).items():
@@ -109,21 +109,3 @@ class StatementPositions:
             found.append((span, nodes[key]))
         self._by_statement[index] = found
         return found
-
-
-def _descendants(root: Any) -> list[Any]:
-    """`root` and the nodes below it but punctuation and whitespace (never asked about)."""
-    out: list[Any] = []
-    stack: list[Any] = [root]
-    while stack:
-        node = stack.pop()
-        out.append(node)
-        for name in child_fields(type(node)):
-            value: Any = getattr(node, name, None)
-            kind = type(value)
-            if kind in NODE_TYPES:
-                if kind not in TOKENS:
-                    stack.append(value)
-            elif kind in SEQUENCES:
-                stack.extend(v for v in value if type(v) in NODE_TYPES and type(v) not in TOKENS)
-    return out
