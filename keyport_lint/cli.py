@@ -126,7 +126,8 @@ def _run_options(func: Any) -> Any:
                         help="Neither read nor write the result cache (.keyport-lint-cache/, "
                         "or cache-dir, or KEYPORT_LINT_CACHE_DIR).")(func)
     return click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-                        help="Worker processes (default: the cores this process may use)."
+                        help="Processes checking files: this one and N - 1 workers (default: "
+                        "the cores this process may use)."
                         )(func)
 
 
