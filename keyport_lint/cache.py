@@ -439,20 +439,9 @@ class Cache:
         found = done.get(id(tree))
         if found is not None:  # closures are shared: most files meet theirs interned already
             return found
-        todo = [tree]
-        while todo:
-            top = todo[-1]
-            if id(top) in done:
-                todo.pop()
-                continue
-            missing = [c for c in top.children if id(c) not in done]
-            if missing:
-                todo.extend(missing)
-                continue
-            todo.pop()
-            done[id(top)] = self._intern(
-                top.pairs, tuple(sorted({done[id(c)] for c in top.children})))
-        return done[id(tree)]
+        from keyport_lint.closure import fold_groups  # only runs that store closures need it
+        return fold_groups(tree, done, lambda top: self._intern(
+            top.pairs, tuple(sorted({done[id(c)] for c in top.children}))))
 
     def _unwritable(self, exc: OSError) -> None:
         self.writable = False

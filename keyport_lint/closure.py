@@ -77,6 +77,29 @@ class DepTree:
 
 
 
+N = TypeVar("N", ClosureDeps, DepTree)
+V = TypeVar("V")
+
+
+def fold_groups(root: N, done: dict[int, V], combine: Callable[[N], V]) -> V:
+    """`combine(group)` for `root` and every group below it, children first, each group once
+    (memoised in `done` by identity: groups are shared by every file that imports them), with
+    an explicit stack (import graphs nest deeper than the recursion limit)."""
+    todo = [root]
+    while todo:
+        top = todo[-1]
+        if id(top) in done:
+            todo.pop()
+            continue
+        missing = [c for c in top.children if id(c) not in done]
+        if missing:
+            todo.extend(missing)
+            continue
+        todo.pop()
+        done[id(top)] = combine(top)
+    return done[id(root)]
+
+
 def search(start: K, memo: dict[K, tuple[bool, ClosureDeps]],
            expand: Callable[[K], tuple[bool, Sequence[K], Iterable[object]]],
            known: Callable[[K], ClosureDeps | None] | None = None

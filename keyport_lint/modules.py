@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from keyport_lint.closure import ClosureDeps, DepTree
+from keyport_lint.closure import ClosureDeps, DepTree, fold_groups
 from keyport_lint.following import Following
 from keyport_lint.importscan import (
     Import,
@@ -262,22 +262,11 @@ class ModuleTable:
         return path, self.module(path).digest or "-"
 
     def tree(self, group: ClosureDeps) -> DepTree:
-        """`group` with digests, built once per component (children first, no recursion)."""
+        """`group` with digests, built once per component."""
         trees = self._trees
-        todo = [group]
-        while todo:
-            top = todo[-1]
-            if id(top) in trees:
-                todo.pop()
-                continue
-            missing = [c for c in top.children if id(c) not in trees]
-            if missing:
-                todo.extend(missing)
-                continue
-            todo.pop()
-            trees[id(top)] = DepTree(tuple(sorted(self.pair(i) for i in top.own)),
-                                     tuple(trees[id(c)] for c in top.children))
-        return trees[id(group)]
+        return fold_groups(group, trees, lambda top: DepTree(
+            tuple(sorted(self.pair(i) for i in top.own)),
+            tuple(trees[id(c)] for c in top.children)))
 
     def listing_key(self, folder: str) -> str:
         """The digest of a folder's listing as this run saw it (see `listing_digest`)."""
