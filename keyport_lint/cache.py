@@ -42,7 +42,7 @@ from keyport_lint.cachefiles import (
 )
 from keyport_lint.config import Config
 from keyport_lint.pipeline.discover import Target
-from keyport_lint.pipeline.run import FileOutcome
+from keyport_lint.pipeline.outcome import FileOutcome
 from keyport_lint.pipeline.source import file_digest
 
 if TYPE_CHECKING:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keyport_lint.pipeline.discover import Target, display_path, file_kind, gitignore_spec
-from keyport_lint.pipeline.run import FileOutcome, RunResult, _Worker, anchored_path
+from keyport_lint.pipeline.outcome import FileOutcome, anchored_path
+from keyport_lint.pipeline.run import RunResult, _Worker
 from keyport_lint.pipeline.source import Source, SourceError, decode
 
 if TYPE_CHECKING:
