@@ -32,6 +32,10 @@ if TYPE_CHECKING:  # importuse (and `ast`) load only when a use must be narrowed
 # modules the whole-module answers may read beyond the ones the run checks (plus one per file
 # checked) before the run switches to following uses only
 WHOLE_FIRST_BUDGET = 64
+# modules following uses may parse before the run goes back to whole modules, for good: a
+# parse costs about ten reads, so once uses spread this far whole modules are the cheaper way
+# to the same answer (a few files of a package that imports a large part of its environment)
+USES_FIRST_BUDGET = 64
 
 Node = tuple[str, "str | None"]
 
@@ -48,6 +52,7 @@ class Following:
         self._edges: dict[Node, tuple[tuple[Node, ...], frozenset[object]]] = {}
         self._uses: dict[str, ModuleUses | None] = {}
         self._whole_first: bool | None = None  # decided on the first question
+        self._whole_bounded = True  # whole-module answers may still give up for uses
         self._unexpected = 0
 
     def reaches(self, path: str) -> bool:
@@ -64,6 +69,14 @@ class Following:
                     return False
             except _OverBudget:
                 self._whole_first = False
+        try:
+            return self._reaches_used(path)
+        except _OverBudget:  # uses spread too far: whole modules first from now on
+            self._whole_first, self._whole_bounded = True, False
+            return self._reaches_whole(path) and self._reaches_used(path)
+
+    def _reaches_used(self, path: str) -> bool:
+        table = self.table
         edges, deps = self._edges_of((path, None))
         table.touch(deps)
         for node in edges:
@@ -85,7 +98,7 @@ class Following:
 
     def _expand_whole(self, path: str) -> tuple[bool, tuple[str, ...], tuple[object, ...]]:
         table = self.table
-        if not table.expected(path):
+        if self._whole_bounded and not table.expected(path):
             self._unexpected += 1
             if self._unexpected > WHOLE_FIRST_BUDGET + len(table.targets):
                 raise _OverBudget
@@ -108,6 +121,8 @@ class Following:
         if path not in self._uses:
             from keyport_lint.importuse import ModuleUses
 
+            if not self._whole_first and len(self._uses) >= USES_FIRST_BUDGET:
+                raise _OverBudget
             text = self.table.text(path)
             self._uses[path] = ModuleUses(text) if text is not None else None
         return self._uses[path]

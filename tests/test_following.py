@@ -181,3 +181,27 @@ def test_a_decorator_registering_on_a_used_object_is_followed(tmp_path: Path) ->
     files = {"app/settings/__init__.py": init,
              "app/jobs.py": "from app.settings import registry\nprint(registry)\n"}
     assert _reaches(tmp_path, files) is True
+
+
+@pytest.mark.parametrize("keyport_at_the_end", [False, True])
+def test_uses_spreading_far_fall_back_to_whole_modules(tmp_path: Path,
+                                                       keyport_at_the_end: bool) -> None:
+    """Following uses parses each module it narrows; when the uses of one staged file spread
+    over more modules than `USES_FIRST_BUDGET` (a few files of a package importing much of its
+    environment), whole modules, read but not parsed, answer "no" instead, and only a "yes"
+    is narrowed: the same answer, at a bounded number of parses."""
+    from keyport_lint.following import USES_FIRST_BUDGET
+
+    length = USES_FIRST_BUDGET * 2
+    files = {"lib/__init__.py": "", "app/entry.py": "from lib.m0 import V0\nprint(V0)\n"}
+    for i in range(length):
+        files[f"lib/m{i}.py"] = f"from lib.m{i + 1} import V{i + 1}\n\nV{i} = V{i + 1}\n"
+    files[f"lib/m{length}.py"] = (VENDOR.replace("TOKEN", f"V{length}") if keyport_at_the_end
+                                  else f"V{length} = 1\n")
+    _write(tmp_path, files)
+    index = _index(tmp_path)
+    path = tmp_path / "app/entry.py"
+    index.table.learn(str(path), read_source(path, "app/entry.py", "python", 1 << 20))
+    assert index.table.reaches_keyport(str(path)) is keyport_at_the_end
+    if not keyport_at_the_end:
+        assert len(index.table.following._uses) <= USES_FIRST_BUDGET
