@@ -11,7 +11,6 @@ the catalogue is validated again.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -87,7 +86,7 @@ def load(name: str) -> Catalogue | None:
 
 
 def save(name: str, rules: tuple[Rule, ...], specs: dict[str, SettingSpec]) -> None:
-    from keyport_lint.yamlio import _remove_orphans
+    from keyport_lint.yamlio import write_compiled
 
     data = {
         "rules": [[r.id, r.kind, r.name, r.severity, r.message, r.help,
@@ -98,17 +97,7 @@ def save(name: str, rules: tuple[Rule, ...], specs: dict[str, SettingSpec]) -> N
         "settings": [[s.name, s.type, _encode(s.default), s.doc, s.minimum, s.maximum,
                       s.no_empty_match] for s in specs.values()],
     }
-    path = _path(name)
-    tmp = f"{path}.{os.getpid()}.part"
-    try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        _remove_orphans(os.path.dirname(path))
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(tmp, path)
-    except (OSError, TypeError, ValueError):
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    write_compiled(_path(name), data)
 
 
 def _encode(value: Any) -> Any:

@@ -223,17 +223,24 @@ def _compiled_get(text: str, source_name: str) -> tuple[Any] | None:
 
 
 def _compiled_put(text: str, source_name: str, value: Any) -> None:
-    path = _compiled_path(text, source_name)
+    write_compiled(_compiled_path(text, source_name), _freeze(value))
+
+
+def write_compiled(path: str, data: Any) -> None:
+    """A compiled form in the user's cache home, written whole or not at all. Every `_` is
+    stored as its JSON escape: the rules' examples hold (made-up) keys, and no file the
+    linter writes shows a key's text, whatever reads it; `json.load` gives the text back."""
+    tmp = f"{path}.{os.getpid()}.part"
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         _remove_orphans(os.path.dirname(path))
-        tmp = f"{path}.{os.getpid()}.part"
         with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(_freeze(value), handle)
+            # "_" never occurs in JSON outside strings, nor inside an escape sequence
+            handle.write(json.dumps(data).replace("_", "\\u005f"))
         os.replace(tmp, path)
     except (OSError, TypeError, ValueError):
         with contextlib.suppress(OSError):
-            os.unlink(f"{path}.{os.getpid()}.part")
+            os.unlink(tmp)
 
 
 def _remove_orphans(folder: str) -> None:

@@ -208,3 +208,26 @@ def test_keys_in_file_and_folder_names_are_redacted_everywhere(tmp_path) -> None
         assert name[:SLICE] not in out + err and "kp_live_Q2w3" in out
     cli(tmp_path, "baseline", "--no-cache", "-o", "b.json", ".")
     assert name[:SLICE] not in (tmp_path / "b.json").read_text(encoding="utf-8")
+
+
+def test_the_compiled_catalogue_in_the_cache_home_shows_no_key(tmp_path: Path) -> None:
+    """The built-in rules' examples hold made-up keys; the compiled forms of the catalogue
+    kept in the user's cache home must not show them (nor any key) as text."""
+    import re
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text("KEY = 'kp_live_" + "Q7w2Er4Ty6Ui8Op0As2Df4Gh'\n")
+    home = tmp_path / "home"
+    for command in (["check", "app.py"], ["rules"], ["explain", "KP101"]):
+        subprocess.run([sys.executable, "-m", "keyport_lint", *command], cwd=project,
+                       capture_output=True, env={"PYTHONPATH": str(ROOT), "NO_COLOR": "1",
+                                                 "XDG_CACHE_HOME": str(home)})
+    written = [p for p in home.rglob("*") if p.is_file()]
+    assert any(p.parent.name == "catalog" for p in written)
+    shape = re.compile(rb"(?i)(kp_(live|test)_|whsec_)[A-Za-z0-9]{8}")
+    assert [p.name for p in written if shape.search(p.read_bytes())] == []
