@@ -221,7 +221,8 @@ def test_the_compiled_catalogue_in_the_cache_home_shows_no_key(tmp_path: Path) -
 
     project = tmp_path / "project"
     project.mkdir()
-    (project / "app.py").write_text("KEY = 'kp_live_" + "Q7w2Er4Ty6Ui8Op0As2Df4Gh'\n")
+    body = "Q7w2Er4Ty6Ui8Op0As2Df4Gh"
+    (project / "app.py").write_text(f"KEY = 'kp_live_{body}'\n")
     home = tmp_path / "home"
     for command in (["check", "app.py"], ["rules"], ["explain", "KP101"]):
         subprocess.run([sys.executable, "-m", "keyport_lint", *command], cwd=project,
