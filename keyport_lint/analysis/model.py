@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 if TYPE_CHECKING:
+    from keyport_lint.analysis.definitions import Definitions
     from keyport_lint.analysis.facts import ModuleFacts
     from keyport_lint.analysis.handlers.collector import _Collector as HandlerCollector
     from keyport_lint.analysis.handlers.records import HandlerFacts
@@ -33,6 +34,7 @@ class ModuleRecords:
     """What the shared walk collected; read-only for the analyses built on it."""
 
     facts: ModuleFacts
+    definitions: Definitions  # one record per def, lambda and class
     handlers: HandlerCollector
     handler_facts: HandlerFacts
     flows: _FlowVisitor
@@ -43,6 +45,7 @@ class ModuleRecords:
 
 def module_records(ctx: PythonContext) -> ModuleRecords:
     """Memoised per file through `ctx.analysis(module_records)`."""
+    from keyport_lint.analysis import definitions
     from keyport_lint.analysis.facts import ModuleFacts
     from keyport_lint.analysis.facts import _Collector as FactsCollector
     from keyport_lint.analysis.fastvisit import walk
@@ -54,16 +57,19 @@ def module_records(ctx: PythonContext) -> ModuleRecords:
     facts = ModuleFacts()
     facts_collector = FactsCollector(facts)
     _read_top_level_imports(ctx.module, facts_collector)
+    # first: the other collectors read the records of the defs the walk is in
+    definitions_collector, defs = definitions.collector(facts)
     handler_facts = HandlerFacts()
     handlers = HandlerCollector(facts, ctx.settings, handler_facts)
     flows = _FlowVisitor(facts, ctx.settings)
     results = ResultsCollector() if _may_mention_results(ctx) or (
         ctx.project is not None and ctx.project.imports_keyport_module(
             ctx.path, facts.imports)) else None
-    collectors = [facts_collector, handlers, flows] + ([results] if results else [])
+    collectors = [definitions_collector, facts_collector, handlers, flows] + (
+        [results] if results else [])
     walk(ctx.module, *collectors)
     ctx.walks += 1
-    return ModuleRecords(facts, handlers, handler_facts, flows, results)
+    return ModuleRecords(facts, defs, handlers, handler_facts, flows, results)
 
 
 def _read_top_level_imports(module: cst.Module, collector: object) -> None:
