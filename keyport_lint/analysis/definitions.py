@@ -56,8 +56,8 @@ class Decorator:
 
 class Parameter:
     """One parameter: `kind` is one of POSITIONAL_ONLY, POSITIONAL, VAR_POSITIONAL,
-    KEYWORD_ONLY, VAR_KEYWORD; `annotation` the annotation's resolved dotted name ("" when the
-    annotation is not a plain name or there is none)."""
+    KEYWORD_ONLY, VAR_KEYWORD; `annotation` the annotation's resolved dotted name, its head's
+    for a subscript (`Optional[T]` -> `typing.Optional`), "" for anything else or none."""
 
     __slots__ = ("annotation", "default", "kind", "name", "node")
 
@@ -66,8 +66,10 @@ class Parameter:
         self.name = node.name.value
         self.kind = kind
         self.default = node.default
-        annotation = node.annotation
-        written = dotted_name(annotation.annotation) if annotation is not None else ""
+        annotation = node.annotation.annotation if node.annotation is not None else None
+        if type(annotation) is cst.Subscript:
+            annotation = annotation.value
+        written = dotted_name(annotation) if annotation is not None else ""
         self.annotation = facts.resolve_dotted(written, calls=False) if written else ""
 
     @property
@@ -214,7 +216,7 @@ def _parameters(params: cst.Parameters, facts: ModuleFacts) -> tuple[Parameter, 
     return tuple(out)
 
 
-class _Collector(FastVisitor):
+class DefinitionsCollector(FastVisitor):
     """Records defs, lambdas and classes as the shared walk reaches them. `open` holds the
     records whose body the walk is in (innermost last): a def's decorators, defaults and
     annotations are visited before its body opens."""
@@ -318,10 +320,9 @@ class _Collector(FastVisitor):
             top.assigns[node.target.value] = node.value  # type: ignore[attr-defined]
 
 
-def collector(facts: ModuleFacts) -> tuple[_Collector, Definitions]:
-    """A collector for the shared walk and the model it fills."""
-    out = Definitions()
-    return _Collector(facts, out), out
+def collector(facts: ModuleFacts) -> DefinitionsCollector:
+    """A collector for the shared walk; it fills `collector.out`."""
+    return DefinitionsCollector(facts, Definitions())
 
 
 def module_definitions(ctx: PythonContext) -> Definitions:

@@ -58,18 +58,18 @@ def module_records(ctx: PythonContext) -> ModuleRecords:
     facts_collector = FactsCollector(facts)
     _read_top_level_imports(ctx.module, facts_collector)
     # first: the other collectors read the records of the defs the walk is in
-    definitions_collector, defs = definitions.collector(facts)
+    scopes = definitions.collector(facts)
     handler_facts = HandlerFacts()
-    handlers = HandlerCollector(facts, ctx.settings, handler_facts)
+    handlers = HandlerCollector(facts, scopes, ctx.settings, handler_facts)
     flows = _FlowVisitor(facts, ctx.settings)
     results = ResultsCollector() if _may_mention_results(ctx) or (
         ctx.project is not None and ctx.project.imports_keyport_module(
             ctx.path, facts.imports)) else None
-    collectors = [definitions_collector, facts_collector, handlers, flows] + (
+    collectors = [scopes, facts_collector, handlers, flows] + (
         [results] if results else [])
     walk(ctx.module, *collectors)
     ctx.walks += 1
-    return ModuleRecords(facts, defs, handlers, handler_facts, flows, results)
+    return ModuleRecords(facts, scopes.out, handlers, handler_facts, flows, results)
 
 
 def _read_top_level_imports(module: cst.Module, collector: object) -> None:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from keyport_lint.analysis.definitions import ClassRecord
 from keyport_lint.analysis.facts import dotted_name
-from keyport_lint.analysis.handlers import ClassRecord, Handler, expression_refs, string_value
+from keyport_lint.analysis.handlers import Handler, expression_refs, string_value
 from keyport_lint.analysis.verification.exports import lookup_export, verifier_exports
 from keyport_lint.analysis.verification.records import (
     MIDDLEWARE_TOKENS,

@@ -10,7 +10,7 @@ import libcst as cst
 
 from keyport_lint.analysis.facts import module_facts
 from keyport_lint.analysis.handlers import (
-    FunctionRecord,
+    FunctionFacts,
     HandlerFacts,
     fnmatch_any,
     normalise_header,
@@ -55,7 +55,7 @@ class _VerificationState:
     def constants(self) -> ModuleConstants:
         return module_constants(self.ctx)
 
-    def record(self, flow: Flow) -> FunctionRecord | None:
+    def record(self, flow: Flow) -> FunctionFacts | None:
         return self._records.get(flow.node) if flow.node is not None else None
 
     def class_methods(self, cls: str) -> dict[str, Flow]:
@@ -132,7 +132,7 @@ class _VerificationState:
         def class_methods(self, cls: str) -> dict[str, Flow]: ...
         def configured_verifier(self, written: str, resolved: str) -> bool: ...
         def outcome(self, check: Check, flow: Flow) -> tuple[str, cst.CSTNode | None]: ...
-        def record(self, flow: Flow) -> FunctionRecord | None: ...
+        def record(self, flow: Flow) -> FunctionFacts | None: ...
         def ref_mode(self, written: str, resolved: str, flow: Flow | None = None,
                      depth: int = 0) -> str | None: ...
 
