@@ -78,10 +78,10 @@ class Parameter:
 
 
 class ClassRecord:
-    """A class statement: `bases` are the positional bases' resolved dotted names ("" for a
-    base that is not a name), `written_bases` the same as written; `methods` the defs directly
-    in its body by name (the first of a name); `assigns` its body's single-name assignments
-    (the last of a name)."""
+    """A class statement: `bases` are the resolved dotted names of the bases that are names
+    (`metaclass=` and other keywords left out), `written_bases` the same as written;
+    `methods` the defs directly in its body by name (the first of a name); `assigns` its
+    body's single-name assignments (the last of a name)."""
 
     __slots__ = ("assigns", "bases", "decorators", "methods", "name", "node", "parent",
                  "qualname", "written_bases")
@@ -92,10 +92,8 @@ class ClassRecord:
         self.parent = parent
         self.qualname = _qualname(parent, self.name)
         self.decorators = tuple(Decorator(d, facts) for d in node.decorators)
-        self.written_bases = tuple(dotted_name(a.value) for a in node.bases
-                                   if a.keyword is None)
-        self.bases = tuple(facts.resolve_dotted(b, calls=False) if b else ""
-                           for b in self.written_bases)
+        self.written_bases = tuple(b for b in (dotted_name(a.value) for a in node.bases) if b)
+        self.bases = tuple(facts.resolve_dotted(b, calls=False) for b in self.written_bases)
         self.methods: dict[str, FunctionRecord] = {}
         self.assigns: dict[str, cst.BaseExpression] = {}
 

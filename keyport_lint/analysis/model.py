@@ -61,7 +61,7 @@ def module_records(ctx: PythonContext) -> ModuleRecords:
     scopes = definitions.collector(facts)
     handler_facts = HandlerFacts()
     handlers = HandlerCollector(facts, scopes, ctx.settings, handler_facts)
-    flows = _FlowVisitor(facts, ctx.settings)
+    flows = _FlowVisitor(facts, scopes.out, ctx.settings)
     results = ResultsCollector() if _may_mention_results(ctx) or (
         ctx.project is not None and ctx.project.imports_keyport_module(
             ctx.path, facts.imports)) else None

@@ -141,17 +141,15 @@ class _Modes(_VerificationState):
         return value if value != "app" else None
 
     def _pre_refs(self, flow: Flow) -> list[cst.BaseExpression]:
-        node = flow.node
-        if node is None:
+        record = flow.definition
+        if record is None:
             return []
         refs: list[cst.BaseExpression] = []
-        for decorator in node.decorators:
-            expression_refs(decorator.decorator, refs)
-        for param in flow.params.values():
-            if param.default is not None:
-                expression_refs(param.default, refs)
-            if param.annotation is not None:
-                expression_refs(param.annotation.annotation, refs)
+        for decorator in record.decorators:
+            expression_refs(decorator.expr, refs)
+        for param in record.params:
+            expression_refs(param.default, refs)
+            expression_refs(param.annotation_node, refs)
         return refs
 
     # before the handler -----------------------------------------------------------------------
