@@ -62,7 +62,7 @@ def module_records(ctx: PythonContext) -> ModuleRecords:
     handler_facts = HandlerFacts()
     handlers = HandlerCollector(facts, scopes, ctx.settings, handler_facts)
     flows = _FlowVisitor(facts, scopes.out, ctx.settings)
-    results = ResultsCollector() if _may_mention_results(ctx) or (
+    results = ResultsCollector(scopes.out) if _may_mention_results(ctx) or (
         ctx.project is not None and ctx.project.imports_keyport_module(
             ctx.path, facts.imports)) else None
     collectors = [scopes, facts_collector, handlers, flows] + (

@@ -7,8 +7,16 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from keyport_lint.analysis.definitions import (
+    VAR_KEYWORD,
+    VAR_POSITIONAL,
+    Definitions,
+    FunctionRecord,
+)
 from keyport_lint.analysis.facts import dotted_name
 from keyport_lint.analysis.fastvisit import TOKENS, FastVisitor, opaque_types
+
+_PROPERTIES = frozenset({"property", "cached_property"})
 
 
 @dataclass(eq=False)
@@ -40,14 +48,6 @@ class _Unit:
     elifs: set = field(default_factory=set)  # id(If) of `elif` branches
 
 
-def _decorator_names(node: cst.FunctionDef) -> set:
-    names = set()
-    for deco in node.decorators:
-        target = deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator
-        names.add(dotted_name(target).rsplit(".", 1)[-1])
-    return names
-
-
 class _Collector(FastVisitor):
     """Splits the module into units and records their events in source order.
 
@@ -60,8 +60,9 @@ class _Collector(FastVisitor):
         cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Name, cst.Param,
         cst.Annotation)
 
-    def __init__(self) -> None:
+    def __init__(self, definitions: Definitions) -> None:
         super().__init__()
+        self.definitions = definitions
         self.units: list[_Unit] = []
         self.stack: list[_Unit] = []
         self.try_stack: list[tuple] = [()]
@@ -96,8 +97,9 @@ class _Collector(FastVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._event("class", node)
-        cls = _Class(node.name.value, node, [dotted_name(a.value) for a in node.bases])
-        self._push(_Unit(len(self.units), node, node.name.value, "class", self.unit, cls))
+        record = self.definitions.by_node[node]
+        cls = _Class(record.name, node, list(record.written_bases))  # type: ignore[union-attr]
+        self._push(_Unit(len(self.units), node, record.name, "class", self.unit, cls))
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self._pop()
@@ -105,20 +107,18 @@ class _Collector(FastVisitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._event("def", node)
         outer = self.unit
-        decorators = _decorator_names(node)
-        unit = _Unit(len(self.units), node, node.name.value, "function", outer,
+        record = self.definitions.by_node[node]
+        assert type(record) is FunctionRecord
+        unit = _Unit(len(self.units), node, record.name, "function", outer,
                      returns_annotation=node.returns.annotation if node.returns else None)
-        params = [*node.params.posonly_params, *node.params.params]
-        if outer.kind == "class" and outer.cls is not None:
+        if record.cls is not None and outer.cls is not None:
             unit.cls = outer.cls
-            outer.cls.methods.setdefault(node.name.value, unit)
-            if decorators & {"property", "cached_property"}:
-                outer.cls.properties.add(node.name.value)
-            if "staticmethod" not in decorators and params:
-                unit.first = "cls" if "classmethod" in decorators else "self"
-                params = params[1:]
-        unit.params = [(p.name.value, p.annotation.annotation if p.annotation else None)
-                       for p in [*params, *node.params.kwonly_params]]
+            outer.cls.methods.setdefault(record.name, unit)
+            if record.decorated(_PROPERTIES):
+                outer.cls.properties.add(record.name)
+            unit.first = record.first
+        unit.params = [(p.name, p.annotation_node) for p in record.bound
+                       if p.kind not in (VAR_POSITIONAL, VAR_KEYWORD)]
         self._push(unit)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
