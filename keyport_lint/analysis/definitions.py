@@ -38,20 +38,16 @@ class Decorator:
     """`@expr`: `written` is the callee's dotted name as written (`app.post` for
     `@app.post("/x")`), `resolved` the same through the module's imports."""
 
-    __slots__ = ("call", "expr", "node", "resolved", "written")
+    __slots__ = ("call", "expr", "last", "node", "resolved", "written")
 
     def __init__(self, node: cst.Decorator, facts: ModuleFacts) -> None:
         self.node = node
         self.expr = expr = node.decorator
         self.call: cst.Call | None = expr if type(expr) is cst.Call else None
         func = expr.func if type(expr) is cst.Call else expr
-        self.written = dotted_name(func)
-        self.resolved = facts.resolve_dotted(self.written, calls=False) if self.written else ""
-
-    @property
-    def last(self) -> str:
-        """The decorator's own name (`post` for `app.post`)."""
-        return self.written.rsplit(".", 1)[-1]
+        self.written = written = dotted_name(func)
+        self.resolved = facts.resolve_dotted(written, calls=False) if written else ""
+        self.last = written.rpartition(".")[2]  # its own name: `post` for `app.post`
 
 
 class Parameter:
@@ -59,22 +55,19 @@ class Parameter:
     KEYWORD_ONLY, VAR_KEYWORD; `annotation` the annotation's resolved dotted name, its head's
     for a subscript (`Optional[T]` -> `typing.Optional`), "" for anything else or none."""
 
-    __slots__ = ("annotation", "default", "kind", "name", "node")
+    __slots__ = ("annotation", "annotation_node", "default", "kind", "name", "node")
 
     def __init__(self, node: cst.Param, kind: str, facts: ModuleFacts) -> None:
         self.node = node
         self.name = node.name.value
         self.kind = kind
         self.default = node.default
-        annotation = node.annotation.annotation if node.annotation is not None else None
+        self.annotation_node = annotation = node.annotation.annotation \
+            if node.annotation is not None else None
         if type(annotation) is cst.Subscript:
             annotation = annotation.value
         written = dotted_name(annotation) if annotation is not None else ""
         self.annotation = facts.resolve_dotted(written, calls=False) if written else ""
-
-    @property
-    def annotation_node(self) -> cst.BaseExpression | None:
-        return self.node.annotation.annotation if self.node.annotation is not None else None
 
 
 class ClassRecord:
@@ -91,7 +84,7 @@ class ClassRecord:
         self.name = node.name.value
         self.parent = parent
         self.qualname = _qualname(parent, self.name)
-        self.decorators = tuple(Decorator(d, facts) for d in node.decorators)
+        self.decorators = _decorators(node, facts) if node.decorators else ()
         self.written_bases = tuple(b for b in (dotted_name(a.value) for a in node.bases) if b)
         self.bases = tuple(facts.resolve_dotted(b, calls=False) for b in self.written_bases)
         self.methods: dict[str, FunctionRecord] = {}
@@ -137,7 +130,7 @@ class FunctionRecord:
             self.is_lambda = False
             self.is_async = node.asynchronous is not None
             self.name = node.name.value
-            self.decorators = tuple(Decorator(d, facts) for d in node.decorators)
+            self.decorators = _decorators(node, facts) if node.decorators else ()
             if type(parent) is ClassRecord:
                 self.cls = parent
                 resolved = {d.resolved for d in self.decorators}
@@ -170,27 +163,30 @@ def enclosing_function(record: Record) -> FunctionRecord | None:
 
 
 class Definitions:
-    """Every record of a module in source order, with lookups by node and by qualified name
-    (the last definition of a qualified name, as Python binds it)."""
+    """Every record of a module in source order, with lookups by node (`by_id`, keyed by
+    `id(node)`: records keep their nodes alive, and a libcst node hashes in Python) and by
+    qualified name (the last definition of a qualified name, as Python binds it)."""
 
-    __slots__ = ("by_node", "by_qualname", "classes", "functions", "module_classes",
+    __slots__ = ("by_id", "by_qualname", "classes", "functions", "module_classes",
                  "module_functions")
 
     def __init__(self) -> None:
         self.functions: list[FunctionRecord] = []
         self.classes: list[ClassRecord] = []
-        self.by_node: dict[cst.CSTNode, Record] = {}
+        self.by_id: dict[int, Record] = {}
         self.by_qualname: dict[str, Record] = {}
         # defs and classes of the module body (also inside top-level `if`/`try`), by name
         self.module_functions: dict[str, FunctionRecord] = {}
         self.module_classes: dict[str, ClassRecord] = {}
 
     def function(self, node: cst.CSTNode | None) -> FunctionRecord | None:
-        record = self.by_node.get(node) if node is not None else None
+        """The record of a def or lambda node."""
+        record = self.by_id.get(id(node))
         return record if type(record) is FunctionRecord else None
 
     def class_(self, node: cst.CSTNode | None) -> ClassRecord | None:
-        record = self.by_node.get(node) if node is not None else None
+        """The record of a class node."""
+        record = self.by_id.get(id(node))
         return record if type(record) is ClassRecord else None
 
 
@@ -204,14 +200,23 @@ def _qualname(parent: Record | None, name: str) -> str:
 
 
 def _parameters(params: cst.Parameters, facts: ModuleFacts) -> tuple[Parameter, ...]:
-    out = [Parameter(p, POSITIONAL_ONLY, facts) for p in params.posonly_params]
-    out += [Parameter(p, POSITIONAL, facts) for p in params.params]
+    out = []
+    for param in params.posonly_params:
+        out.append(Parameter(param, POSITIONAL_ONLY, facts))
+    for param in params.params:
+        out.append(Parameter(param, POSITIONAL, facts))
     if type(params.star_arg) is cst.Param:
         out.append(Parameter(params.star_arg, VAR_POSITIONAL, facts))
-    out += [Parameter(p, KEYWORD_ONLY, facts) for p in params.kwonly_params]
+    for param in params.kwonly_params:
+        out.append(Parameter(param, KEYWORD_ONLY, facts))
     if params.star_kwarg is not None:
         out.append(Parameter(params.star_kwarg, VAR_KEYWORD, facts))
     return tuple(out)
+
+
+def _decorators(node: cst.FunctionDef | cst.ClassDef, facts: ModuleFacts
+                ) -> tuple[Decorator, ...]:
+    return tuple([Decorator(d, facts) for d in node.decorators])
 
 
 class DefinitionsCollector(FastVisitor):
@@ -236,7 +241,7 @@ class DefinitionsCollector(FastVisitor):
 
     def _add(self, record: Record, name: str) -> None:
         out = self.out
-        out.by_node[record.node] = record
+        out.by_id[id(record.node)] = record
         out.by_qualname[record.qualname] = record
         parent = record.parent
         if type(record) is FunctionRecord:
@@ -252,43 +257,29 @@ class DefinitionsCollector(FastVisitor):
             if parent is None:
                 out.module_classes.setdefault(name, record)  # type: ignore[arg-type]
 
-    def _push(self, node: cst.CSTNode) -> None:
-        record = self.out.by_node[node]
+    def _open(self, node: cst.CSTNode) -> None:
+        """The walk enters a record's body."""
+        record = self.out.by_id[id(node)]
         self.open.append(record)
         self.top = record
 
-    def _pop(self) -> None:
+    def _close(self, node: cst.CSTNode) -> None:
         self.open.pop()
         self.top = self.open[-1] if self.open else None
+
+    visit_ClassDef_body = visit_FunctionDef_body = visit_Lambda_body = _open
+    leave_ClassDef_body = leave_FunctionDef_body = leave_Lambda_body = _close
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._add(ClassRecord(node, self.top, self.facts), node.name.value)
 
-    def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
-        self._push(node)
-
-    def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
-        self._pop()
-
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._add(FunctionRecord(node, self.top, self.facts), node.name.value)
 
-    def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
-        self._push(node)
-
-    def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
-        self._pop()
-
     def visit_Lambda(self, node: cst.Lambda) -> None:
         record = FunctionRecord(node, self.top, self.facts)
-        self.out.by_node[node] = record
+        self.out.by_id[id(node)] = record
         self.out.functions.append(record)
-
-    def visit_Lambda_body(self, node: cst.Lambda) -> None:
-        self._push(node)
-
-    def leave_Lambda_body(self, node: cst.Lambda) -> None:
-        self._pop()
 
     def visit_Call(self, node: cst.Call) -> None:
         top = self.top

@@ -56,9 +56,9 @@ class _Builder:
         return self.out.framework
 
     def build(self) -> None:
-        out, definitions, by_record = self.out, self.collector.definitions, \
-            self.collector.by_record
-        out.module_functions = {name: by_record[record]
+        out, definitions, by_node_id = self.out, self.collector.definitions, \
+            self.collector.by_node_id
+        out.module_functions = {name: by_node_id[id(record.node)]
                                 for name, record in definitions.module_functions.items()}
         for record in definitions.classes:
             if not record.in_function:

@@ -11,7 +11,6 @@ from keyport_lint.analysis.definitions import (
     ClassRecord,
     DefinitionsCollector,
     FunctionRecord,
-    enclosing_function,
 )
 from keyport_lint.analysis.facts import ModuleFacts, dotted_name
 from keyport_lint.analysis.fastvisit import FastVisitor
@@ -42,7 +41,7 @@ class _Collector(FastVisitor):
         self.scopes = scopes  # where the walk is, in the definitions model
         self.definitions = scopes.out
         self._current: FunctionFacts | None = None
-        self.by_record: dict[FunctionRecord, FunctionFacts] = {}
+        self.by_node_id: dict[int, FunctionFacts] = {}
         self.decorator_exprs: set[int] = set()
         self.assign_target: list[str] = []
         self.called_names: set[str] = set()
@@ -60,17 +59,17 @@ class _Collector(FastVisitor):
         return self._current
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        record = self.definitions.by_node[node]
-        for decorator in node.decorators:
-            self.decorator_exprs.add(id(decorator.decorator))
-            for ref in expression_refs(decorator.decorator):
+        record = self.definitions.by_id[id(node)]
+        for decorator in record.decorators:
+            self.decorator_exprs.add(id(decorator.expr))
+            for ref in expression_refs(decorator.expr):
                 self.out.hooks.append(HookRef(ref, record))  # type: ignore[arg-type]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        record = self.definitions.by_node[node]
+        record = self.definitions.by_id[id(node)]
         assert type(record) is FunctionRecord
-        function = FunctionFacts(record)
-        self.by_record[record] = function
+        function = FunctionFacts(record, self._current)
+        self.by_node_id[id(node)] = function
         self.out.functions.append(function)
         for decorator in record.decorators:
             self.decorator_exprs.add(id(decorator.expr))
@@ -79,11 +78,10 @@ class _Collector(FastVisitor):
                 self.out.hook_functions.append(function)
 
     def visit_FunctionDef_params(self, node: cst.FunctionDef) -> None:
-        self._current = self.by_record[self.definitions.by_node[node]]  # type: ignore[index]
+        self._current = self.by_node_id[id(node)]
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        enclosing = enclosing_function(self.definitions.by_node[original_node])
-        self._current = self.by_record.get(enclosing) if enclosing is not None else None
+        self._current = self.by_node_id[id(original_node)].outer
 
     # facts inside functions -------------------------------------------------------------------
     def visit_Attribute(self, node: cst.Attribute) -> None:

@@ -12,7 +12,6 @@ from keyport_lint.analysis.definitions import (
     VAR_POSITIONAL,
     ClassRecord,
     FunctionRecord,
-    Parameter,
     enclosing_function,
 )
 from keyport_lint.analysis.handlers.syntax import _depends_targets
@@ -20,12 +19,19 @@ from keyport_lint.analysis.handlers.syntax import _depends_targets
 
 class FunctionFacts:
     """What endpoint detection collects from one def's parameters and body, beside its record
-    in the definitions model (`definition`)."""
+    in the definitions model (`definition`); `parameters` are the named parameters a request
+    fills (`self`/`cls`, `*args`, `**kwargs` left out)."""
 
-    __slots__ = ("attrs", "called", "definition", "names", "passed", "strings")
+    __slots__ = ("attrs", "called", "cls", "definition", "name", "names", "node", "outer",
+                 "parameters", "passed", "strings")
 
-    def __init__(self, definition: FunctionRecord) -> None:
+    def __init__(self, definition: FunctionRecord, outer: FunctionFacts | None) -> None:
         self.definition = definition
+        self.outer = outer  # the facts of the def around this one
+        self.node: cst.FunctionDef = definition.node  # type: ignore[assignment]
+        self.name = definition.name
+        self.cls: ClassRecord | None = definition.cls
+        self.parameters = [p for p in definition.bound if p.kind not in _STARS]
         # (root, attr, node) for `root.attr` where root has at most two segments
         # (request.body, self.request.body, flask.request.json)
         self.attrs: list[tuple[str, str, cst.Attribute]] = []
@@ -35,30 +41,16 @@ class FunctionFacts:
         self.called: set[str] = set()  # dotted callees as written
 
     @property
-    def node(self) -> cst.FunctionDef:
-        return self.definition.node  # type: ignore[return-value]
-
-    @property
-    def name(self) -> str:
-        return self.definition.name
-
-    @property
-    def cls(self) -> ClassRecord | None:
-        return self.definition.cls
-
-    @property
     def qualname(self) -> str:
         """`Class.method`, `outer.inner` (how findings name a handler)."""
         return display_name(self.definition)
 
     @property
-    def parameters(self) -> list[Parameter]:
-        """The named parameters a request fills (`self`/`cls`, `*args`, `**kwargs` left out)."""
-        return [p for p in self.definition.bound if p.kind not in (VAR_POSITIONAL, VAR_KEYWORD)]
-
-    @property
     def params(self) -> list[cst.Param]:
         return [p.node for p in self.parameters]
+
+
+_STARS = (VAR_POSITIONAL, VAR_KEYWORD)
 
 
 def display_name(record: FunctionRecord) -> str:

@@ -17,6 +17,7 @@ from keyport_lint.analysis.facts import dotted_name
 from keyport_lint.analysis.fastvisit import TOKENS, FastVisitor, opaque_types
 
 _PROPERTIES = frozenset({"property", "cached_property"})
+_REFERENCES = (cst.Name, cst.Attribute)
 
 
 @dataclass(eq=False)
@@ -39,6 +40,7 @@ class _Unit:
     cls: _Class | None = None  # the class of a method, or of a class body
     params: list = field(default_factory=list)  # (name, annotation) after self/cls
     first: str = ""  # "self", "cls" or "" for the implicit first parameter
+    self_name: str = ""  # the name the implicit first parameter binds
     returns_annotation: cst.BaseExpression | None = None
     events: list = field(default_factory=list)  # (tag, node, enclosing try bodies)
     if_ranges: dict = field(default_factory=dict)  # id(If) -> [body0, body1, else0, else1, end]
@@ -65,14 +67,11 @@ class _Collector(FastVisitor):
         self.definitions = definitions
         self.units: list[_Unit] = []
         self.stack: list[_Unit] = []
+        self.unit: _Unit
         self.try_stack: list[tuple] = [()]
         self.blocks: list[cst.CSTNode] = []
         self.exception_refs: set[str] = set()
         self.decorators: set[int] = set()  # id() of decorator expressions
-
-    @property
-    def unit(self) -> _Unit:
-        return self.stack[-1]
 
     def _event(self, tag: str, node: cst.CSTNode) -> None:
         if self.stack:
@@ -81,10 +80,12 @@ class _Collector(FastVisitor):
     def _push(self, unit: _Unit) -> None:
         self.units.append(unit)
         self.stack.append(unit)
+        self.unit = unit  # the innermost unit, read for every event
         self.try_stack.append(())
 
     def _pop(self) -> None:
         self.stack.pop()
+        self.unit = self.stack[-1]
         self.try_stack.pop()
 
     # -- units -------------------------------------------------------------------------------
@@ -97,7 +98,7 @@ class _Collector(FastVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._event("class", node)
-        record = self.definitions.by_node[node]
+        record = self.definitions.by_id[id(node)]
         cls = _Class(record.name, node, list(record.written_bases))  # type: ignore[union-attr]
         self._push(_Unit(len(self.units), node, record.name, "class", self.unit, cls))
 
@@ -107,7 +108,7 @@ class _Collector(FastVisitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._event("def", node)
         outer = self.unit
-        record = self.definitions.by_node[node]
+        record = self.definitions.by_id[id(node)]
         assert type(record) is FunctionRecord
         unit = _Unit(len(self.units), node, record.name, "function", outer,
                      returns_annotation=node.returns.annotation if node.returns else None)
@@ -116,7 +117,7 @@ class _Collector(FastVisitor):
             outer.cls.methods.setdefault(record.name, unit)
             if record.decorated(_PROPERTIES):
                 outer.cls.properties.add(record.name)
-            unit.first = record.first
+            unit.first, unit.self_name = record.first, record.self_name
         unit.params = [(p.name, p.annotation_node) for p in record.bound
                        if p.kind not in (VAR_POSITIONAL, VAR_KEYWORD)]
         self._push(unit)
@@ -227,11 +228,12 @@ class _Collector(FastVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         self._event("call", node)
         for arg in node.args:
-            self._registered(arg.value)
+            if type(arg.value) in _REFERENCES:
+                self._registered(arg.value)
 
     def visit_Dict(self, node: cst.Dict) -> None:
         for element in node.elements:
-            if isinstance(element, cst.DictElement):
+            if type(element) is cst.DictElement and type(element.key) in _REFERENCES:
                 self._registered(element.key)
 
     def visit_Subscript(self, node: cst.Subscript) -> None:

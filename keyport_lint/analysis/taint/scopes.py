@@ -41,10 +41,14 @@ class _Func:
     @staticmethod
     def of(record: FunctionRecord, owner: str) -> _Func:
         """`owner`: the class qual of the scope the def is in."""
-        bound = tuple(p for p in record.bound if p.kind not in _STARS)
+        bound, stars = [], []
+        for param in record.bound:
+            if param.kind in _STARS:
+                stars.append(param.name)
+            else:
+                bound.append(param)
         return _Func(record.qualname, record.node, [p.name for p in bound],  # type: ignore[arg-type]
-                     owner, record.self_name, bound,
-                     tuple(p.name for p in record.params if p.kind in _STARS))
+                     owner, record.self_name, tuple(bound), tuple(stars))
 
 
 _STARS = (VAR_POSITIONAL, VAR_KEYWORD)

@@ -357,7 +357,7 @@ class _Statements(_ModuleState):
     def _function(self, node: cst.FunctionDef, scope: _Scope) -> None:
         for decorator in node.decorators:
             self.eval(decorator.decorator, scope)
-        record = self.definitions.by_node[node]
+        record = self.definitions.by_id[id(node)]
         info = _Func.of(record, scope.cls)  # type: ignore[arg-type]
         name, qual, self_name = record.name, info.qual, info.self_name
         if scope.kind == "class":
@@ -389,7 +389,7 @@ class _Statements(_ModuleState):
             self.eval(decorator.decorator, scope)
         for base in (*node.bases, *node.keywords):
             self.eval(base.value, scope)
-        record = self.definitions.by_node[node]
+        record = self.definitions.by_id[id(node)]
         qual = record.qualname
         self.classes[qual] = _Class(qual, node, {  # callable before they are walked
             method: f.qualname for method, f in record.methods.items()})  # type: ignore[union-attr]

@@ -44,6 +44,7 @@ class _FlowVisitor(FastVisitor):
         self.module = Flow(None, "<module>", "", None)
         self.flows: dict[cst.FunctionDef, Flow] = {}
         self.stack: list[Flow] = [self.module]
+        self.flow = self.module  # the innermost flow, read for every name, call and block
         self.seq = 0
         self.uses: dict[int, Use] = {}
         self.skip: set[int] = set()
@@ -56,10 +57,6 @@ class _FlowVisitor(FastVisitor):
         self.suppressing: list[cst.With] = []  # open `with contextlib.suppress(…)` blocks
         self.if_nodes: list[IfRecord] = []
         self.stop_calls = settings["webhook-stop-calls"]
-
-    @property
-    def flow(self) -> Flow:
-        return self.stack[-1]
 
     def _tick(self) -> None:
         self.seq += 1
@@ -74,7 +71,7 @@ class _FlowVisitor(FastVisitor):
         self.skip.add(id(node.name))
 
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
-        record = self.definitions.by_node[node]
+        record = self.definitions.by_id[id(node)]
         assert type(record) is FunctionRecord
         parent = self.flow
         nested = parent is not self.module
@@ -86,10 +83,12 @@ class _FlowVisitor(FastVisitor):
             parent.children.setdefault(record.name, flow)
         self.flows[node] = flow
         self.stack.append(flow)
+        self.flow = flow
 
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         if len(self.stack) > 1:
             self.stack.pop()
+            self.flow = self.stack[-1]
 
     def visit_Param(self, node: cst.Param) -> None:
         self.skip.add(id(node.name))

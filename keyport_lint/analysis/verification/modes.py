@@ -148,8 +148,10 @@ class _Modes(_VerificationState):
         for decorator in record.decorators:
             expression_refs(decorator.expr, refs)
         for param in record.params:
-            expression_refs(param.default, refs)
-            expression_refs(param.annotation_node, refs)
+            if param.default is not None:
+                expression_refs(param.default, refs)
+            if param.annotation_node is not None:
+                expression_refs(param.annotation_node, refs)
         return refs
 
     # before the handler -----------------------------------------------------------------------
