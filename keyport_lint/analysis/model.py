@@ -1,15 +1,18 @@
 """The shared walk: one pass over a module feeds every record collector.
 
-The record-style analyses (module facts, web endpoints, validation-result events,
-verification flow facts) each need one look at every node. Instead of one traversal each,
-`module_records(ctx)` runs their collectors side by side in a single iterative walk
-(`fastvisit.walk`), memoised per file; the analyses then build their answers from the records
-without walking the module again. The taint pass interprets statements in execution order and
-stays a pass of its own.
+The record-style analyses (one record per def and class, module facts, web endpoints,
+validation-result events, verification flow facts) each need one look at every node. Instead
+of one traversal each, `module_records(ctx)` runs their collectors side by side in a single
+iterative walk (`fastvisit.walk`), memoised per file; the analyses then build their answers
+from the records without walking the module again. The taint pass interprets statements in
+execution order and stays a pass of its own.
 
 The import alias table is read from the module's top-level statements before the walk, so the
 collectors resolve names (`facts.resolve`) against it as they go; imports inside functions are
 added as the walk reaches them.
+
+The definitions collector (`analysis/definitions.py`) runs first at every node, so the others
+read the record of the def or class they are in instead of keeping their own.
 """
 
 from __future__ import annotations
