@@ -99,6 +99,8 @@ class _Collector(FastVisitor):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._event("class", node)
         record = self.definitions.by_id[id(node)]
+        for decorator in record.decorators:  # their calls are not events
+            self.decorators.add(id(decorator.expr))
         cls = _Class(record.name, node, list(record.written_bases))  # type: ignore[union-attr]
         self._push(_Unit(len(self.units), node, record.name, "class", self.unit, cls))
 
@@ -110,6 +112,8 @@ class _Collector(FastVisitor):
         outer = self.unit
         record = self.definitions.by_id[id(node)]
         assert type(record) is FunctionRecord
+        for decorator in record.decorators:  # their calls are not events
+            self.decorators.add(id(decorator.expr))
         unit = _Unit(len(self.units), node, record.name, "function", outer,
                      returns_annotation=node.returns.annotation if node.returns else None)
         if record.cls is not None and outer.cls is not None:
@@ -201,9 +205,6 @@ class _Collector(FastVisitor):
                 self.exception_refs.add(name)
 
     # -- events --------------------------------------------------------------------------------
-    def visit_Decorator(self, node: cst.Decorator) -> None:
-        self.decorators.add(id(node.decorator))
-
     def visit_While(self, node: cst.While) -> None:
         self._event("test", node.test)
 

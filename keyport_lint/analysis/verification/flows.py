@@ -42,7 +42,7 @@ class _FlowVisitor(FastVisitor):
         self.definitions = definitions
         self.settings = settings
         self.module = Flow(None, "<module>", "", None)
-        self.flows: dict[cst.FunctionDef, Flow] = {}
+        self.flows: dict[cst.CSTNode, Flow] = {}  # by def node
         self.stack: list[Flow] = [self.module]
         self.flow = self.module  # the innermost flow, read for every name, call and block
         self.seq = 0

@@ -59,12 +59,16 @@ class _VerificationState:
         return self._records.get(flow.node) if flow.node is not None else None
 
     def class_methods(self, cls: str) -> dict[str, Flow]:
+        """The flows of a class's methods (a class not inside a def, by name)."""
         if self._methods is None:
             self._methods = {}
-            for flow in self.flows.values():
-                if flow.cls and flow.parent is None:
-                    self._methods.setdefault(flow.cls, {}).setdefault(flow.name, flow)
-        return self._methods.get(cls, {})
+        methods = self._methods.get(cls)
+        if methods is None:
+            record = self.web.classes.get(cls)
+            methods = self._methods[cls] = {} if record is None else {
+                name: self.flows[method.node] for name, method in record.methods.items()
+                if method.node in self.flows}
+        return methods
 
     def configured_verifier(self, written: str, resolved: str) -> bool:
         patterns = self.settings["verifiers"]
