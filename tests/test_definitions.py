@@ -223,3 +223,44 @@ class C:
     assert _fn(defs, "C.s").self_name == ""
     star = _fn(defs, "C.star")
     assert star.self_name == "" and [p.kind for p in star.bound] == [VAR_POSITIONAL]
+
+
+def _snapshot(defs: Definitions) -> list[tuple[object, ...]]:
+    out: list[tuple[object, ...]] = []
+    for f in defs.functions:
+        out.append((f.qualname, f.self_name, f.first, tuple(p.name for p in f.params),
+                    tuple(p.name for p in f.bound), tuple(d.resolved for d in f.decorators),
+                    len(f.calls), len(f.returns), len(f.yields), tuple(f.functions)))
+    for c in defs.classes:
+        out.append((c.qualname, c.bases, tuple(c.methods), tuple(c.assigns),
+                    tuple(d.resolved for d in c.decorators)))
+    out.append((tuple(defs.by_qualname), tuple(defs.module_functions),
+                tuple(defs.module_classes), len(defs.by_id)))
+    return out
+
+
+def test_every_rule_reads_the_records_without_changing_them() -> None:
+    # endpoints, verification, results and taint all read one model: running every
+    # built-in rule over modules full of handlers, methods and helpers leaves it as it was
+    from keyport_lint.catalog import builtin_rules
+    from keyport_lint.kinds import get_kind
+
+    from .conftest import FIXTURES
+
+    settings = Config(root=Path(".")).settings
+    rules = [r for r in builtin_rules() if r.kind != "diagnostic"]
+    cases = sorted(FIXTURES.glob("KP3*/bad_*.py")) + sorted(FIXTURES.glob("KP40*/bad_*.py"))
+    cases += sorted(FIXTURES.glob("KP50[12]/bad_*.py")) + sorted(FIXTURES.glob("KP20*/bad_*.py"))
+    assert len(cases) > 20
+    reported = 0
+    for case in cases:
+        text = case.read_text()
+        ctx = PythonContext(str(case), text, cst.parse_module(text), settings)
+        defs = module_definitions(ctx)
+        before = _snapshot(defs)
+        for rule in rules:
+            list(get_kind(rule.kind).check_python(rule, ctx))
+        reported += len(ctx.finish())
+        assert module_definitions(ctx) is defs
+        assert _snapshot(defs) == before, case.name
+    assert reported > 50  # the rules did run and report
