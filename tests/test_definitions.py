@@ -225,6 +225,44 @@ class C:
     assert star.self_name == "" and [p.kind for p in star.bound] == [VAR_POSITIONAL]
 
 
+def test_a_name_defined_twice_binds_its_last_definition() -> None:
+    # as Python binds it: a pasted-twice method or a redefined class is the last one, in a
+    # class body as at module level (also under a module-level `if`)
+    defs = _definitions('''\
+import sys
+
+
+class C:
+    def post(self, a):
+        pass
+
+    def post(self, b):
+        pass
+
+
+class D:
+    pass
+
+
+if sys.platform == "win32":
+    class D:
+        pass
+
+
+def f(x):
+    pass
+
+
+def f(y):
+    pass
+''')
+    post = defs.classes[0].methods["post"]
+    assert [p.name for p in post.bound] == ["b"]
+    assert defs.module_classes["D"] is defs.classes[-1]
+    assert defs.module_functions["f"].params[0].name == "y"
+    assert defs.by_qualname["C.post"] is post
+
+
 def _snapshot(defs: Definitions) -> list[tuple[object, ...]]:
     out: list[tuple[object, ...]] = []
     for f in defs.functions:

@@ -73,7 +73,8 @@ class Parameter:
 class ClassRecord:
     """A class statement: `bases` are the resolved dotted names of the bases that are names
     (`metaclass=` and other keywords left out), `written_bases` the same as written;
-    `methods` the defs directly in its body by name (the first of a name); `assigns` its
+    `methods` the defs directly in its body by name (the last of a name, as Python
+    binds it); `assigns` its
     body's single-name assignments (the last of a name)."""
 
     __slots__ = ("assigns", "bases", "decorators", "methods", "name", "node", "parent",
@@ -247,7 +248,7 @@ class DefinitionsCollector(FastVisitor):
         if type(record) is FunctionRecord:
             out.functions.append(record)
             if type(parent) is ClassRecord:
-                parent.methods.setdefault(name, record)
+                parent.methods[name] = record
             elif type(parent) is FunctionRecord:
                 parent.functions[name] = record
             else:
@@ -255,7 +256,7 @@ class DefinitionsCollector(FastVisitor):
         else:
             out.classes.append(record)  # type: ignore[arg-type]
             if parent is None:
-                out.module_classes.setdefault(name, record)  # type: ignore[arg-type]
+                out.module_classes[name] = record  # type: ignore[assignment]
 
     def _open(self, node: cst.CSTNode) -> None:
         """The walk enters a record's body."""
