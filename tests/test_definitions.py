@@ -263,6 +263,27 @@ def f(y):
     assert defs.by_qualname["C.post"] is post
 
 
+def test_a_property_setter_leaves_the_name_bound_to_its_getter() -> None:
+    defs = _definitions('''\
+class Settings:
+    @property
+    def secret(self):
+        return self._secret
+
+    @secret.setter
+    def secret(self, value):
+        self._secret = value
+
+    @secret.deleter
+    def secret(self):
+        del self._secret
+''')
+    getter = defs.functions[0]
+    assert defs.classes[0].methods["secret"] is getter
+    assert defs.by_qualname["Settings.secret"] is getter
+    assert not getter.accessor and defs.functions[1].accessor
+
+
 def _snapshot(defs: Definitions) -> list[tuple[object, ...]]:
     out: list[tuple[object, ...]] = []
     for f in defs.functions:

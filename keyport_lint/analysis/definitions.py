@@ -74,8 +74,8 @@ class ClassRecord:
     """A class statement: `bases` are the resolved dotted names of the bases that are names
     (`metaclass=` and other keywords left out), `written_bases` the same as written;
     `methods` the defs directly in its body by name (the last of a name, as Python
-    binds it); `assigns` its
-    body's single-name assignments (the last of a name)."""
+    binds it; for a property its getter, not its setter); `assigns` its body's single-name
+    assignments (the last of a name)."""
 
     __slots__ = ("assigns", "bases", "decorators", "methods", "name", "node", "parent",
                  "qualname", "written_bases")
@@ -141,6 +141,13 @@ class FunctionRecord:
                     self.first = "cls" if resolved & _CLASS else "self"
         self.qualname = _qualname(parent, self.name)
         self.bound = params[1:] if self.self_name else params
+
+    @property
+    def accessor(self) -> bool:
+        """Is it `@name.setter`/`.deleter`/`.getter` of its own name? Python then binds the
+        property, whose getter is the earlier def."""
+        return any(d.written in (f"{self.name}.setter", f"{self.name}.deleter",
+                                 f"{self.name}.getter") for d in self.decorators)
 
     @property
     def positional(self) -> tuple[Parameter, ...]:
@@ -243,17 +250,21 @@ class DefinitionsCollector(FastVisitor):
     def _add(self, record: Record, name: str) -> None:
         out = self.out
         out.by_id[id(record.node)] = record
-        out.by_qualname[record.qualname] = record
         parent = record.parent
         if type(record) is FunctionRecord:
+            # a property's setter or deleter leaves the name bound to the property (its getter)
+            if record.qualname not in out.by_qualname or not record.accessor:
+                out.by_qualname[record.qualname] = record
             out.functions.append(record)
             if type(parent) is ClassRecord:
-                parent.methods[name] = record
+                if name not in parent.methods or not record.accessor:
+                    parent.methods[name] = record
             elif type(parent) is FunctionRecord:
                 parent.functions[name] = record
             else:
                 out.module_functions[name] = record
         else:
+            out.by_qualname[record.qualname] = record
             out.classes.append(record)  # type: ignore[arg-type]
             if parent is None:
                 out.module_classes[name] = record  # type: ignore[assignment]
