@@ -187,7 +187,7 @@ def test_calls_returns_and_yields_belong_to_their_own_body() -> None:
     assert isinstance(lam.returns[0], cst.Call)
     assert [cst.Module([]).code_for_node(r) for r in outer.returns] == ["inner(a)"]
     prop = _fn(defs, "Base.prop")
-    assert len(prop.yields) == 1 and prop.returns == []
+    assert len(prop.yields) == 1 and not prop.returns
     view = _fn(defs, "view")
     assert _call_names(view) == ["request.json"]  # `app.post("/x")` runs in the module
 
@@ -204,7 +204,7 @@ def outer():
     lam = next(f for f in defs.functions if f.is_lambda)
     assert lam.parent is outer and _call_names(lam) == ["pick"]
     assert _call_names(outer) == ["register", "default"]
-    assert inner.calls == []
+    assert not inner.calls
 
 
 def test_staticmethod_through_builtins_and_method_without_positional_params() -> None:
@@ -282,6 +282,26 @@ class Settings:
     assert defs.classes[0].methods["secret"] is getter
     assert defs.by_qualname["Settings.secret"] is getter
     assert not getter.accessor and defs.functions[1].accessor
+
+
+def test_records_are_read_only_after_the_walk() -> None:
+    # every rule shares the memoised records: a reader changing one fails here, not by
+    # making findings depend on --select
+    import pytest
+
+    defs = _definitions()
+    outer, base = _fn(defs, "outer"), _cls(defs, "Base")
+    with pytest.raises(TypeError):
+        base.methods["extra"] = outer  # type: ignore[index]
+    with pytest.raises(TypeError):
+        base.assigns["path"] = outer.returns[0]  # type: ignore[index]
+    with pytest.raises(TypeError):
+        outer.functions["extra"] = outer  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        outer.calls.append(outer.calls[0])  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        outer.returns.append(outer.returns[0])  # type: ignore[attr-defined]
+    assert outer.functions == {"inner": _fn(defs, "outer.<locals>.inner")}
 
 
 def _snapshot(defs: Definitions) -> list[tuple[object, ...]]:

@@ -13,6 +13,8 @@ calls belong to the enclosing record; a record's own body starts at its body fie
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Union
 
 import libcst as cst
@@ -88,8 +90,9 @@ class ClassRecord:
         self.decorators = _decorators(node, facts) if node.decorators else ()
         self.written_bases = tuple(b for b in (dotted_name(a.value) for a in node.bases) if b)
         self.bases = tuple(facts.resolve_dotted(b, calls=False) for b in self.written_bases)
-        self.methods: dict[str, FunctionRecord] = {}
-        self.assigns: dict[str, cst.BaseExpression] = {}
+        # dicts while the walk fills them, read-only views after (`Definitions.freeze`)
+        self.methods: Mapping[str, FunctionRecord] = {}
+        self.assigns: Mapping[str, cst.BaseExpression] = {}
 
     @property
     def in_function(self) -> bool:
@@ -114,10 +117,11 @@ class FunctionRecord:
                  facts: ModuleFacts) -> None:
         self.node = node
         self.parent = parent
-        self.returns: list[cst.BaseExpression] = []
-        self.yields: list[cst.Yield] = []
-        self.calls: list[cst.Call] = []
-        self.functions: dict[str, FunctionRecord] = {}
+        # lists and a dict while the walk fills them, tuples and a read-only view after
+        self.returns: Sequence[cst.BaseExpression] = []
+        self.yields: Sequence[cst.Yield] = []
+        self.calls: Sequence[cst.Call] = []
+        self.functions: Mapping[str, FunctionRecord] = {}
         self.params = params = _parameters(node.params, facts)
         self.cls: ClassRecord | None = None
         self.first = self.self_name = ""
@@ -126,7 +130,7 @@ class FunctionRecord:
             self.is_async = False
             self.name = "<lambda>"
             self.decorators: tuple[Decorator, ...] = ()
-            self.returns.append(node.body)
+            self.returns.append(node.body)  # type: ignore[attr-defined]
         else:
             self.is_lambda = False
             self.is_async = node.asynchronous is not None
@@ -186,6 +190,19 @@ class Definitions:
         # defs and classes of the module body (also inside top-level `if`/`try`), by name
         self.module_functions: dict[str, FunctionRecord] = {}
         self.module_classes: dict[str, ClassRecord] = {}
+
+    def freeze(self) -> None:
+        """After the walk: every list and map a record holds becomes read-only. The records
+        are shared by every rule through the memo; a reader changing one would make findings
+        depend on `--select`, so it fails loudly (in the tests) instead."""
+        for function in self.functions:
+            function.returns = tuple(function.returns)
+            function.yields = tuple(function.yields)
+            function.calls = tuple(function.calls)
+            function.functions = MappingProxyType(dict(function.functions))
+        for cls in self.classes:
+            cls.methods = MappingProxyType(dict(cls.methods))
+            cls.assigns = MappingProxyType(dict(cls.assigns))
 
     def function(self, node: cst.CSTNode | None) -> FunctionRecord | None:
         """The record of a def or lambda node."""
@@ -258,9 +275,9 @@ class DefinitionsCollector(FastVisitor):
             out.functions.append(record)
             if type(parent) is ClassRecord:
                 if name not in parent.methods or not record.accessor:
-                    parent.methods[name] = record
+                    parent.methods[name] = record  # type: ignore[index]
             elif type(parent) is FunctionRecord:
-                parent.functions[name] = record
+                parent.functions[name] = record  # type: ignore[index]
             else:
                 out.module_functions[name] = record
         else:
@@ -296,29 +313,29 @@ class DefinitionsCollector(FastVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         top = self.top
         if type(top) is FunctionRecord:
-            top.calls.append(node)
+            top.calls.append(node)  # type: ignore[attr-defined]
 
     def visit_Return(self, node: cst.Return) -> None:
         top = self.top
         if type(top) is FunctionRecord and node.value is not None:
-            top.returns.append(node.value)
+            top.returns.append(node.value)  # type: ignore[attr-defined]
 
     def visit_Yield(self, node: cst.Yield) -> None:
         top = self.top
         if type(top) is FunctionRecord:
-            top.yields.append(node)
+            top.yields.append(node)  # type: ignore[attr-defined]
 
     def visit_Assign(self, node: cst.Assign) -> None:
         top = self.top
         if type(top) is ClassRecord and len(node.targets) == 1 and \
                 type(node.targets[0].target) is cst.Name:
-            top.assigns[node.targets[0].target.value] = node.value  # type: ignore[attr-defined]
+            top.assigns[node.targets[0].target.value] = node.value  # type: ignore[attr-defined,index]
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         top = self.top
         if type(top) is ClassRecord and node.value is not None and \
                 type(node.target) is cst.Name:
-            top.assigns[node.target.value] = node.value  # type: ignore[attr-defined]
+            top.assigns[node.target.value] = node.value  # type: ignore[attr-defined,index]
 
 
 def collector(facts: ModuleFacts) -> DefinitionsCollector:
