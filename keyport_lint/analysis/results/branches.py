@@ -210,9 +210,7 @@ class _Branches(_InterpreterState):
     def _record_statuses(self, node: cst.CSTNode, status: Value, strings: frozenset,
                          unknown: bool, exact: bool = True) -> None:
         if status.param is not None:
-            handling = self._param(status.param)
-            handling.statuses |= strings
-            handling.everything = handling.everything or unknown
+            self._note_param(status.param, strings, unknown)
         if status.is_validation:
             self.f.handling.append(Handled(self.index, statuses=strings, everything=unknown))
             if exact:

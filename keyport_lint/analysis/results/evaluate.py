@@ -190,9 +190,10 @@ class _Evaluate(_InterpreterState):
 
     def _member(self, cls: _Class, attr: str, depth: int = 0) -> Value | None:
         if attr in cls.properties:
-            return self._export(self.summaries.get(cls.methods[attr].uid))
-        if attr in cls.attrs:
-            return cls.attrs[attr]
+            return self._export(self._summary(cls.methods[attr].uid))
+        found = self._attr(cls, attr)
+        if found is not None:
+            return found
         if attr in cls.methods:
             return Value(FUNCTION, ref=cls.methods[attr])
         for base in cls.bases:
@@ -204,6 +205,7 @@ class _Evaluate(_InterpreterState):
         return None
 
     def _class_named(self, name: str) -> _Class | None:
+        self.reads.add(("n", 0, name))
         value = self.envs.get(0, {}).get(name)
         return value.ref if value is not None and value.kind == CLASS else None
 
@@ -319,6 +321,7 @@ class _Evaluate(_InterpreterState):
                                            for a in ordered])
         except cst.CSTValidationError:
             return None
+        self.keep.append(call)
         found = self.ev(call)
         return replace(found, site=node) if found is not None and found.site is not None \
             else found
@@ -413,9 +416,11 @@ class _Evaluate(_InterpreterState):
         args = self._arguments(callee, node)
         for index, (_, value) in args.items():
             exported = self._export(value)
-            if exported is not None and (exported.is_validation or exported.kind == CLIENT):
-                self.bound.setdefault((callee.uid, index), exported)
-        summary = self.summaries.get(callee.uid)
+            if exported is not None and (exported.is_validation or exported.kind == CLIENT) \
+                    and (callee.uid, index) not in self.bound:  # the first binding stays
+                self.bound[(callee.uid, index)] = exported
+                self.changed[("b", callee.uid, index)] = self.now
+        summary = self._summary(callee.uid)
         if summary is None:
             return None
         return self._substitute(summary, callee.uid, args, node)
@@ -466,7 +471,7 @@ class _Evaluate(_InterpreterState):
             if base is not None and base.kind in (INSTANCE, CLASS) and base.ref is not None:
                 exported = self._export(value)
                 if exported is not None and exported.kind != NONE:
-                    base.ref.attrs.setdefault(target.attr.value, exported)
+                    self._set_attr(base.ref, target.attr.value, exported)
             self._hand_on(value)
         elif isinstance(target, cst.Subscript):
             self._hand_on(value)

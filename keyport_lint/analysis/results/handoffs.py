@@ -9,7 +9,7 @@ import libcst as cst
 
 from keyport_lint.analysis.facts import dotted_name
 from keyport_lint.analysis.results.interpreter import _InterpreterState
-from keyport_lint.analysis.results.syntax import _interesting, _ParamHandling, _strings, _text
+from keyport_lint.analysis.results.syntax import _interesting, _strings, _text
 from keyport_lint.analysis.results.values import (
     BODY,
     BOOL,
@@ -94,7 +94,7 @@ class _Handoffs(_InterpreterState):
         if value.kind == DICT:
             return
         if value.param is not None and not returned:
-            self._param(value.param).everything = True
+            self._note_param(value.param, everything=True)
         if value.is_validation and value.kind in (SDK_RESULT, BODY, STATUS, RESPONSE, RAW):
             self.f.handling.append(Handled(self.index, everything=True))
             if value.site is not None:
@@ -120,9 +120,6 @@ class _Handoffs(_InterpreterState):
                 self._hand_on(inner, returned=True)
 
     # -- tests -------------------------------------------------------------------------------------
-    def _param(self, tag: tuple) -> _ParamHandling:
-        return self.param_handling.setdefault(tag, _ParamHandling())
-
     def _on_attribute(self, node: cst.Attribute, tries: tuple) -> None:
         base = self.ev(node.value)
         if base is None or not base.is_validation:
@@ -160,9 +157,7 @@ class _Handoffs(_InterpreterState):
         else:
             return
         if key.param is not None:
-            handling = self._param(key.param)
-            handling.statuses |= strings
-            handling.everything = handling.everything or unknown
+            self._note_param(key.param, strings, unknown)
         if key.is_validation:
             self.f.handling.append(Handled(self.index, statuses=strings, everything=unknown))
             if key.site is not None:
@@ -220,6 +215,7 @@ class _Handoffs(_InterpreterState):
             return value
         if callee is not None:
             args = self._arguments(callee, node)
+            self.reads.add(("e", callee.uid))
             for escape in self.escapes.get(callee.uid, ()):
                 marker = self._substitute(escape, callee.uid, args, node)
                 if marker is not None and (marker.kind == SDK_CALL or marker.endpoint
@@ -267,9 +263,9 @@ class _Handoffs(_InterpreterState):
     def _to_local(self, value: Value, callee: _Unit, index: int) -> None:
         if value.param is not None:
             tag = value.param
-            self._param(tag).forwards.add((callee.uid, index, ""))
+            self._note_param(tag, forward=(callee.uid, index, ""))
             if tag[2] == "" and value.kind == PARAM:
-                self._param((tag[0], tag[1], STATUS)).forwards.add((callee.uid, index, STATUS))
+                self._note_param((tag[0], tag[1], STATUS), forward=(callee.uid, index, STATUS))
         if not value.is_validation:
             return
         if value.kind in (STATUS, SDK_RESULT, BODY):
@@ -289,6 +285,7 @@ class _Handoffs(_InterpreterState):
         """(statuses told apart, handed on) for one parameter of a function of the module,
         following it into the helpers it is passed to."""
         seen = set() if seen is None else seen
+        self.reads.add(("p", tag))
         handling = self.param_handling.get(tag)
         if tag in seen or handling is None:
             return frozenset(), False

@@ -70,6 +70,9 @@ class TaintResult:
 
     def __init__(self, module: _Module) -> None:
         self._m = module
+        # the labels of each recorded argument, resolved once: KP201, KP202 and KP501 ask the
+        # same sites with their own sinks
+        self._resolved: dict[frozenset, list] = {}
 
     @property
     def sites(self) -> list[Site]:
@@ -90,14 +93,20 @@ class TaintResult:
             if not self._is_sink(site, spec, functions):
                 continue
             for arg, atoms in site.args:
-                for label in self._m.resolve(atoms):
-                    if not label.leaks:
-                        continue
+                for label in self._leaking(atoms):
                     flow = Flow(site.node, site.display, site.kind, label, arg)
                     key = (id(site.node), label.source.family)
                     if key not in best or _flow_order(flow) < _flow_order(best[key]):
                         best[key] = flow
         return sorted(best.values(), key=_flow_order)
+
+    def _leaking(self, atoms: frozenset) -> list:
+        """The labels of `atoms` that show the secret when written out (memoised)."""
+        found = self._resolved.get(atoms)
+        if found is None:
+            found = [label for label in self._m.resolve(atoms) if label.leaks]
+            self._resolved[atoms] = found
+        return found
 
     def exports(self) -> dict[str, Exported]:
         return self._m.exports()
