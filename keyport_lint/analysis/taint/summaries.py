@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 class _Module(_Statements, _Expressions, _Calls, _Solver):
     """The pass over one module and the solver of its symbols."""
 
+    def __init__(self, ctx: PythonContext, config: TaintConfig, analyzer: _Analyzer) -> None:
+        super().__init__(ctx, config, analyzer)
+        self.foreign_heads = {}
 
 
 class _Analyzer:
@@ -38,6 +41,9 @@ class _Analyzer:
     def __init__(self, config: TaintConfig) -> None:
         self.config = config
         self.depth = 0
+        # name -> the families it names, by whether generic names count (KeyPort-related code)
+        self.name_families: dict[bool, dict[tuple[str, bool], tuple[str, ...]]] = {
+            False: {}, True: {}}
         self.compute = self._compute  # stable bound methods: memo keys
         self.summarize = self._summarize
 
