@@ -90,6 +90,7 @@ class _InterpreterState:
         self.index = 0
         self.tested: set[int] = set()
         self.markers: dict[int, Value] = {}  # id(call) -> what a KeyPort call is, for summaries
+        self.handlers: dict[str, Any] = {}  # event tag -> its `_on_<tag>` method
         self.keep: list[cst.CSTNode] = []  # calls made up for one unit (memo keys: ids stay theirs)
         # Replaying a unit again is needed only when something it read from the other units
         # (a summary, escapes, a parameter binding, a class attribute, a name of an enclosing
@@ -167,8 +168,11 @@ class _InterpreterState:
         self.markers = {}
         if unit.kind == "function":
             self._bind_params(unit)
+        handlers = self.handlers
         for self.index, (tag, node, tries) in enumerate(unit.events):
-            handler = getattr(self, f"_on_{tag}")
+            handler = handlers.get(tag)
+            if handler is None:
+                handler = handlers[tag] = getattr(self, f"_on_{tag}")
             handler(node, tries)
         if unit.kind == "class" and unit.cls is not None:
             for name, value in self.env.items():
@@ -227,7 +231,7 @@ class _InterpreterState:
             self.changed[("p", tag)] = self.now
 
     def _bind_params(self, unit: _Unit) -> None:
-        if unit.first and isinstance(unit.node, cst.FunctionDef):
+        if unit.first and type(unit.node) is cst.FunctionDef:
             first = [*unit.node.params.posonly_params, *unit.node.params.params][0].name.value
             self.env[first] = Value(INSTANCE if unit.first == "self" else CLASS, ref=unit.cls)
         for index, (name, annotation) in enumerate(unit.params):
@@ -242,7 +246,7 @@ class _InterpreterState:
     def _dependency(self, unit: _Unit, name: str) -> Value | None:
         """FastAPI's `param = Depends(f)` (or `Annotated[…, Depends(f)]`): what `f` returns."""
         node = unit.node
-        if not isinstance(node, cst.FunctionDef):
+        if type(node) is not cst.FunctionDef:
             return None
         param = next((p for p in [*node.params.params, *node.params.kwonly_params]
                       if p.name.value == name), None)
@@ -250,11 +254,11 @@ class _InterpreterState:
             return None
         candidates: list[cst.BaseExpression] = [param.default] if param.default else []
         annotation = param.annotation.annotation if param.annotation else None
-        if isinstance(annotation, cst.Subscript):
+        if type(annotation) is cst.Subscript:
             candidates += [e.slice.value for e in annotation.slice[1:]
-                           if isinstance(e.slice, cst.Index)]
+                           if type(e.slice) is cst.Index]
         for candidate in candidates:
-            if isinstance(candidate, cst.Call) and dotted_name(candidate.func).rsplit(
+            if type(candidate) is cst.Call and dotted_name(candidate.func).rsplit(
                     ".", 1)[-1] == "Depends" and candidate.args and \
                     candidate.args[0].keyword is None:
                 call = cst.Call(func=candidate.args[0].value, args=[])
@@ -346,12 +350,12 @@ class _InterpreterState:
         return replace(value, endpoint=endpoint, conditional=conditional)
 
     def _is_client_type(self, annotation: cst.BaseExpression) -> bool:
-        if isinstance(annotation, cst.BinaryOperation):
+        if type(annotation) is cst.BinaryOperation:
             return self._is_client_type(annotation.left) or self._is_client_type(annotation.right)
-        if isinstance(annotation, cst.Subscript):  # Optional[KeyPort]
-            return any(isinstance(e.slice, cst.Index) and self._is_client_type(e.slice.value)
+        if type(annotation) is cst.Subscript:  # Optional[KeyPort]
+            return any(type(e.slice) is cst.Index and self._is_client_type(e.slice.value)
                        for e in annotation.slice)
-        if isinstance(annotation, cst.SimpleString):
+        if type(annotation) is cst.SimpleString:
             text = _string_of(annotation) or ""
             return text.rsplit(".", 1)[-1] in {c.rsplit(".", 1)[-1] for c in self.sdk_clients}
         return self.facts.resolve(annotation) in self.sdk_clients

@@ -71,13 +71,16 @@ class _Analyzer:
         project, path = ctx.project, ctx.path
         if project is None or path is None:
             return None
+        here = None
         for i in range(len(members), -1, -1):
             candidate = ".".join((origin, *members[:i]))
             resolved = project.resolve_origin(path, candidate)
             if resolved is None:
                 continue
             module_path, _ = resolved
-            if module_path == path.resolve():
+            if here is None:
+                here = path.resolve()
+            if module_path == here:
                 return None
             text = project.text(module_path) or ""
             if not (project.is_keyport_text(module_path)
