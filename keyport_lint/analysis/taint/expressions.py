@@ -238,6 +238,13 @@ class _Expressions(_ModuleState):
                       foreign: bool = False) -> frozenset:
         """A name that holds the secret by its name (KeyPort-specific anywhere, generic only
         in KeyPort-related code and not on another vendor's module)."""
+        names = self._families_named(name, foreign)
+        if not names:
+            return EMPTY
+        via = desc if kind == "name" else ""
+        return frozenset({Atom(Source(family, desc, kind, node), (), via) for family in names})
+
+    def _families_named(self, name: str, foreign: bool) -> tuple[str, ...]:
         memo = self.analyzer.name_families[self.related]
         key = (name, foreign)
         names = memo.get(key)
@@ -247,10 +254,11 @@ class _Expressions(_ModuleState):
             names = memo[key] = tuple(
                 family.name for family, specific, generic, _ in self.families
                 if specific.fullmatch(name) or (not foreign and generic.fullmatch(name)))
-        if not names:
-            return EMPTY
-        via = desc if kind == "name" else ""
-        return frozenset({Atom(Source(family, desc, kind, node), (), via) for family in names})
+        return names
+
+    def _generic_only(self, name: str) -> bool:
+        """Does it matter for `name` whether its module is another vendor's (`_foreign`)?"""
+        return self._families_named(name, False) != self._families_named(name, True)
 
     def _read_name(self, name: str, node: cst.CSTNode, scope: _Scope) -> frozenset:
         if name in ("None", "True", "False"):
@@ -300,7 +308,9 @@ class _Expressions(_ModuleState):
         if head and self._is_import(head, scope):
             members = tuple(dotted.split(".")[1:])
             sym = Sym("import", (self.facts.imports[head], members))
-            self._fallback(sym, attr, node, dotted, foreign=self._foreign(head))
+            if sym not in self.fallback:  # whether `head` is another vendor's, only if it matters
+                self._fallback(sym, attr, node, dotted,
+                               foreign=self._generic_only(attr) and self._foreign(head))
             return frozenset({Atom(sym, (), dotted)})
         value = _map_op(self.eval(base, scope), (GET, "." + attr))
         if dotted:

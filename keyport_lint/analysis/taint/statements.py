@@ -4,6 +4,7 @@ and classes as scopes."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -38,6 +39,9 @@ _COMPOUND = frozenset({cst.If, cst.Try, cst.TryStar, cst.With, cst.For, cst.Whil
 
 class _Statements(_ModuleState):
     """The walk over statements."""
+
+    if TYPE_CHECKING:  # in `_Expressions`
+        def _generic_only(self, name: str) -> bool: ...
 
     # -- entry ---------------------------------------------------------------------------------
     def run(self) -> None:
@@ -262,7 +266,8 @@ class _Statements(_ModuleState):
             dotted = dotted_name(target)
             head = dotted.split(".", 1)[0] if dotted else ""
             if not augmented and self._opaque(value_node, scope):
-                foreign = bool(head) and self._is_import(head, scope) and self._foreign(head)
+                foreign = (bool(head) and self._generic_only(target.attr.value)
+                           and self._is_import(head, scope) and self._foreign(head))
                 value = _cap(value | self._name_sources(target.attr.value, target,
                                                         dotted or target.attr.value,
                                                         foreign=foreign))
