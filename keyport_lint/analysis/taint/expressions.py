@@ -11,6 +11,7 @@ import libcst as cst
 
 from keyport_lint.analysis.facts import dotted_name
 from keyport_lint.analysis.placeholders import is_placeholder
+from keyport_lint.analysis.taint.calls import _Calls
 from keyport_lint.analysis.taint.scopes import _ModuleState, _Scope
 from keyport_lint.analysis.taint.syntax import (
     _bound_names,
@@ -45,27 +46,22 @@ class _Expressions(_ModuleState):
     # -- expressions ---------------------------------------------------------------------------
     def eval(self, node: cst.CSTNode | None, scope: _Scope) -> frozenset:
         """The taint of an expression; records the calls, raises and stores inside it."""
-        if node is None:
+        if node is None or self._depth > MAX_EVAL_DEPTH:
             return EMPTY
-        if self._depth > MAX_EVAL_DEPTH:
-            return EMPTY
-        self._depth += 1
-        try:
-            return self._eval(node, scope)
-        finally:
-            self._depth -= 1
-
-    def _eval(self, node: cst.CSTNode, scope: _Scope) -> frozenset:
         # one dict lookup on the exact type: libcst's concrete node classes have no
         # subclasses, and an `isinstance` that fails costs a Python call (ABCMeta) per class
         handler = _DISPATCH.get(type(node))
-        if handler is not None:
-            return handler(self, node, scope)
-        # unknown or newer expression types: still see the calls inside, never guess taint
-        for child in node.children:
-            if isinstance(child, cst.BaseExpression):
-                self.eval(child, scope)
-        return EMPTY
+        self._depth += 1
+        try:
+            if handler is not None:
+                return handler(self, node, scope)
+            # unknown or newer expression types: still see the calls inside, never guess taint
+            for child in node.children:
+                if isinstance(child, cst.BaseExpression):
+                    self.eval(child, scope)
+            return EMPTY
+        finally:
+            self._depth -= 1
 
     def _name(self, node: cst.Name, scope: _Scope) -> frozenset:
         return self._read_name(node.value, node, scope)
@@ -432,7 +428,7 @@ class _Expressions(_ModuleState):
 _DISPATCH: dict[type, Callable[..., frozenset]] = {
     cst.Name: _Expressions._name,
     cst.Attribute: _Expressions._read_attribute,
-    cst.Call: lambda self, node, scope: self._call(node, scope),
+    cst.Call: _Calls._call,
     cst.Subscript: _Expressions._subscript,
     cst.SimpleString: _Expressions._literal,
     cst.ConcatenatedString: _Expressions._literal,
