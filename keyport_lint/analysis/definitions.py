@@ -107,9 +107,10 @@ class FunctionRecord:
     `bound` those a caller passes (the bound `self`/`cls` left out); `returns` the values of
     its `return` statements (a lambda's body), `yields` its `yield` expressions, `calls` the
     Call nodes of its own body (not of nested defs or lambdas), `functions` the defs directly
-    in its body by name (the last of a name)."""
+    in its body by name and `classes` the classes (the last of a name)."""
 
-    __slots__ = ("bound", "calls", "cls", "decorators", "first", "functions", "is_async",
+    __slots__ = ("bound", "calls", "classes", "cls", "decorators", "first", "functions",
+                 "is_async",
                  "is_lambda", "name", "node", "params", "parent", "qualname", "returns",
                  "self_name", "yields")
 
@@ -122,6 +123,7 @@ class FunctionRecord:
         self.yields: Sequence[cst.Yield] = []
         self.calls: Sequence[cst.Call] = []
         self.functions: Mapping[str, FunctionRecord] = {}
+        self.classes: Mapping[str, ClassRecord] = {}
         self.params = params = _parameters(node.params, facts)
         self.cls: ClassRecord | None = None
         self.first = self.self_name = ""
@@ -200,6 +202,7 @@ class Definitions:
             function.yields = tuple(function.yields)
             function.calls = tuple(function.calls)
             function.functions = MappingProxyType(dict(function.functions))
+            function.classes = MappingProxyType(dict(function.classes))
         for cls in self.classes:
             cls.methods = MappingProxyType(dict(cls.methods))
             cls.assigns = MappingProxyType(dict(cls.assigns))
@@ -285,6 +288,8 @@ class DefinitionsCollector(FastVisitor):
             out.classes.append(record)  # type: ignore[arg-type]
             if parent is None:
                 out.module_classes[name] = record  # type: ignore[assignment]
+            elif type(parent) is FunctionRecord:
+                parent.classes[name] = record  # type: ignore[index]
 
     def _open(self, node: cst.CSTNode) -> None:
         """The walk enters a record's body."""
