@@ -223,11 +223,20 @@ class _Calls(_ModuleState):
             if name in self.top_classes:
                 return ("class", self.top_classes[name])
             return None
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-            base, method = func.value.value, func.attr.value
+        if type(func) is not cst.Attribute:
+            return None
+        receiver, method = func.value, func.attr.value
+        owner: str | None = None
+        if type(receiver) is cst.Name:
+            base = receiver.value
             owner = scope.cls if self._is_self(base, scope) else self.top_classes.get(base)
-            if owner and method in self._methods(owner):
-                return ("func", f"{owner}.{method}")
+        elif type(receiver) is cst.Call and type(receiver.func) is cst.Name:
+            made = self._local_target(receiver.func, scope)  # `Audit().record(key)`
+            owner = made[1] if made is not None and made[0] == "class" else None
+        if owner:
+            record = self._methods(owner).get(method)
+            if record is not None:
+                return ("func", record.qualname)
         return None
 
     def _methods(self, qual: str) -> Mapping[str, FunctionRecord]:
