@@ -230,8 +230,9 @@ class _Checks(_VerificationState):
                 expr.func, cst.Attribute):
             return self.side(expr.func.value, flow, depth + 1)
         local = self._local_flow(written, flow) if written else None
-        if local is not None and local is not flow and any(
-                self.side(v, local, depth + 1) == "digest" for v in local.returns):
+        if local is not None and local is not flow and local.definition is not None and any(
+                self.side(_unwrap(v), local, depth + 1) == "digest"
+                for v in local.definition.returns):
             return "digest"  # a helper of this module returning an HMAC digest
         if self._words(last) & (self._sig_words | {"sign", "signed"}):
             return "weak"

@@ -174,7 +174,6 @@ class Flow:
     ifs: list[IfRecord] = field(default_factory=list)
     tested: dict[str, list[int]] = field(default_factory=dict)  # while/assert/ifexp tests
     returned: set[str] = field(default_factory=set)
-    returns: list[cst.BaseExpression] = field(default_factory=list)  # returned values
     loads: list[Load] = field(default_factory=list)
     attr_reads: list[AttrRead] = field(default_factory=list)
     params: dict[str, cst.Param] = field(default_factory=dict)
