@@ -164,7 +164,8 @@ class _Checks(_VerificationState):
                     return found
             elif expr.value in self.constants:
                 return "const"
-            elif expr.value in flow.params and self._header_param(flow.params[expr.value]):
+            elif expr.value in flow.params and self._header_param(
+                    flow.params[expr.value].node):
                 return "signature"  # FastAPI: x_keyport_signature: str = Header(...)
             return self._named(expr.value)
         if isinstance(expr, (cst.Set, cst.List, cst.Tuple)):  # `in` over rotated digests

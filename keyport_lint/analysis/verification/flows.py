@@ -78,7 +78,7 @@ class _FlowVisitor(FastVisitor):
         # a method of a class that is not inside a def carries its class's name
         cls = record.cls.name if record.cls is not None and not nested else ""
         flow = Flow(node, record.name, cls, parent if nested else None, self.seq, record)
-        flow.params = {p.name: p.node for p in record.params}
+        flow.params = {p.name: p for p in record.params}
         if nested:  # the last def of a name, as Python binds it
             parent.children[record.name] = flow
         self.flows[node] = flow
