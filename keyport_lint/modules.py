@@ -131,6 +131,8 @@ class ModuleTable:
             tuple(tuple(run.encode("utf-8") for run in runs) for runs in marker_tokens or ())))
             or r"(?!x)x")
         self._ahead_size = 0
+        # 0 in worker processes: they receive every file's text and never take one read here
+        self.read_ahead_budget = READ_AHEAD_BUDGET
         self._listings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._listing_keys: dict[str, str] = {}
         # one dependency object per folder, one set per distinct answer: resolution memoises
@@ -209,7 +211,7 @@ class ModuleTable:
                                 import_statements(data.decode("utf-8", "replace"))
                                 if b"import" in data else ())
             self._modules[path] = module
-            if self._ahead_size + 2 * len(lower) <= READ_AHEAD_BUDGET:
+            if self._ahead_size + 2 * len(lower) <= self.read_ahead_budget:
                 self._ahead[path] = (text, lower, digest, seen)
                 self._ahead_size += 2 * len(lower)
         return module
