@@ -93,7 +93,9 @@ class _InterpreterState:
         self.index = 0
         self.tested: set[int] = set()
         self.markers: dict[int, Value] = {}  # id(call) -> what a KeyPort call is, for summaries
-        self.handlers: dict[str, Any] = {}  # event tag -> its `_on_<tag>` method
+        # event tag -> its `_on_<tag>` function; a bound method here would make the
+        # interpreter a cycle, freed (with the module's tree) only by a full collection
+        self.handlers: dict[str, Any] = {}
         self.keep: list[cst.CSTNode] = []  # calls made up for one unit (memo keys: ids stay theirs)
         # Replaying a unit again is needed only when something it read from the other units
         # (a summary, escapes, a parameter binding, a class attribute, a name of an enclosing
@@ -174,9 +176,9 @@ class _InterpreterState:
         handlers = self.handlers
         for self.index, (tag, node, tries) in enumerate(unit.events):
             handler = handlers.get(tag)
-            if handler is None:
-                handler = handlers[tag] = getattr(self, f"_on_{tag}")
-            handler(node, tries)
+            if handler is None:  # the class's function, not a bound method: no cycle
+                handler = handlers[tag] = getattr(type(self), f"_on_{tag}")
+            handler(self, node, tries)
         if unit.kind == "class" and unit.cls is not None:
             for name, value in self.env.items():
                 exported = self._export(value)
