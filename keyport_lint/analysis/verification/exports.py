@@ -3,6 +3,7 @@ webhook signature, computed name by name (the index follows re-exports)."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -28,9 +29,25 @@ class VerifierExports(Mapping[str, str]):
     handlers are verified), app (an app object with verifying middleware); key `<middleware>`
     when the module registers a verifying middleware or hook."""
 
-    def __init__(self, analysis: Verification) -> None:
-        self.analysis = analysis
+    def __init__(self, ctx: PythonContext) -> None:
+        # The index keeps summaries for the run but a module's tree only a few at a time, so
+        # the analysis is asked for through the index, never held: holding it would keep the
+        # module's tree alive as long as the summary (an evicted module asked again about a
+        # new name is parsed again, like any module the index let go).
+        self._project = ctx.project
+        self._path = None if ctx.path is None else Path(os.path.normpath(str(ctx.path.resolve())))
+        self._held = _verification(ctx) if self._project is None or self._path is None \
+            else None
         self._memo: dict[str, str | None] = {}
+
+    @property
+    def analysis(self) -> Verification:
+        if self._held is not None:
+            return self._held
+        assert self._project is not None and self._path is not None
+        ctx = self._project.context(self._path)
+        assert ctx is not None  # it parsed once; the index keeps its text for the run
+        return _verification(ctx)
 
     def _names(self) -> list[str]:
         a = self.analysis
@@ -78,9 +95,14 @@ class VerifierExports(Mapping[str, str]):
 
 def verifier_exports(ctx: PythonContext) -> VerifierExports:
     """Memoised per module by the project index (`summary`)."""
+    return VerifierExports(ctx)
+
+
+def _verification(ctx: PythonContext) -> Verification:
+    """The module's memoised `verification` analysis (imported late: it imports this)."""
     from keyport_lint.analysis.verification.analysis import verification
 
-    return VerifierExports(ctx.analysis(verification))
+    return ctx.analysis(verification)
 
 
 def lookup_export(project: ProjectIndex, importer: Path, origin: str) -> str | None:
