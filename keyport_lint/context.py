@@ -87,6 +87,11 @@ class FileContext:
         self._memo[compute] = value
         return value
 
+    def forget(self, compute: Callable[[Any], Any]) -> None:
+        """Drop one memoised analysis (asked again, it is recomputed)."""
+        self._memo.pop(compute, None)
+        self._deps.pop(compute, None)
+
     def hold(self) -> None:
         self._holders += 1
 

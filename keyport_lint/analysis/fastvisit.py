@@ -7,7 +7,9 @@ collector writes ordinary `visit_X` / `leave_X` / `visit_X_field` / `leave_X_fie
 collected once per class into dicts keyed by node type; `walk` drives any number of collectors
 in one pass with an explicit stack, in libcst's own visiting order, with libcst's semantics
 (a `visit_X` returning False prunes that collector's view of the subtree; `leave_X` still runs).
-Node types every collector declares opaque (tokens, whitespace, operators) are never entered.
+Node types every collector declares opaque (tokens, whitespace, operators) are never entered,
+and a field whose declared type admits only such nodes (`lpar`, `whitespace_after_func`,
+`comma`) is not even read, unless a collector has a field handler for it.
 """
 
 from __future__ import annotations
@@ -114,6 +116,52 @@ def child_fields(kind: type) -> tuple[str, ...]:
     return found
 
 
+_ADMITS: dict[type, dict[str, frozenset[type] | None]] = {}
+
+
+def field_admits(kind: type) -> dict[str, frozenset[type] | None]:
+    """Per child field of a node type, every node type its declared type admits (None: not
+    known, anything may be there), read once per type from libcst's dataclass fields
+    (`Sequence[Comma]`, `Union[AssignEqual, MaybeSentinel]`, `Optional[Name]` …). A field
+    whose admitted types a pass never enters need not even be read."""
+    found = _ADMITS.get(kind)
+    if found is None:
+        import dataclasses
+
+        declared = {f.name: f.type for f in dataclasses.fields(kind)} if (
+            dataclasses.is_dataclass(kind)) else {}
+        found = _ADMITS[kind] = {name: _admitted(declared.get(name))
+                                 for name in child_fields(kind)}
+    return found
+
+
+def _admitted(declared: Any) -> frozenset[type] | None:
+    import typing
+
+    if declared is None or declared is type(None) or declared is cst.MaybeSentinel:
+        return frozenset()
+    args = typing.get_args(declared)
+    if args:  # Union, Optional, Sequence: every argument
+        out: set[type] = set()
+        for arg in args:
+            admitted = _admitted(arg)
+            if admitted is None:
+                return None
+            out |= admitted
+        return frozenset(out)
+    if isinstance(declared, type) and issubclass(declared, cst.CSTNode):
+        return frozenset(subclasses(declared))
+    return None  # a forward reference, a literal, a plain str: read it
+
+
+def fields_outside(kind: type, skipped: frozenset[type]) -> tuple[str, ...]:
+    """The child fields of `kind`, in visiting order, that may hold a node type not in
+    `skipped`."""
+    admits = field_admits(kind)
+    return tuple(name for name in child_fields(kind)
+                 if (found := admits[name]) is None or not found <= skipped)
+
+
 # -- the walk ------------------------------------------------------------------------------------
 _ENTER, _LEAVE, _FIELD_ENTER, _FIELD_LEAVE = range(4)
 
@@ -198,10 +246,14 @@ def _plan(kind: type, collectors: tuple[FastVisitor, ...]) -> tuple:
     visits = tuple(c._visits.get(kind) for c in collectors)
     leave_handlers = tuple(c._leaves.get(kind) for c in collectors)
     leaves = leave_handlers if any(h is not None for h in leave_handlers) else None
+    skip = frozenset.intersection(*(c.OPAQUE for c in collectors))
+    needed = set(fields_outside(kind, skip))
     fields = []
     for name in reversed(child_fields(kind)):
         enter = tuple(c._field_visits.get((kind, name)) for c in collectors)
         leave = tuple(c._field_leaves.get((kind, name)) for c in collectors)
         handlers = (enter, leave) if any(h is not None for h in enter + leave) else None
+        if handlers is None and name not in needed:
+            continue  # only nodes no collector enters (punctuation, whitespace): never read
         fields.append((name, handlers))
     return opaque, visits, leaves, tuple(fields)
