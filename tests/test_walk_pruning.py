@@ -111,3 +111,28 @@ def test_position_search_finds_every_node_of_its_statement() -> None:
             found = statements_holding(module, {id(n) for n in nodes})
             assert set(found.values()) == {index}
             assert len(found) == len({id(n) for n in nodes})
+
+
+def test_a_collector_sees_its_types_inside_subtrees_the_others_never_enter() -> None:
+    """Numbers hold nothing the record collectors handle, so a walk of those alone skips
+    them; a collector that visits `Integer` beside them still sees every one."""
+    class Calls(FastVisitor):
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def visit_Call(self, node: cst.Call) -> None:
+            self.calls += 1
+
+    class Integers(FastVisitor):
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def visit_Integer(self, node: cst.Integer) -> None:
+            self.seen.append(node.value)
+
+    for module in _modules():
+        want = [n.value for n in _every_field(module, TOKENS) if isinstance(n, cst.Integer)]
+        calls, integers = Calls(), Integers()
+        walk(module, calls, integers)
+        assert integers.seen == want
+        assert calls.calls == sum(isinstance(n, cst.Call) for n in _every_field(module, TOKENS))
