@@ -16,7 +16,7 @@ from keyport_lint.analysis.fastvisit import (
     child_fields,
     walk,
 )
-from keyport_lint.analysis.positions import statements_holding
+from keyport_lint.analysis.units import holding
 
 from .conftest import FIXTURES
 
@@ -108,8 +108,8 @@ def test_position_search_finds_every_node_of_its_statement() -> None:
     for module in _modules():
         for index, statement in enumerate(module.body):
             nodes = _every_field(statement, TOKENS)
-            found = statements_holding(module, {id(n) for n in nodes})
-            assert set(found.values()) == {index}
+            found = holding(module, {id(n) for n in nodes})
+            assert {index for index, _ in found.values()} == {index}
             assert len(found) == len({id(n) for n in nodes})
 
 

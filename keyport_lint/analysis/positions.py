@@ -19,21 +19,20 @@ that do not line up), the whole module is generated the same way, once.
 
 from __future__ import annotations
 
-import ast
 import bisect
 import contextlib
 import re
 import sys
-import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
-from keyport_lint.analysis.fastvisit import NODE_TYPES, SEQUENCES, TOKENS, fields_outside
+from keyport_lint.analysis.fastvisit import TOKENS
 
 if TYPE_CHECKING:
     import libcst as cst
 
+    from keyport_lint.analysis.units import Unit
     from keyport_lint.context import PythonContext
 
 Span = tuple[int, int, int, int]  # start line, start column, end line, end column (0-based col)
@@ -64,31 +63,40 @@ def node_spans(ctx: PythonContext, nodes: Iterable[cst.CSTNode]) -> dict[int, Sp
 def module_positions(ctx: PythonContext) -> ModulePositions:
     """The file's one position table: the report, the taint summaries and the fixer read the
     same statement generations (memoised per file)."""
-    table = ModulePositions(ctx.module, lambda: ctx.analysis(memoised_statement_lines))
+    table = ModulePositions(ctx.module, ctx.text)
     table.context = ctx
     return table
 
 
 class ModulePositions:
-    """Positions of the nodes of the top-level statements asked about, each statement
-    generated once: what the report places and what the fixer searches come from the same
-    pass. Spans are (line, column from 0, end line, end column); a generation keeps token
-    counts and turns only the ranges asked for into lines and columns."""
+    """Positions of the nodes of the statements asked about, each generated once: the
+    innermost statement of an indented block holding a node (`units.py`), so a finding in a
+    function does not generate the whole function. What the report places and what the fixer
+    searches come from the same passes. Spans are (line, column from 0, end line, end
+    column); a generation keeps token counts and turns only the ranges asked for into lines
+    and columns."""
 
-    def __init__(self, module: cst.Module,
-                 lines: Callable[[], list[int] | None]) -> None:
+    def __init__(self, module: cst.Module, text: str) -> None:
         self.module = module
-        self._read_lines = lines
-        self._starts: list[int] | bool | None = False  # False: not read yet
+        self.text = text
+        self._top: list[Unit] | bool | None = False  # False: not lined up yet
+        self._children: dict[int, dict[int, Unit]] = {}  # id(unit node) -> its units by id
         self.context: PythonContext | None = None  # whose `walks` a whole-module pass counts
-        self.generated: dict[int, _Generated] = {}  # statement index (-1: the module) -> pass
+        self.generated: dict[int, _Generated] = {}  # id(unit node or module) -> pass
         self.whole_passes = 0
 
+    def top(self) -> list[Unit] | None:
+        """A unit per top-level statement, or None (then: the whole module)."""
+        if self._top is False:
+            from keyport_lint.analysis.units import top_units
+
+            self._top = top_units(self.module, self.text)
+        return self._top  # type: ignore[return-value]
+
     def starts(self) -> list[int] | None:
-        """The first line of every top-level statement, or None (then: the whole module)."""
-        if self._starts is False:
-            self._starts = self._read_lines()
-        return self._starts  # type: ignore[return-value]
+        """The first line of every top-level statement, or None."""
+        top = self.top()
+        return None if top is None else [unit.line for unit in top]
 
     def spans(self, nodes: Iterable[Any]) -> dict[int, Span]:
         wanted = {id(n): n for n in nodes}
@@ -109,41 +117,81 @@ class ModulePositions:
         return out
 
     def resolve(self, unknown: set[int]) -> None:
-        """Generate the statements holding these nodes (one search for all of them); the
-        whole module when `ast` cannot line statements up or a node is outside them."""
-        if self.starts() is not None:
-            holding = statements_holding(self.module, unknown)
-            for index in sorted(set(holding.values())):
-                self.statement(index)
-            unknown = unknown - holding.keys()
-        if unknown:
-            self.statement(-1)
+        """Generate the innermost units holding these nodes (one search for all of them);
+        the whole module when `ast` cannot line statements up or a node is outside them."""
+        top = self.top()
+        if top is not None:
+            from keyport_lint.analysis.units import holding
 
-    def statement(self, index: int) -> _Generated:
-        """The generation of top-level statement `index` (-1, or no `ast` line starts: the
-        whole module)."""
-        starts = self.starts()
-        if starts is None:
-            index = -1
-        found = self.generated.get(index)
+            found = holding(self.module, unknown)
+            units = {}
+            for index, chain in found.values():
+                unit = self._innermost(top[index], chain)
+                units[id(unit.node)] = unit
+            for unit in units.values():
+                self.generate(unit)
+            unknown = unknown - found.keys()
+        if unknown:
+            self.generate(None)
+
+    def _innermost(self, unit: Unit, chain: tuple[Any, ...]) -> Unit:
+        for statement in chain[1:]:
+            inner = self._units_in(unit).get(id(statement))
+            if inner is None:
+                break
+            unit = inner
+        return unit
+
+    def _units_in(self, unit: Unit) -> dict[int, Unit]:
+        found = self._children.get(id(unit.node))
+        if found is None:
+            from keyport_lint.analysis.units import children
+
+            found = self._children[id(unit.node)] = {
+                id(u.node): u for u in children(unit, self.module.default_indent)}
+        return found
+
+    def generate(self, unit: Unit | None) -> _Generated:
+        """The pass over one unit (None: the whole module), made once."""
+        root: Any = self.module if unit is None else unit.node
+        found = self.generated.get(id(root))
         if found is not None:
             return found
-        root: Any
-        if index < 0 or starts is None:
-            root, shift = self.module, 0
+        if unit is None:
             self.whole_passes += 1
             if self.context is not None:
                 self.context.walks += 1
+            found = _generate(self.module, root)
         else:
-            root = self.module.body[index]
-            shift = starts[index] - (len(root.leading_lines) + 1)
-        found = self.generated[index] = _generate(self.module, root, shift)
+            found = _generate(self.module, root, unit.shift, unit.indents)
+        self.generated[id(root)] = found
         return found
 
-    def nodes_of(self, index: int, kind: type | tuple[type, ...]) -> list[tuple[Span, Any]]:
-        """Every node of `kind` of statement `index`, punctuation and whitespace aside, with
-        its span, in the order libcst's position pass records them."""
-        generated = self.statement(index)
+    def covering(self, first_line: int, last_line: int) -> list[Unit | None]:
+        """The innermost units whose lines hold these lines: one statement, or the top-level
+        statements they span ([None]: the whole module, when `ast` cannot say)."""
+        top = self.top()
+        if top is None:
+            return [None]
+        starts = [unit.line for unit in top]
+        low = max(bisect.bisect_right(starts, first_line) - 1, 0)
+        high = max(bisect.bisect_right(starts, last_line) - 1, 0)
+        units = top[low:high + 1]
+        if len(units) != 1:
+            return list(units)
+        unit = units[0]
+        while True:
+            inner = next((u for u in self._units_in(unit).values()
+                          if u.line <= first_line and last_line <= u.end_line), None)
+            if inner is None:
+                return [unit]
+            unit = inner
+
+    def nodes_of(self, unit: Unit | None, kind: type | tuple[type, ...]
+                 ) -> list[tuple[Span, Any]]:
+        """Every node of `kind` of a unit, punctuation and whitespace aside, with its span,
+        in the order libcst's position pass records them."""
+        generated = self.generate(unit)
         return [(generated.span(start, end), node)
                 for start, end, node in generated.computed.values()
                 if type(node) not in TOKENS and isinstance(node, kind)]
@@ -260,16 +308,20 @@ class _TrackingState:
         return self._closer
 
 
-def _generate(module: cst.Module, root: Any, shift: int = 0) -> _Generated:
+def _generate(module: cst.Module, root: Any, shift: int = 0,
+              indents: tuple[str, ...] = ()) -> _Generated:
     """Every node of `root` (a top-level statement of `module`, or the module), counted
     from line 1 + `shift`, column 0 at the start of `root`: exactly what libcst's
     `PositionProvider` gives over a module holding `root` alone, in the order it records
     them."""
     state = _TrackingState(module.default_indent, module.default_newline)
+    state.indent_tokens.extend(indents)  # the blocks around a nested statement
     try:
         with deeper_recursion():
             root._codegen(state)
     except KeyError:  # a hoisted position this pass did not see: libcst's own pass
+        if indents:  # cannot happen (every node is recorded): a nested statement has no
+            raise  # module of its own to hand libcst
         return _libcst_spans(module, root, shift)
     return _Generated(state.tokens, state.computed, shift)
 
@@ -346,70 +398,3 @@ def resolve_positions(module: cst.Module) -> Any:
             return provider._computed
         except AttributeError:  # a libcst without these internals
             return cst.MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-
-
-def statements_holding(module: cst.Module, wanted: set[int]) -> dict[int, int]:
-    """id(node) -> index of the top-level statement holding it, for the wanted nodes (a
-    search that stops when all are found; punctuation and whitespace, never reported, are
-    never entered, nor fields that can hold only them)."""
-    found: dict[int, int] = {}
-    remaining = set(wanted)
-    plans = _SEARCH
-    inner = _INNER
-    for index, statement in enumerate(module.body):
-        stack: list[Any] = [statement]
-        pop, push = stack.pop, stack.append
-        while stack:
-            node = pop()
-            key = id(node)
-            if key in remaining:
-                found[key] = index
-                remaining.discard(key)
-                if not remaining:
-                    return found
-            kind = type(node)
-            fields = plans.get(kind)
-            if fields is None:
-                fields = plans[kind] = fields_outside(kind, TOKENS)
-            for name in fields:
-                value: Any = getattr(node, name)
-                value_type = type(value)
-                if value_type in inner:
-                    push(value)
-                elif value_type in SEQUENCES:
-                    stack.extend(v for v in value if type(v) in inner)
-    return found
-
-
-_SEARCH: dict[type, tuple[str, ...]] = {}
-_INNER = NODE_TYPES - TOKENS
-
-
-def memoised_statement_lines(ctx: PythonContext) -> list[int] | None:
-    """Memoised per file (the fixer reads them too)."""
-    return statement_lines(ctx.module, ctx.text)
-
-
-def statement_lines(module: cst.Module, text: str) -> list[int] | None:
-    """The line of the first token (the first decorator of a decorated definition) of every
-    top-level statement, from `ast`; None when `ast` cannot parse the text or its statements
-    do not line up with libcst's (the fixer reads them too)."""
-    import libcst as cst
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            body = ast.parse(text).body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    lines: list[int] = []
-    position = 0
-    for statement in module.body:
-        count = len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
-        if position + count > len(body):
-            return None
-        first = body[position]
-        decorators = getattr(first, "decorator_list", None) or []
-        lines.append(min([first.lineno, *(d.lineno for d in decorators)]))
-        position += count
-    return lines if position == len(body) else None

@@ -55,18 +55,13 @@ class FixContext:
         if self.module is None:
             return None
         if self._positions is None:
-            from keyport_lint.analysis.positions import (
-                ModulePositions,
-                module_positions,
-                statement_lines,
-            )
+            from keyport_lint.analysis.positions import ModulePositions, module_positions
             from keyport_lint.fix.positions import StatementPositions
 
             if self.ctx is not None and self.ctx.text == self.text:  # the findings' table
                 table = self.ctx.analysis(module_positions)
             else:
-                module, text = self.module, self.text
-                table = ModulePositions(module, lambda: statement_lines(module, text))
+                table = ModulePositions(self.module, self.text)
                 table.context = self.ctx
             self._positions = StatementPositions(table)
         return self._positions  # type: ignore[no-any-return]

@@ -32,11 +32,12 @@ class StatementPositions:
 
     def around(self, first_line: int, last_line: int, kind: type | tuple[type, ...]
                ) -> list[tuple[Span, Any]]:
-        """Every node of `kind` (with its span) of the statements covering these lines."""
+        """Every node of `kind` (with its span) of the innermost statements covering these
+        lines (the top-level ones when the lines span several)."""
         return [((line, column + 1, end_line, end_column + 1), node)
-                for index in self._indexes(first_line, last_line)
+                for unit in self.table.covering(first_line, last_line)
                 for (line, column, end_line, end_column), node in self.table.nodes_of(
-                    index, kind)]
+                    unit, kind)]
 
     def statements(self, first_line: int, last_line: int) -> list[Any]:
         """The top-level statements covering these lines (the whole module when `ast` cannot
