@@ -50,6 +50,7 @@ class ProjectIndex:
         self._text: dict[Path, str | None] = {}
         self._contexts: dict[Path, PythonContext | None] = {}
         self._summaries: dict[tuple[Path, Any], Any] = {}
+        self._origins: dict[tuple[Path, str], tuple[tuple[Path, str] | None, set[Any]]] = {}
         # dependency recording: every module text read while answering a question is added to
         # each open recorder; memoised answers keep their own dependency sets and replay them
         self._recorders: list[set[Any]] = []
@@ -160,7 +161,27 @@ class ProjectIndex:
 
     def resolve_origin(self, importer: Path, origin: str) -> tuple[Path, str] | None:
         """Split an import origin (`.config.settings`, `app.settings.KEY`) into the module file
-        and the attribute name inside it ("" when the origin is the module itself)."""
+        and the attribute name inside it ("" when the origin is the module itself).
+
+        Memoised per (importer, origin) with what the resolution consulted, replayed to the
+        open recorders on every later use (the analyses of one file ask about the same
+        imports many times)."""
+        key = (importer, origin)
+        known = self._origins.get(key)
+        if known is not None:
+            if known[1]:
+                self.touch(known[1])
+            return known[0]
+        deps: set[Any] = set()
+        self._recorders.append(deps)  # the resolution touches every open recorder
+        try:
+            found = self._resolve_origin(importer, origin)
+        finally:
+            self._recorders.pop()
+        self._origins[key] = (found, deps)
+        return found
+
+    def _resolve_origin(self, importer: Path, origin: str) -> tuple[Path, str] | None:
         module = self.resolve_module(importer, origin)
         if module is not None:
             return module, ""
