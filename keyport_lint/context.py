@@ -72,9 +72,12 @@ class FileContext:
         try:
             if self.project is None:
                 value = compute(self)
-            else:
-                with self.project.recording() as deps:
+            else:  # `project.recording()` without a generator context manager per analysis
+                deps = self.project.open_recorder()
+                try:
                     value = compute(self)
+                finally:
+                    self.project.close_recorder()
                 if deps:
                     self._deps[compute] = deps
         except Exception as exc:

@@ -50,6 +50,7 @@ class ProjectIndex:
         self._text: dict[Path, str | None] = {}
         self._contexts: dict[Path, PythonContext | None] = {}
         self._summaries: dict[tuple[Path, Any], Any] = {}
+        self._reals: dict[Path, Path] = {}
         self._origins: dict[tuple[Path, str], tuple[tuple[Path, str] | None, set[Any]]] = {}
         # dependency recording: every module text read while answering a question is added to
         # each open recorder; memoised answers keep their own dependency sets and replay them
@@ -70,6 +71,15 @@ class ProjectIndex:
             yield deps
         finally:
             self._recorders.pop()
+
+    def open_recorder(self) -> set[Any]:
+        """`recording()` in two calls, for hot paths: close it with `close_recorder()`."""
+        deps: set[Any] = set()
+        self._recorders.append(deps)
+        return deps
+
+    def close_recorder(self) -> None:
+        self._recorders.pop()
 
     def touch(self, paths: Iterable[object]) -> None:
         """Record modules as consulted by every open recorder (memoised answers replay
@@ -99,12 +109,20 @@ class ProjectIndex:
         like the index's own parses, a few at a time; summaries are kept for the run)."""
         if ctx.path is None:
             return
-        path = Path(os.path.normpath(str(ctx.path.resolve())))
+        path = self._real(ctx.path)
         ctx.hold()
         self._drop(self._contexts.pop(path, None))
         self._contexts[path] = ctx
         self._text.setdefault(path, ctx.text)
         self._evict()
+
+    def _real(self, path: Path) -> Path:
+        """The resolved path the index keys modules by (asked twice per checked file: reuse,
+        then adopt), resolved once."""
+        found = self._reals.get(path)
+        if found is None:
+            found = self._reals[path] = Path(os.path.normpath(str(path.resolve())))
+        return found
 
     def _evict(self) -> None:
         while len(self._contexts) > MAX_PARSED:  # trees are large: keep a few, summaries last
@@ -119,7 +137,7 @@ class ProjectIndex:
         """The context the index already built for a module the pipeline is about to check
         (asked by an earlier file), if its text is the same: neither parsed nor walked
         again. It takes the pipeline's display path."""
-        ctx = self._contexts.get(Path(os.path.normpath(str(path.resolve()))))
+        ctx = self._contexts.get(self._real(path))
         if ctx is None or ctx.text != text:
             return None
         ctx.display = display
