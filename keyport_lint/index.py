@@ -51,7 +51,8 @@ class ProjectIndex:
         self._contexts: dict[Path, PythonContext | None] = {}
         self._summaries: dict[tuple[Path, Any], Any] = {}
         self._reals: dict[Path, Path] = {}
-        self._origins: dict[tuple[Path, str], tuple[tuple[Path, str] | None, set[Any]]] = {}
+        self._origins: dict[tuple[Path, str], tuple[tuple[Path, str] | None, frozenset[Any]]] = {}
+        self._consulted: dict[frozenset[Any], frozenset[Any]] = {}
         # dependency recording: every module text read while answering a question is added to
         # each open recorder; memoised answers keep their own dependency sets and replay them
         self._recorders: list[set[Any]] = []
@@ -196,7 +197,8 @@ class ProjectIndex:
             found = self._resolve_origin(importer, origin)
         finally:
             self._recorders.pop()
-        self._origins[key] = (found, deps)
+        consulted = frozenset(deps)  # few distinct sets (folder listings): kept once each
+        self._origins[key] = (found, self._consulted.setdefault(consulted, consulted))
         return found
 
     def _resolve_origin(self, importer: Path, origin: str) -> tuple[Path, str] | None:

@@ -56,8 +56,11 @@ def deeper_recursion(frames: int = POSITION_FRAMES) -> Iterator[None]:
 
 def node_spans(ctx: PythonContext, nodes: Iterable[cst.CSTNode]) -> dict[int, Span]:
     """Spans of the given nodes of `ctx.module`, by `id(node)`; nodes not in it are left
-    out."""
-    return ctx.analysis(module_positions).spans(nodes)
+    out. The file's table once its findings are being placed (`PythonContext.finish`, then
+    the fixer); before that (a taint summary for an importer) a table of its own, so the
+    project index's parsed modules keep no position tables."""
+    table = ctx.memoised(module_positions)
+    return (table if table is not None else module_positions(ctx)).spans(nodes)
 
 
 def module_positions(ctx: PythonContext) -> ModulePositions:
