@@ -474,10 +474,20 @@ class ConfigTree:
         self._by_dir: dict[str, Config] = {}  # folder -> the config of its files
         self._loaded: dict[Path, Config] = {}  # by config file
         self._defaults: dict[Path, Config] = {}  # files under no config, by project root
+        self._arguments: list[str] = []  # the folders named on the command line, outermost first
         if base.path is not None:
             self._loaded[base.path] = base
         else:
             self._defaults[base.root] = base
+
+    def name_arguments(self, paths: list[str]) -> None:
+        """The paths the run was asked to check: a file under no config, no repository and
+        outside the working folder is rooted at the one of them that holds it."""
+        folders = set()
+        for path in paths:
+            full = os.path.normpath(os.path.join(self._cwd, path))
+            folders.add(full if os.path.isdir(full) else os.path.dirname(full))
+        self._arguments = sorted(folders, key=len)
 
     def nearest(self, directory: Path | str) -> Path | None:
         def probe(folder: str) -> Path | None:
@@ -509,9 +519,9 @@ class ConfigTree:
 
     def _config_of(self, directory: str) -> Config:
         found = self.nearest(directory)
-        if found is None:  # the built-in defaults, rooted at the repository (or the cwd)
+        if found is None:  # the built-in defaults, rooted at the repository (or see below)
             top = self._git_top(directory)
-            root = Path(top) if top is not None else self.cwd
+            root = Path(top) if top is not None else Path(self._default_root(directory))
             if root not in self._defaults:
                 self._defaults[root] = self.adjust(Config(root=root))
             return self._defaults[root]
@@ -520,8 +530,25 @@ class ConfigTree:
             self._loaded[found] = self.adjust(_build(layers, root=found.parent, path=found))
         return self._loaded[found]
 
+    def _default_root(self, directory: str) -> str:
+        """The project root of a file under no config and no repository: the working folder
+        when it holds the file, else the outermost folder named on the command line that does
+        (else the file's folder). Never a working folder the file is not in: imports would
+        resolve against unrelated packages there, and findings would depend on where the
+        command was typed."""
+        if _within(directory, self._cwd):
+            return self._cwd
+        for folder in self._arguments:
+            if _within(directory, folder):
+                return folder
+        return directory
+
     def configs(self) -> list[Config]:
         return [*self._loaded.values(), *self._defaults.values()]
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _config_in(directory: Path | str) -> Path | None:

@@ -149,3 +149,25 @@ def test_a_broken_sub_project_config_is_an_error_and_the_rest_is_checked(project
     assert "(2 files under it not checked)" in result.stderr  # app.py and pyproject.toml
     assert "top.py:4:8: KP101" in result.stdout and "svc-a/app.py:5:1: KP201" in result.stdout
     assert "All checks passed" not in result.stdout
+
+
+def test_a_tree_outside_the_working_folder_is_rooted_at_the_path_named(tmp_path):
+    """No config, no repository: the project root is the working folder only when it holds
+    the files. Checked from elsewhere, a monorepo's imports resolve inside the tree named on
+    the command line, never against packages of the folder the command was typed in."""
+    import shutil
+
+    from .conftest import FIXTURES
+
+    tree, elsewhere = tmp_path / "tree", tmp_path / "elsewhere"
+    shutil.copytree(FIXTURES / "KP301" / "good_monorepo", tree)
+    decoy = elsewhere / "libs" / "keyport_common"  # same package name, no verifier in it
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text("")
+    (decoy / "webhooks.py").write_text("def verify_keyport_signature(request):\n    pass\n")
+    inside = run_cli("check", "--no-cache", "--output-format", "json", ".", cwd=tree)
+    outside = run_cli("check", "--no-cache", "--output-format", "json", "../tree",
+                      cwd=elsewhere)
+    assert inside.returncode == 0 and _found(inside) == []
+    assert outside.returncode == 0, outside.stdout
+    assert _found(outside) == []

@@ -1,15 +1,18 @@
 """The shared walk: one pass over a module feeds every record collector.
 
-The record-style analyses (module facts, web endpoints, validation-result events,
-verification flow facts) each need one look at every node. Instead of one traversal each,
-`module_records(ctx)` runs their collectors side by side in a single iterative walk
-(`fastvisit.walk`), memoised per file; the analyses then build their answers from the records
-without walking the module again. The taint pass interprets statements in execution order and
-stays a pass of its own.
+The record-style analyses (one record per def and class, module facts, web endpoints,
+validation-result events, verification flow facts) each need one look at every node. Instead
+of one traversal each, `module_records(ctx)` runs their collectors side by side in a single
+iterative walk (`fastvisit.walk`), memoised per file; the analyses then build their answers
+from the records without walking the module again. The taint pass interprets statements in
+execution order and stays a pass of its own.
 
 The import alias table is read from the module's top-level statements before the walk, so the
 collectors resolve names (`facts.resolve`) against it as they go; imports inside functions are
 added as the walk reaches them.
+
+The definitions collector (`analysis/definitions.py`) runs first at every node, so the others
+read the record of the def or class they are in instead of keeping their own.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 if TYPE_CHECKING:
+    from keyport_lint.analysis.definitions import Definitions
     from keyport_lint.analysis.facts import ModuleFacts
     from keyport_lint.analysis.handlers.collector import _Collector as HandlerCollector
     from keyport_lint.analysis.handlers.records import HandlerFacts
@@ -33,6 +37,7 @@ class ModuleRecords:
     """What the shared walk collected; read-only for the analyses built on it."""
 
     facts: ModuleFacts
+    definitions: Definitions  # one record per def, lambda and class
     handlers: HandlerCollector
     handler_facts: HandlerFacts
     flows: _FlowVisitor
@@ -43,6 +48,7 @@ class ModuleRecords:
 
 def module_records(ctx: PythonContext) -> ModuleRecords:
     """Memoised per file through `ctx.analysis(module_records)`."""
+    from keyport_lint.analysis import definitions
     from keyport_lint.analysis.facts import ModuleFacts
     from keyport_lint.analysis.facts import _Collector as FactsCollector
     from keyport_lint.analysis.fastvisit import walk
@@ -54,16 +60,19 @@ def module_records(ctx: PythonContext) -> ModuleRecords:
     facts = ModuleFacts()
     facts_collector = FactsCollector(facts)
     _read_top_level_imports(ctx.module, facts_collector)
+    # first: the other collectors read the records of the defs the walk is in
+    scopes = definitions.collector(facts)
     handler_facts = HandlerFacts()
-    handlers = HandlerCollector(facts, ctx.settings, handler_facts)
-    flows = _FlowVisitor(facts, ctx.settings)
-    results = ResultsCollector() if _may_mention_results(ctx) or (
+    handlers = HandlerCollector(facts, scopes, ctx.settings, handler_facts)
+    flows = _FlowVisitor(facts, scopes.out, ctx.settings)
+    results = ResultsCollector(scopes.out) if _may_mention_results(ctx) or (
         ctx.project is not None and ctx.project.imports_keyport_module(
             ctx.path, facts.imports)) else None
-    collectors = [facts_collector, handlers, flows] + ([results] if results else [])
+    collectors = [scopes, facts_collector, handlers, flows] + (
+        [results] if results else [])
     walk(ctx.module, *collectors)
     ctx.walks += 1
-    return ModuleRecords(facts, handlers, handler_facts, flows, results)
+    return ModuleRecords(facts, scopes.out, handlers, handler_facts, flows, results)
 
 
 def _read_top_level_imports(module: cst.Module, collector: object) -> None:

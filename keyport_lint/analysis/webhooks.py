@@ -32,7 +32,7 @@ from keyport_lint.analysis.handlers.syntax import (
 )
 
 if TYPE_CHECKING:
-    from keyport_lint.analysis.handlers.records import FunctionRecord, HandlerFacts
+    from keyport_lint.analysis.handlers.records import FunctionFacts, HandlerFacts
 
 
 @dataclass(eq=False)
@@ -55,7 +55,7 @@ class KeyPortSignals:
         return bool(self.headers or self.secret or self.events)
 
 
-def keyport_signals(ctx: PythonContext, function: FunctionRecord) -> KeyPortSignals:
+def keyport_signals(ctx: PythonContext, function: FunctionFacts) -> KeyPortSignals:
     from keyport_lint.analysis.context import is_keyport_related
 
     memo = ctx.analysis(_signals_memo)
@@ -206,7 +206,7 @@ def module_dotted(ctx: PythonContext) -> str:
     return ".".join(parts)
 
 
-def configured_handler(ctx: PythonContext, function: FunctionRecord) -> bool:
+def configured_handler(ctx: PythonContext, function: FunctionFacts) -> bool:
     patterns = ctx.settings["webhook-handlers"]
     if not patterns:
         return False
@@ -215,7 +215,7 @@ def configured_handler(ctx: PythonContext, function: FunctionRecord) -> bool:
     return any(fnmatch_any(n, patterns) for n in names)
 
 
-def _calls_keyport_api(ctx: PythonContext, function: FunctionRecord) -> bool:
+def _calls_keyport_api(ctx: PythonContext, function: FunctionFacts) -> bool:
     """Does the handler itself call KeyPort (the SDK, or the API by URL)?"""
     methods = {*ctx.settings["sdk-validate-methods"], *ctx.settings["sdk-lookup-methods"]}
     if any(c.rsplit(".", 1)[-1] in methods and "." in c for c in function.called):

@@ -35,6 +35,7 @@ def _groups(paths: list[str], tree: ConfigTree, warnings: list[str] | None = Non
     """Walk under the working directory's config (.gitignore, its exclude), then apply each
     file's own config: its `exclude` and file types decide whether the file stays. What the
     walk had to skip (folders it cannot list, special files) goes to `warnings`."""
+    tree.name_arguments(paths)
     targets, errors = discover(paths, tree.base, tree.cwd, warnings)
     if tree.explicit:
         return [(tree.base, targets)], errors

@@ -8,8 +8,9 @@ paths, how it reads the request (raw body, parsed JSON, form, headers, query), i
 header parameters, plus the references that run before handlers (middleware, dependencies,
 permission classes) for the verification analysis.
 
-One collector of the shared walk (`collector.py`) records functions, classes, app objects,
-route registrations and request-shaped attribute reads; `builder.py` turns those records into
+Functions and classes are the records of the definitions model (`analysis/definitions.py`);
+one collector of the shared walk (`collector.py`) adds what each def's body reads of the
+request, app objects and route registrations; `builder.py` turns those records into
 endpoints. Framework knowledge (app classes, decorators, registration calls, view bases,
 request attributes) lives in rules/settings.yaml. Names resolve through the import alias
 table. Which endpoints receive KeyPort deliveries is `analysis/webhooks.py`.
@@ -17,8 +18,7 @@ table. Which endpoints receive KeyPort deliveries is `analysis/webhooks.py`.
 
 from keyport_lint.analysis.handlers.builder import url_routes, web_handlers
 from keyport_lint.analysis.handlers.records import (
-    ClassRecord,
-    FunctionRecord,
+    FunctionFacts,
     Handler,
     HandlerFacts,
     HookRef,
@@ -39,8 +39,7 @@ from keyport_lint.analysis.handlers.syntax import (
 )
 
 __all__ = [
-    "ClassRecord",
-    "FunctionRecord",
+    "FunctionFacts",
     "Handler",
     "HandlerFacts",
     "HookRef",

@@ -10,13 +10,16 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from keyport_lint.analysis.facts import ModuleFacts, dotted_name, module_facts
-from keyport_lint.context import PythonContext
-
-if TYPE_CHECKING:
-    pass
 from keyport_lint.analysis.handlers.collector import _Collector
 from keyport_lint.analysis.handlers.prefixes import join, mount_prefixes
-from keyport_lint.analysis.handlers.records import Handler, HandlerFacts, Read, Registration, Route
+from keyport_lint.analysis.handlers.records import (
+    FunctionFacts,
+    Handler,
+    HandlerFacts,
+    Read,
+    Registration,
+    Route,
+)
 from keyport_lint.analysis.handlers.syntax import (
     HTTP_VERBS,
     MAX_URLS_FILES,
@@ -31,10 +34,10 @@ from keyport_lint.analysis.handlers.syntax import (
     normalise_header,
     string_value,
 )
+from keyport_lint.context import PythonContext
 
 if TYPE_CHECKING:
-    from keyport_lint.analysis.handlers.prefixes import join, mount_prefixes
-from keyport_lint.analysis.handlers.records import ClassRecord, FunctionRecord
+    from keyport_lint.analysis.definitions import ClassRecord, Decorator
 
 
 class _Builder:
@@ -53,9 +56,16 @@ class _Builder:
         return self.out.framework
 
     def build(self) -> None:
+        out, definitions, by_node_id = self.out, self.collector.definitions, \
+            self.collector.by_node_id
+        out.module_functions = {name: by_node_id[id(record.node)]
+                                for name, record in definitions.module_functions.items()}
+        for record in definitions.classes:
+            if not record.in_function:
+                out.classes.setdefault(record.name, record)
         self.out.frameworks = self._frameworks()
         for function in self.out.functions:
-            for decorator in function.node.decorators:
+            for decorator in function.definition.decorators:
                 route = self._decorator_route(decorator)
                 if route is not None:
                     self.routes.setdefault(id(function.node), []).append(route)
@@ -85,22 +95,21 @@ class _Builder:
         return found
 
     # decorators -------------------------------------------------------------------------------
-    def _decorator_route(self, decorator: cst.Decorator) -> Route | None:
-        expr = decorator.decorator
-        call = expr if isinstance(expr, cst.Call) else None
-        func = call.func if call is not None else expr
-        written = dotted_name(func)
+    def _decorator_route(self, decorator: Decorator) -> Route | None:
+        call = decorator.call
+        func = call.func if call is not None else decorator.expr
+        written = decorator.written
         if not written:
             return None
-        resolved = self.facts.resolve(func).lstrip(".")
-        last = written.rsplit(".", 1)[-1]
+        resolved = decorator.resolved.lstrip(".")
+        last = decorator.last
         if fnmatch_any(resolved, self.settings["web-handler-decorators"]):
             framework = framework_of(self.settings, resolved) or self.framework()
             methods = _methods_from(call, last)
             path_keywords = self.settings["web-route-path-keywords"]
             return Route(_path_arg(call, path_keywords) if call is not None else None,
                          methods if methods is not None else frozenset(), framework,
-                         "decorator", "", decorator)
+                         "decorator", "", decorator.node)
         if call is None or not isinstance(func, cst.Attribute) \
                 or last not in self.settings["web-route-decorators"]:
             return None
@@ -122,7 +131,7 @@ class _Builder:
                 methods = frozenset({first.upper()})
         if methods is None:
             methods = frozenset({"GET"}) if last in ("route", "api_route") else frozenset()
-        return Route(path, methods, framework, "decorator", receiver, decorator)
+        return Route(path, methods, framework, "decorator", receiver, decorator.node)
 
     # registrations ----------------------------------------------------------------------------
     def _registrations(self, call: cst.Call, resolved: str) -> list[Registration]:
@@ -233,10 +242,10 @@ class _Builder:
                 pathless.append(function)
             if id(function.node) in self.routes or name.startswith("_"):
                 continue
-            params = function.params
+            params = function.parameters
             if not params or name in self.collector.called_names:
                 continue
-            candidates.append((function, params[0].name.value in names))
+            candidates.append((function, params[0].name in names))
         django = any(f in ("django", "drf") for f in self.out.frameworks)
         if pathless:
             paths = self._urls_routes([f.name for f in pathless])
@@ -300,7 +309,7 @@ class _Builder:
         return ""
 
     # handlers ---------------------------------------------------------------------------------
-    def _handler(self, function: FunctionRecord, routes: list[Route]) -> Handler:
+    def _handler(self, function: FunctionFacts, routes: list[Route]) -> Handler:
         framework = next((r.framework for r in routes if r.framework), self.framework())
         roots = self._request_roots(function, framework)
         reads = self._reads(function, roots, framework)
@@ -308,20 +317,16 @@ class _Builder:
         return Handler(function, framework, routes, frozenset(roots), reads, header_params,
                        body_params)
 
-    def _request_roots(self, function: FunctionRecord, framework: str) -> set[str]:
+    def _request_roots(self, function: FunctionFacts, framework: str) -> set[str]:
         names = set(self.settings["web-request-names"])
         roots: set[str] = set()
-        params = function.params
+        params = function.parameters
         for param in params:
-            ann = param.annotation.annotation if param.annotation else None
-            if isinstance(ann, cst.Subscript):
-                ann = ann.value
-            annotation = dotted_name(ann) if ann is not None else ""
-            if param.name.value in names or annotation.endswith("Request"):
-                roots.add(param.name.value)
+            if param.name in names or param.annotation.endswith("Request"):
+                roots.add(param.name)
         if params and framework in ("django", "drf", "aiohttp", "sanic", "starlette") \
                 and function.cls is None:
-            roots.add(params[0].name.value)
+            roots.add(params[0].name)
         if function.cls is not None:
             roots.add("self.request")
             if framework == "http.server":
@@ -333,7 +338,7 @@ class _Builder:
                 roots.add(f"{local}.request")
         return roots
 
-    def _reads(self, function: FunctionRecord, roots: set[str], framework: str) -> list[Read]:
+    def _reads(self, function: FunctionFacts, roots: set[str], framework: str) -> list[Read]:
         table = self.settings["web-request-reads"]
         reads = []
         for root, attr, node in function.attrs:
@@ -347,13 +352,13 @@ class _Builder:
                 reads.append(Read("passed", root, "", None))
         return reads
 
-    def _params(self, function: FunctionRecord, framework: str, roots: set[str]
+    def _params(self, function: FunctionFacts, framework: str, roots: set[str]
                 ) -> tuple[list[tuple[str, cst.Param]], list[cst.Param]]:
         headers: list[tuple[str, cst.Param]] = []
         bodies: list[cst.Param] = []
         non_body = self.settings["web-non-body-markers"]
-        for param in function.params:
-            name = param.name.value
+        for parameter in function.parameters:
+            name, param = parameter.name, parameter.node
             if name in roots:
                 continue
             markers = _param_markers(param, non_body)

@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from keyport_lint.analysis.definitions import (
+    ClassRecord,
+    DefinitionsCollector,
+    FunctionRecord,
+)
 from keyport_lint.analysis.facts import ModuleFacts, dotted_name
 from keyport_lint.analysis.fastvisit import FastVisitor
-
-if TYPE_CHECKING:
-    from keyport_lint.settings import Settings
-from keyport_lint.analysis.handlers.records import ClassRecord, FunctionRecord, HookRef
+from keyport_lint.analysis.handlers.records import FunctionFacts, HookRef
 from keyport_lint.analysis.handlers.syntax import (
     _root,
     expression_refs,
@@ -22,21 +24,24 @@ from keyport_lint.analysis.handlers.syntax import (
 
 if TYPE_CHECKING:
     from keyport_lint.analysis.handlers.records import HandlerFacts
+    from keyport_lint.settings import Settings
 
 
 class _Collector(FastVisitor):
     """Dispatch-table visitor (fastvisit.py): the plain CSTVisitor's per-field lookups cost
     as much as the parse on KeyPort-dense code."""
 
-    def __init__(self, facts: ModuleFacts, settings: Settings, out: HandlerFacts) -> None:
+    def __init__(self, facts: ModuleFacts, scopes: DefinitionsCollector, settings: Settings,
+                 out: HandlerFacts) -> None:
         super().__init__()
         self.facts = facts
         self.settings = settings
         self.per_handler_hooks = frozenset(settings["web-per-handler-hooks"])
         self.out = out
-        self.scope: list[FunctionRecord | ClassRecord] = []
-        self._current: FunctionRecord | None = None
-        self.pending: dict[int, FunctionRecord] = {}
+        self.scopes = scopes  # where the walk is, in the definitions model
+        self.definitions = scopes.out
+        self._current: FunctionFacts | None = None
+        self.by_node_id: dict[int, FunctionFacts] = {}
         self.decorator_exprs: set[int] = set()
         self.assign_target: list[str] = []
         self.called_names: set[str] = set()
@@ -47,65 +52,36 @@ class _Collector(FastVisitor):
         self.app_classes = settings["web-app-classes"]
         self.raw_registrations: list[tuple[cst.Call, str]] = []
 
-    # scope ------------------------------------------------------------------------------------
-    def _function(self) -> FunctionRecord | None:
-        """The innermost enclosing def (kept current as scopes open and close: asked for
-        every name, attribute, string and call)."""
+    # scope: the def whose parameters or body the walk is in, from the definitions model -------
+    def _function(self) -> FunctionFacts | None:
+        """The innermost enclosing def (kept current as defs open and close: asked for every
+        name, attribute, string and call)."""
         return self._current
 
-    def _scope_changed(self) -> None:
-        self._current = next((item for item in reversed(self.scope)
-                              if isinstance(item, FunctionRecord)), None)
-
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        bases = [self.facts.resolve(arg.value) for arg in node.bases if arg.keyword is None]
-        record = ClassRecord(node, node.name.value, [b for b in bases if b])
-        if not any(isinstance(s, FunctionRecord) for s in self.scope):
-            self.out.classes.setdefault(record.name, record)
-        for decorator in node.decorators:
-            self.decorator_exprs.add(id(decorator.decorator))
-            for ref in expression_refs(decorator.decorator):
-                self.out.hooks.append(HookRef(ref, record))
-        self.scope.append(record)
-        self._scope_changed()
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        if self.scope and isinstance(self.scope[-1], ClassRecord):
-            self.scope.pop()
-            self._scope_changed()
+        record = self.definitions.by_id[id(node)]
+        for decorator in record.decorators:
+            self.decorator_exprs.add(id(decorator.expr))
+            for ref in expression_refs(decorator.expr):
+                self.out.hooks.append(HookRef(ref, record))  # type: ignore[arg-type]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        top = self.scope[-1] if self.scope else None
-        cls = top if isinstance(top, ClassRecord) else None
-        parent = self._function()
-        prefix = cls.name if cls else (parent.qualname if parent else "")
-        name = node.name.value
-        record = FunctionRecord(node, name, f"{prefix}.{name}" if prefix else name, cls, parent)
-        self.out.functions.append(record)
-        if cls is not None:
-            cls.methods.setdefault(name, record)
-        elif parent is None:
-            self.out.module_functions[name] = record
-        for decorator in node.decorators:
-            self.decorator_exprs.add(id(decorator.decorator))
-            func = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) \
-                else decorator.decorator
-            last = dotted_name(func).rsplit(".", 1)[-1]
+        record = self.definitions.by_id[id(node)]
+        assert type(record) is FunctionRecord
+        function = FunctionFacts(record, self._current)
+        self.by_node_id[id(node)] = function
+        self.out.functions.append(function)
+        for decorator in record.decorators:
+            self.decorator_exprs.add(id(decorator.expr))
+            last = decorator.last
             if last in self.hook_names and last not in self.per_handler_hooks:
-                self.out.hook_functions.append(record)
-        self.pending[id(node)] = record
+                self.out.hook_functions.append(function)
 
     def visit_FunctionDef_params(self, node: cst.FunctionDef) -> None:
-        record = self.pending.pop(id(node), None)
-        if record is not None:
-            self.scope.append(record)
-            self._scope_changed()
+        self._current = self.by_node_id[id(node)]
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        top = self.scope[-1] if self.scope else None
-        if isinstance(top, FunctionRecord) and top.node is original_node:
-            self.scope.pop()
-            self._scope_changed()
+        self._current = self.by_node_id[id(original_node)].outer
 
     # facts inside functions -------------------------------------------------------------------
     def visit_Attribute(self, node: cst.Attribute) -> None:
@@ -193,7 +169,7 @@ class _Collector(FastVisitor):
         self.assign_target.append(name)
         if not name or value is None:
             return
-        top = self.scope[-1] if self.scope else None
+        top = self.scopes.top
         if isinstance(value, cst.Call):
             callee = self.facts.resolve(value.func).lstrip(".")
             if callee and fnmatch_any(callee, self.app_classes):
@@ -203,8 +179,6 @@ class _Collector(FastVisitor):
             if name in self.hook_names:  # Django's MIDDLEWARE = [...]
                 for ref in expression_refs(value):
                     self.out.hooks.append(HookRef(ref, "module"))
-        elif isinstance(top, ClassRecord):
-            top.assigns[name] = value
-            if name in self.hook_names:  # permission_classes = [...], decorators = [...]
-                for ref in expression_refs(value):
-                    self.out.hooks.append(HookRef(ref, top))
+        elif type(top) is ClassRecord and name in self.hook_names:
+            for ref in expression_refs(value):  # permission_classes = [...], decorators = [...]
+                self.out.hooks.append(HookRef(ref, top))

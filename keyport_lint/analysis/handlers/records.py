@@ -4,50 +4,61 @@ hooks that run before handlers, route registrations."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from keyport_lint.analysis.facts import dotted_name
-
-if TYPE_CHECKING:
-    pass
-from keyport_lint.analysis.handlers.syntax import _depends_targets, _is_static
-
-
-@dataclass(eq=False)
-class ClassRecord:
-    node: cst.ClassDef
-    name: str
-    bases: list[str]  # resolved dotted names of the bases
-    assigns: dict[str, cst.BaseExpression] = field(default_factory=dict)
-    methods: dict[str, FunctionRecord] = field(default_factory=dict)
+from keyport_lint.analysis.definitions import (
+    VAR_KEYWORD,
+    VAR_POSITIONAL,
+    ClassRecord,
+    FunctionRecord,
+    enclosing_function,
+)
+from keyport_lint.analysis.handlers.syntax import _depends_targets
 
 
-@dataclass(eq=False)
-class FunctionRecord:
-    """A def with what a handler analysis needs from its body, collected in the traversal."""
+class FunctionFacts:
+    """What endpoint detection collects from one def's parameters and body, beside its record
+    in the definitions model (`definition`); `parameters` are the named parameters a request
+    fills (`self`/`cls`, `*args`, `**kwargs` left out)."""
 
-    node: cst.FunctionDef
-    name: str
-    qualname: str
-    cls: ClassRecord | None
-    parent: FunctionRecord | None
-    # (root, attr, node) for `root.attr` where root has at most two segments (request.body,
-    # self.request.body, flask.request.json)
-    attrs: list[tuple[str, str, cst.Attribute]] = field(default_factory=list)
-    strings: list[str] = field(default_factory=list)
-    names: set[str] = field(default_factory=set)  # every identifier used in the def
-    passed: set[str] = field(default_factory=set)  # names passed whole as call arguments
-    called: set[str] = field(default_factory=set)  # dotted callees as written
+    __slots__ = ("attrs", "called", "cls", "definition", "name", "names", "node", "outer",
+                 "parameters", "passed", "strings")
+
+    def __init__(self, definition: FunctionRecord, outer: FunctionFacts | None) -> None:
+        self.definition = definition
+        self.outer = outer  # the facts of the def around this one
+        self.node: cst.FunctionDef = definition.node  # type: ignore[assignment]
+        self.name = definition.name
+        self.cls: ClassRecord | None = definition.cls
+        self.parameters = [p for p in definition.bound if p.kind not in _STARS]
+        # (root, attr, node) for `root.attr` where root has at most two segments
+        # (request.body, self.request.body, flask.request.json)
+        self.attrs: list[tuple[str, str, cst.Attribute]] = []
+        self.strings: list[str] = []
+        self.names: set[str] = set()  # every identifier used in the def
+        self.passed: set[str] = set()  # names passed whole as call arguments
+        self.called: set[str] = set()  # dotted callees as written
+
+    @property
+    def qualname(self) -> str:
+        """`Class.method`, `outer.inner` (how findings name a handler)."""
+        return display_name(self.definition)
 
     @property
     def params(self) -> list[cst.Param]:
-        p = self.node.params
-        params = [*p.posonly_params, *p.params, *p.kwonly_params]
-        if self.cls is not None and params and not _is_static(self.node):
-            params = params[1:]  # self / cls
-        return params
+        return [p.node for p in self.parameters]
+
+
+_STARS = (VAR_POSITIONAL, VAR_KEYWORD)
+
+
+def display_name(record: FunctionRecord) -> str:
+    """A method as `Class.method` (its class alone), a nested def after its enclosing def."""
+    if record.cls is not None:
+        return f"{record.cls.name}.{record.name}"
+    parent = enclosing_function(record)
+    return f"{display_name(parent)}.{record.name}" if parent is not None else record.name
 
 
 @dataclass(eq=False)
@@ -70,7 +81,7 @@ class Read:
 
 @dataclass(eq=False)
 class Handler:
-    function: FunctionRecord
+    function: FunctionFacts
     framework: str
     routes: list[Route]
     request_roots: frozenset[str]
@@ -118,26 +129,19 @@ class Handler:
     @property
     def decorators(self) -> list[str]:
         """Dotted names of the decorators as written (`app.post`, `csrf_exempt`)."""
-        out = []
-        for decorator in self.node.decorators:
-            expr = decorator.decorator
-            name = dotted_name(expr.func if isinstance(expr, cst.Call) else expr)
-            if name:
-                out.append(name)
-        return out
+        return [d.written for d in self.function.definition.decorators if d.written]
 
     @property
     def dependencies(self) -> list[cst.BaseExpression]:
         """What FastAPI/Litestar run before this handler: `Depends(f)` / `Security(f)` targets
         in parameters and in the route decorator's `dependencies=`, and `guards=` entries."""
         out: list[cst.BaseExpression] = []
-        for param in self.function.params:
+        for param in self.function.parameters:
             _depends_targets(param.default, out)
-            if param.annotation is not None:
-                _depends_targets(param.annotation.annotation, out)
-        for decorator in self.node.decorators:
-            if isinstance(decorator.decorator, cst.Call):
-                for arg in decorator.decorator.args:
+            _depends_targets(param.annotation_node, out)
+        for decorator in self.function.definition.decorators:
+            if decorator.call is not None:
+                for arg in decorator.call.args:
                     if arg.keyword is not None and arg.keyword.value == "dependencies":
                         _depends_targets(arg.value, out)
                     elif arg.keyword is not None and arg.keyword.value == "guards" and \
@@ -171,14 +175,15 @@ class Registration:
 @dataclass(eq=False)
 class HandlerFacts:
     handlers: list[Handler] = field(default_factory=list)
-    functions: list[FunctionRecord] = field(default_factory=list)
-    module_functions: dict[str, FunctionRecord] = field(default_factory=dict)
+    functions: list[FunctionFacts] = field(default_factory=list)
+    module_functions: dict[str, FunctionFacts] = field(default_factory=dict)
+    # classes not inside a def, by name (the first of a name)
     classes: dict[str, ClassRecord] = field(default_factory=dict)
     apps: dict[str, str] = field(default_factory=dict)  # name -> app class (dotted)
     module_assigns: dict[str, cst.BaseExpression] = field(default_factory=dict)
     registrations: list[Registration] = field(default_factory=list)
     hooks: list[HookRef] = field(default_factory=list)
-    hook_functions: list[FunctionRecord] = field(default_factory=list)  # @app.before_request …
+    hook_functions: list[FunctionFacts] = field(default_factory=list)  # @app.before_request …
     frameworks: list[str] = field(default_factory=list)  # imported, in settings order
     by_node: dict[cst.FunctionDef, Handler] = field(default_factory=dict)
 

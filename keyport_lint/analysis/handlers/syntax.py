@@ -49,10 +49,6 @@ def _depends_targets(expr: cst.CSTNode | None, out: list[cst.BaseExpression],
                 _depends_targets(index.slice.value, out, depth + 1)
 
 
-def _is_static(node: cst.FunctionDef) -> bool:
-    return any(dotted_name(d.decorator) == "staticmethod" for d in node.decorators)
-
-
 def fnmatch_any(name: str, patterns: list[str] | tuple[str, ...]) -> bool:
     """Does a dotted name match one of the fnmatch patterns (case-sensitive)? One compiled
     matcher per pattern list (literal names by set lookup): asked for every call and

@@ -7,8 +7,17 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from keyport_lint.analysis.definitions import (
+    VAR_KEYWORD,
+    VAR_POSITIONAL,
+    Definitions,
+    FunctionRecord,
+)
 from keyport_lint.analysis.facts import dotted_name
 from keyport_lint.analysis.fastvisit import TOKENS, FastVisitor, opaque_types
+
+_PROPERTIES = frozenset({"property", "cached_property"})
+_REFERENCES = (cst.Name, cst.Attribute)
 
 
 @dataclass(eq=False)
@@ -31,6 +40,7 @@ class _Unit:
     cls: _Class | None = None  # the class of a method, or of a class body
     params: list = field(default_factory=list)  # (name, annotation) after self/cls
     first: str = ""  # "self", "cls" or "" for the implicit first parameter
+    self_name: str = ""  # the name the implicit first parameter binds
     returns_annotation: cst.BaseExpression | None = None
     events: list = field(default_factory=list)  # (tag, node, enclosing try bodies)
     if_ranges: dict = field(default_factory=dict)  # id(If) -> [body0, body1, else0, else1, end]
@@ -38,14 +48,6 @@ class _Unit:
     case_ranges: dict = field(default_factory=dict)  # id(MatchCase) -> (start, end)
     block_end: dict = field(default_factory=dict)  # id(block) -> event index at its end
     elifs: set = field(default_factory=set)  # id(If) of `elif` branches
-
-
-def _decorator_names(node: cst.FunctionDef) -> set:
-    names = set()
-    for deco in node.decorators:
-        target = deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator
-        names.add(dotted_name(target).rsplit(".", 1)[-1])
-    return names
 
 
 class _Collector(FastVisitor):
@@ -60,18 +62,16 @@ class _Collector(FastVisitor):
         cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Name, cst.Param,
         cst.Annotation)
 
-    def __init__(self) -> None:
+    def __init__(self, definitions: Definitions) -> None:
         super().__init__()
+        self.definitions = definitions
         self.units: list[_Unit] = []
         self.stack: list[_Unit] = []
+        self.unit: _Unit
         self.try_stack: list[tuple] = [()]
         self.blocks: list[cst.CSTNode] = []
         self.exception_refs: set[str] = set()
         self.decorators: set[int] = set()  # id() of decorator expressions
-
-    @property
-    def unit(self) -> _Unit:
-        return self.stack[-1]
 
     def _event(self, tag: str, node: cst.CSTNode) -> None:
         if self.stack:
@@ -80,10 +80,12 @@ class _Collector(FastVisitor):
     def _push(self, unit: _Unit) -> None:
         self.units.append(unit)
         self.stack.append(unit)
+        self.unit = unit  # the innermost unit, read for every event
         self.try_stack.append(())
 
     def _pop(self) -> None:
         self.stack.pop()
+        self.unit = self.stack[-1]
         self.try_stack.pop()
 
     # -- units -------------------------------------------------------------------------------
@@ -96,8 +98,11 @@ class _Collector(FastVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._event("class", node)
-        cls = _Class(node.name.value, node, [dotted_name(a.value) for a in node.bases])
-        self._push(_Unit(len(self.units), node, node.name.value, "class", self.unit, cls))
+        record = self.definitions.by_id[id(node)]
+        for decorator in record.decorators:  # their calls are not events
+            self.decorators.add(id(decorator.expr))
+        cls = _Class(record.name, node, list(record.written_bases))  # type: ignore[union-attr]
+        self._push(_Unit(len(self.units), node, record.name, "class", self.unit, cls))
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self._pop()
@@ -105,20 +110,20 @@ class _Collector(FastVisitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._event("def", node)
         outer = self.unit
-        decorators = _decorator_names(node)
-        unit = _Unit(len(self.units), node, node.name.value, "function", outer,
+        record = self.definitions.by_id[id(node)]
+        assert type(record) is FunctionRecord
+        for decorator in record.decorators:  # their calls are not events
+            self.decorators.add(id(decorator.expr))
+        unit = _Unit(len(self.units), node, record.name, "function", outer,
                      returns_annotation=node.returns.annotation if node.returns else None)
-        params = [*node.params.posonly_params, *node.params.params]
-        if outer.kind == "class" and outer.cls is not None:
+        if record.cls is not None and outer.cls is not None:
             unit.cls = outer.cls
-            outer.cls.methods.setdefault(node.name.value, unit)
-            if decorators & {"property", "cached_property"}:
-                outer.cls.properties.add(node.name.value)
-            if "staticmethod" not in decorators and params:
-                unit.first = "cls" if "classmethod" in decorators else "self"
-                params = params[1:]
-        unit.params = [(p.name.value, p.annotation.annotation if p.annotation else None)
-                       for p in [*params, *node.params.kwonly_params]]
+            outer.cls.methods.setdefault(record.name, unit)
+            if record.decorated(_PROPERTIES):
+                outer.cls.properties.add(record.name)
+            unit.first, unit.self_name = record.first, record.self_name
+        unit.params = [(p.name, p.annotation_node) for p in record.bound
+                       if p.kind not in (VAR_POSITIONAL, VAR_KEYWORD)]
         self._push(unit)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -200,9 +205,6 @@ class _Collector(FastVisitor):
                 self.exception_refs.add(name)
 
     # -- events --------------------------------------------------------------------------------
-    def visit_Decorator(self, node: cst.Decorator) -> None:
-        self.decorators.add(id(node.decorator))
-
     def visit_While(self, node: cst.While) -> None:
         self._event("test", node.test)
 
@@ -227,11 +229,12 @@ class _Collector(FastVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         self._event("call", node)
         for arg in node.args:
-            self._registered(arg.value)
+            if type(arg.value) in _REFERENCES:
+                self._registered(arg.value)
 
     def visit_Dict(self, node: cst.Dict) -> None:
         for element in node.elements:
-            if isinstance(element, cst.DictElement):
+            if type(element) is cst.DictElement and type(element.key) in _REFERENCES:
                 self._registered(element.key)
 
     def visit_Subscript(self, node: cst.Subscript) -> None:

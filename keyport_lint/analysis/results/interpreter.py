@@ -160,9 +160,9 @@ class _InterpreterState:
             self._summarise(unit)
 
     def _bind_params(self, unit: _Unit) -> None:
-        if unit.first and isinstance(unit.node, cst.FunctionDef):
-            first = [*unit.node.params.posonly_params, *unit.node.params.params][0].name.value
-            self.env[first] = Value(INSTANCE if unit.first == "self" else CLASS, ref=unit.cls)
+        if unit.first:
+            kind = INSTANCE if unit.first == "self" else CLASS
+            self.env[unit.self_name] = Value(kind, ref=unit.cls)
         for index, (name, annotation) in enumerate(unit.params):
             if annotation is not None and self._is_client_type(annotation):
                 self.env[name] = Value(CLIENT)

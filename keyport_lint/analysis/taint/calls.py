@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from keyport_lint.analysis.facts import dotted_name
-from keyport_lint.analysis.taint.scopes import _CallInfo, _ModuleState
+from keyport_lint.analysis.taint.scopes import _CallInfo, _Func, _ModuleState
 from keyport_lint.analysis.taint.syntax import (
     _MUTATORS,
     _SHAPE_METHODS,
@@ -298,22 +298,12 @@ class _Calls(_ModuleState):
     def _find_def(self, qual: str) -> list[str] | None:
         """Parameters of a module-level function or method not walked yet."""
         head, _, method = qual.partition(".")
-        for stmt in self.ctx.module.body:
-            if isinstance(stmt, cst.FunctionDef) and not method and stmt.name.value == head:
-                params = stmt.params
-                return [p.name.value for p in (*params.posonly_params, *params.params,
-                                               *params.kwonly_params)]
-            if isinstance(stmt, cst.ClassDef) and method and stmt.name.value == head:
-                for inner in stmt.body.body:
-                    if isinstance(inner, cst.FunctionDef) and inner.name.value == method:
-                        params = inner.params
-                        ordered = [*params.posonly_params, *params.params]
-                        static = any(dotted_name(d.decorator) == "staticmethod"
-                                     for d in inner.decorators)
-                        if not static:
-                            ordered = ordered[1:]
-                        return [p.name.value for p in (*ordered, *params.kwonly_params)]
-        return None
+        if method:
+            owner = self.definitions.module_classes.get(head)
+            record = owner.methods.get(method) if owner is not None else None
+        else:
+            record = self.definitions.module_functions.get(head)
+        return _Func.of(record, "").params if record is not None else None
 
     def _opaque(self, node: cst.CSTNode | None, scope: _Scope) -> bool:
         """Is a clean-looking value unknown (a call, an attribute), rather than known clean (a

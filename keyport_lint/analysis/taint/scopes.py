@@ -9,6 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
+from keyport_lint.analysis.definitions import (
+    VAR_KEYWORD,
+    VAR_POSITIONAL,
+    FunctionRecord,
+    Parameter,
+    module_definitions,
+)
 from keyport_lint.analysis.facts import ModuleFacts, module_facts
 from keyport_lint.analysis.taint.sinks import _fn
 from keyport_lint.analysis.taint.values import EXPAND_BUDGET
@@ -21,11 +28,30 @@ if TYPE_CHECKING:
 
 @dataclass(eq=False)
 class _Func:
+    """The pass's view of a def's record (`definition`)."""
+
     qual: str
     node: cst.FunctionDef
     params: list[str]  # positional order, the bound `self` excluded
     cls: str = ""
     self_name: str = ""
+    bound: tuple[Parameter, ...] = ()  # the named parameters a caller passes
+    stars: tuple[str, ...] = ()  # `*args`, `**kwargs`
+
+    @staticmethod
+    def of(record: FunctionRecord, owner: str) -> _Func:
+        """`owner`: the class qual of the scope the def is in."""
+        bound, stars = [], []
+        for param in record.bound:
+            if param.kind in _STARS:
+                stars.append(param.name)
+            else:
+                bound.append(param)
+        return _Func(record.qualname, record.node, [p.name for p in bound],  # type: ignore[arg-type]
+                     owner, record.self_name, tuple(bound), tuple(stars))
+
+
+_STARS = (VAR_POSITIONAL, VAR_KEYWORD)
 
 
 @dataclass(eq=False)
@@ -81,6 +107,7 @@ class _ModuleState:
         self.analyzer = analyzer
         self.module_scope = _Scope("module")
         self.facts: ModuleFacts = ctx.analysis(module_facts)
+        self.definitions = module_definitions(ctx)
         self.related = bool(ctx.analysis(is_keyport_related))
         self.prefix_max = config.prefix_max
         self.suffix_max = config.suffix_max

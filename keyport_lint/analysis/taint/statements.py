@@ -357,38 +357,25 @@ class _Statements(_ModuleState):
     def _function(self, node: cst.FunctionDef, scope: _Scope) -> None:
         for decorator in node.decorators:
             self.eval(decorator.decorator, scope)
-        name = node.name.value
+        record = self.definitions.by_id[id(node)]
+        info = _Func.of(record, scope.cls)  # type: ignore[arg-type]
+        name, qual, self_name = record.name, info.qual, info.self_name
         if scope.kind == "class":
-            qual = f"{scope.cls}.{name}"
             self.classes[scope.cls].methods[name] = qual
         elif scope.kind == "function":
-            qual = f"{scope.qual}.<locals>.{name}"
             scope.funcs[name] = qual
-        else:
-            qual = name
-        params = node.params
-        ordered = [*params.posonly_params, *params.params]
-        static = any(dotted_name(d.decorator) in ("staticmethod",) for d in node.decorators)
-        self_name = ""
-        if scope.kind == "class" and ordered and not static:
-            self_name = ordered[0].name.value
-            ordered = ordered[1:]
-        info = _Func(qual, node, [p.name.value for p in ordered], scope.cls, self_name)
-        info.params += [p.name.value for p in params.kwonly_params]
         self.funcs[qual] = info
         inner = _Scope("function", qual, parent=scope if scope.kind == "function" else None,
                        cls=scope.cls if scope.kind == "class" else "",
                        self_name=self_name, func=node)  # `cls.<attr>` reads class attributes
-        all_params = [*ordered, *params.kwonly_params]
-        for extra in (params.star_arg, params.star_kwarg):
-            if isinstance(extra, cst.Param):
-                inner.env[extra.name.value] = EMPTY
+        for extra in info.stars:
+            inner.env[extra] = EMPTY
         if self_name:
             inner.env[self_name] = EMPTY
-        for param in all_params:
-            pname = param.name.value
+        for param in info.bound:
+            pname = param.name
             atoms = {Atom(Sym("param", (qual, pname)), (), pname)}
-            atoms |= self._name_sources(pname, param, pname)
+            atoms |= self._name_sources(pname, param.node, pname)
             if param.default is not None:
                 default = self.eval(param.default, scope)
                 if default:
@@ -402,13 +389,11 @@ class _Statements(_ModuleState):
             self.eval(decorator.decorator, scope)
         for base in (*node.bases, *node.keywords):
             self.eval(base.value, scope)
-        name = node.name.value
-        qual = name if scope.kind == "module" else f"{scope.qual or scope.cls}.{name}"
-        self.classes[qual] = _Class(qual, node, {
-            stmt.name.value: f"{qual}.{stmt.name.value}" for stmt in node.body.body
-            if isinstance(stmt, cst.FunctionDef)})  # callable before they are walked
+        record = self.definitions.by_id[id(node)]
+        qual = record.qualname
+        self.classes[qual] = _Class(qual, node, {  # callable before they are walked
+            method: f.qualname for method, f in record.methods.items()})  # type: ignore[union-attr]
         if scope.kind == "function":
-            scope.funcs[name] = qual
+            scope.funcs[record.name] = qual
         inner = _Scope("class", qual, cls=qual)
         self._suite(node.body, inner)
-

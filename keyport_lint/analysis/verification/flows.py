@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from keyport_lint.analysis.definitions import Definitions, FunctionRecord
 from keyport_lint.analysis.facts import ModuleFacts, dotted_name
 from keyport_lint.analysis.fastvisit import FastVisitor
 from keyport_lint.analysis.handlers import fnmatch_any
@@ -34,14 +35,16 @@ class _FlowVisitor(FastVisitor):
     """Dispatch-table visitor (fastvisit.py): the plain CSTVisitor's per-field lookups cost
     as much as the parse on KeyPort-dense code."""
 
-    def __init__(self, facts: ModuleFacts, settings: Settings) -> None:
+    def __init__(self, facts: ModuleFacts, definitions: Definitions, settings: Settings
+                 ) -> None:
         super().__init__()
         self.facts = facts
+        self.definitions = definitions
         self.settings = settings
         self.module = Flow(None, "<module>", "", None)
-        self.flows: dict[cst.FunctionDef, Flow] = {}
+        self.flows: dict[cst.CSTNode, Flow] = {}  # by def node
         self.stack: list[Flow] = [self.module]
-        self.classes: list[str] = []
+        self.flow = self.module  # the innermost flow, read for every name, call and block
         self.seq = 0
         self.uses: dict[int, Use] = {}
         self.skip: set[int] = set()
@@ -55,10 +58,6 @@ class _FlowVisitor(FastVisitor):
         self.if_nodes: list[IfRecord] = []
         self.stop_calls = settings["webhook-stop-calls"]
 
-    @property
-    def flow(self) -> Flow:
-        return self.stack[-1]
-
     def _tick(self) -> None:
         self.seq += 1
 
@@ -66,35 +65,30 @@ class _FlowVisitor(FastVisitor):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._tick()
         self.skip.add(id(node.name))
-        self.classes.append(node.name.value)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        if self.classes:
-            self.classes.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._tick()
         self.skip.add(id(node.name))
 
     def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        record = self.definitions.by_id[id(node)]
+        assert type(record) is FunctionRecord
         parent = self.flow
-        in_class = bool(self.classes) and parent is self.module
-        flow = Flow(node, node.name.value, self.classes[-1] if in_class else "",
-                    parent if parent is not self.module else None, self.seq)
-        p = node.params
-        for param in [*p.posonly_params, *p.params, *p.kwonly_params]:
-            flow.params[param.name.value] = param
-        for star in (p.star_arg, p.star_kwarg):
-            if isinstance(star, cst.Param):
-                flow.params[star.name.value] = star
-        if parent is not self.module:
-            parent.children.setdefault(node.name.value, flow)
+        nested = parent is not self.module
+        # a method of a class that is not inside a def carries its class's name
+        cls = record.cls.name if record.cls is not None and not nested else ""
+        flow = Flow(node, record.name, cls, parent if nested else None, self.seq, record)
+        flow.params = {p.name: p.node for p in record.params}
+        if nested:
+            parent.children.setdefault(record.name, flow)
         self.flows[node] = flow
         self.stack.append(flow)
+        self.flow = flow
 
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         if len(self.stack) > 1:
             self.stack.pop()
+            self.flow = self.stack[-1]
 
     def visit_Param(self, node: cst.Param) -> None:
         self.skip.add(id(node.name))

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from keyport_lint.analysis.definitions import POSITIONAL, POSITIONAL_ONLY
 from keyport_lint.analysis.facts import dotted_name
 from keyport_lint.analysis.handlers import classify_read, string_value, whole_regex
 from keyport_lint.analysis.verification.records import (
@@ -116,19 +117,18 @@ class _Messages(_VerificationState):
         """What this module's callers pass as parameter `name` of `scope`'s function (a
         helper signing `"%d.%s" % (timestamp, payload)` or `json.dumps(event)` for it); empty
         when no caller is seen."""
-        node = scope.node
-        if node is None or depth > MAX_DEPTH:
+        record = scope.definition
+        if record is None or depth > MAX_DEPTH:
             return []
-        params = [p.name.value for p in node.params.params]
+        params = [p.name for p in record.params if p.kind in (POSITIONAL_ONLY, POSITIONAL)]
         if name not in params:
             return []
         index = params.index(name)
-        static = any(dotted_name(d.decorator) == "staticmethod" for d in node.decorators)
-        bound = bool(scope.cls) and not static and bool(params) and params[0] in ("self", "cls")
+        bound = bool(record.self_name)
         out: list[str] = []
         for caller in [self.module, *self.flows.values()]:
             for call in caller.calls:
-                if call.written.rsplit(".", 1)[-1] != node.name.value or caller is scope:
+                if call.written.rsplit(".", 1)[-1] != record.name or caller is scope:
                     continue
                 method_call = "." in call.written
                 position = index - (1 if bound and method_call else 0)

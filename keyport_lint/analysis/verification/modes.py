@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from keyport_lint.analysis.definitions import ClassRecord
 from keyport_lint.analysis.facts import dotted_name
-from keyport_lint.analysis.handlers import ClassRecord, Handler, expression_refs, string_value
+from keyport_lint.analysis.handlers import Handler, expression_refs, string_value
 from keyport_lint.analysis.verification.exports import lookup_export, verifier_exports
 from keyport_lint.analysis.verification.records import (
     MIDDLEWARE_TOKENS,
@@ -140,17 +141,17 @@ class _Modes(_VerificationState):
         return value if value != "app" else None
 
     def _pre_refs(self, flow: Flow) -> list[cst.BaseExpression]:
-        node = flow.node
-        if node is None:
+        record = flow.definition
+        if record is None:
             return []
         refs: list[cst.BaseExpression] = []
-        for decorator in node.decorators:
-            expression_refs(decorator.decorator, refs)
-        for param in flow.params.values():
+        for decorator in record.decorators:
+            expression_refs(decorator.expr, refs)
+        for param in record.params:
             if param.default is not None:
                 expression_refs(param.default, refs)
-            if param.annotation is not None:
-                expression_refs(param.annotation.annotation, refs)
+            if param.annotation_node is not None:
+                expression_refs(param.annotation_node, refs)
         return refs
 
     # before the handler -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from keyport_lint.analysis.definitions import FunctionRecord
 from keyport_lint.analysis.facts import dotted_name
 from keyport_lint.analysis.handlers import string_value
 
@@ -163,6 +164,7 @@ class Flow:
     cls: str
     parent: Flow | None
     seq: int = 0
+    definition: FunctionRecord | None = None  # None for the module body
     children: dict[str, Flow] = field(default_factory=dict)
     calls: list[CallRecord] = field(default_factory=list)
     hmacs: list[HmacRecord] = field(default_factory=list)

@@ -10,7 +10,7 @@ import libcst as cst
 
 from keyport_lint.analysis.facts import module_facts
 from keyport_lint.analysis.handlers import (
-    FunctionRecord,
+    FunctionFacts,
     HandlerFacts,
     fnmatch_any,
     normalise_header,
@@ -55,16 +55,20 @@ class _VerificationState:
     def constants(self) -> ModuleConstants:
         return module_constants(self.ctx)
 
-    def record(self, flow: Flow) -> FunctionRecord | None:
+    def record(self, flow: Flow) -> FunctionFacts | None:
         return self._records.get(flow.node) if flow.node is not None else None
 
     def class_methods(self, cls: str) -> dict[str, Flow]:
+        """The flows of a class's methods (a class not inside a def, by name)."""
         if self._methods is None:
             self._methods = {}
-            for flow in self.flows.values():
-                if flow.cls and flow.parent is None:
-                    self._methods.setdefault(flow.cls, {}).setdefault(flow.name, flow)
-        return self._methods.get(cls, {})
+        methods = self._methods.get(cls)
+        if methods is None:
+            record = self.web.classes.get(cls)
+            methods = self._methods[cls] = {} if record is None else {
+                name: self.flows[method.node] for name, method in record.methods.items()
+                if method.node in self.flows}
+        return methods
 
     def configured_verifier(self, written: str, resolved: str) -> bool:
         patterns = self.settings["verifiers"]
@@ -132,7 +136,7 @@ class _VerificationState:
         def class_methods(self, cls: str) -> dict[str, Flow]: ...
         def configured_verifier(self, written: str, resolved: str) -> bool: ...
         def outcome(self, check: Check, flow: Flow) -> tuple[str, cst.CSTNode | None]: ...
-        def record(self, flow: Flow) -> FunctionRecord | None: ...
+        def record(self, flow: Flow) -> FunctionFacts | None: ...
         def ref_mode(self, written: str, resolved: str, flow: Flow | None = None,
                      depth: int = 0) -> str | None: ...
 
