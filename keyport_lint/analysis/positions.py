@@ -86,6 +86,7 @@ class ModulePositions:
         self._children: dict[int, dict[int, Unit]] = {}  # id(unit node) -> its units by id
         self.context: PythonContext | None = None  # whose `walks` a whole-module pass counts
         self.generated: dict[int, _Generated] = {}  # id(unit node or module) -> pass
+        self._where: dict[int, _Generated] = {}
         self.whole_passes = 0
 
     def top(self) -> list[Unit] | None:
@@ -111,12 +112,13 @@ class ModulePositions:
 
     def _lookup(self, wanted: dict[int, Any]) -> dict[int, Span]:
         out: dict[int, Span] = {}
-        for generated in self.generated.values():
-            computed = generated.computed
-            for key, node in wanted.items():
-                found = computed.get(key)
-                if found is not None and found[2] is node and key not in out:
-                    out[key] = generated.span(found[0], found[1])
+        where = self._where
+        for key, node in wanted.items():
+            generated = where.get(key)
+            if generated is not None:
+                start, end, found = generated.computed[key]
+                if found is node:
+                    out[key] = generated.span(start, end)
         return out
 
     def resolve(self, unknown: set[int]) -> None:
@@ -168,6 +170,9 @@ class ModulePositions:
         else:
             found = _generate(self.module, root, unit.shift, unit.indents)
         self.generated[id(root)] = found
+        # id(node) -> its pass, for every node (a dict built in C; a node generated twice,
+        # in a statement and in one holding it, has the same span in both)
+        self._where.update(dict.fromkeys(found.computed, found))
         return found
 
     def covering(self, first_line: int, last_line: int) -> list[Unit | None]:
