@@ -138,6 +138,20 @@ def field_admits(kind: type) -> dict[str, frozenset[type] | None]:
 
 
 def _admitted(declared: Any) -> frozenset[type] | None:
+    """Memoised per declared type (a few dozen distinct ones across libcst's nodes)."""
+    try:
+        return _ADMITTED[declared]
+    except KeyError:
+        found = _ADMITTED[declared] = _admitted_now(declared)
+        return found
+    except TypeError:  # an unhashable annotation
+        return _admitted_now(declared)
+
+
+_ADMITTED: dict[Any, frozenset[type] | None] = {}
+
+
+def _admitted_now(declared: Any) -> frozenset[type] | None:
     import typing
 
     if declared is None or declared is type(None) or declared is cst.MaybeSentinel:
@@ -272,22 +286,36 @@ def _entered(collectors: tuple[FastVisitor, ...]) -> frozenset[type]:
         handled |= set(c._visits) | set(c._leaves)
         handled |= {kind for kind, _ in c._field_visits} | {kind for kind, _ in c._field_leaves}
     candidates = NODE_TYPES - skip
+    real = _real_types()
     silent: set[type] = set()  # types whose whole subtree has no handler
-    for kind in candidates:
-        if kind in handled:
+    loud: set[type] = set(handled)  # types whose subtree has one, as found so far
+    for kind in candidates & real:
+        if kind in loud:
             continue
         seen, stack, quiet = {kind}, [kind], True
         while stack and quiet:
             for admitted in field_admits(stack.pop()).values():
-                if admitted is None or admitted & handled:
+                if admitted is None or not admitted.isdisjoint(loud):
                     quiet = False
                     break
-                for inner in admitted - skip - seen:
+                # only classes a tree can hold (not abstract bases, not libcst's
+                # pre-slots copies of its classes) are followed
+                for inner in (admitted & real) - skip - seen - silent:
                     seen.add(inner)
                     stack.append(inner)
         if quiet:
             silent.add(kind)
+        else:
+            loud.add(kind)
     return frozenset(candidates - silent)
+
+
+def _real_types() -> frozenset[type]:
+    """The node classes a parsed tree is made of: libcst's public, concrete ones."""
+    import inspect
+
+    return frozenset(t for t in NODE_TYPES
+                     if getattr(cst, t.__name__, None) is t and not inspect.isabstract(t))
 
 
 def _plan(kind: type, collectors: tuple[FastVisitor, ...]) -> tuple:
