@@ -46,14 +46,14 @@ class _Branches(_InterpreterState):
     def _truth(self, expr: cst.BaseExpression) -> None:
         """`expr` decides a branch by its truth value."""
         while True:
-            if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+            if type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Not:
                 expr = expr.expression
-            elif isinstance(expr, cst.Call) and dotted_name(expr.func) == "bool" \
+            elif type(expr) is cst.Call and dotted_name(expr.func) == "bool" \
                     and len(expr.args) == 1:
                 expr = expr.args[0].value
             else:
                 break
-        if isinstance(expr, cst.BooleanOperation):
+        if type(expr) is cst.BooleanOperation:
             for operand in (expr.left, expr.right):
                 self._truth(operand)
             return
@@ -63,7 +63,7 @@ class _Branches(_InterpreterState):
         value = self.ev(expr)
         if value is None or not value.is_validation:
             return
-        name = expr.value if isinstance(expr, cst.Name) else None
+        name = expr.value if type(expr) is cst.Name else None
         if value.kind in RESULT_KINDS:
             self.f.truth_tests.append((expr, value, name))
         elif value.kind == RESPONSE:
@@ -90,7 +90,7 @@ class _Branches(_InterpreterState):
         if polarity:
             regions = [(body0, body1)]
         else:
-            regions = [(else0, else1)] if isinstance(orelse, cst.Else) else []
+            regions = [(else0, else1)] if type(orelse) is cst.Else else []
             if statements and _is_exit(statements[-1]) and orelse is None:
                 parent = self.unit.if_parent.get(id(node))
                 regions.append((end, self.unit.block_end.get(id(parent), end)))
@@ -101,7 +101,7 @@ class _Branches(_InterpreterState):
         """`if valid: return True / return False`: a helper that only returns the flag."""
         if not _bool_return(_block_statements(node.body)):
             return False
-        if isinstance(node.orelse, cst.Else):
+        if type(node.orelse) is cst.Else:
             return _bool_return(_block_statements(node.orelse.body))
         if node.orelse is not None:
             return False
@@ -122,22 +122,22 @@ class _Branches(_InterpreterState):
 
     def _polarity(self, test: cst.BaseExpression) -> tuple | None:
         """(True, value) when `test` holds on success only, (False, value) on failure only."""
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
             inner = self._polarity(test.expression)
             return (not inner[0], inner[1]) if inner else None
-        if isinstance(test, cst.Call) and dotted_name(test.func) == "bool" and len(test.args) == 1:
+        if type(test) is cst.Call and dotted_name(test.func) == "bool" and len(test.args) == 1:
             return self._polarity(test.args[0].value)
-        if isinstance(test, cst.BooleanOperation):
+        if type(test) is cst.BooleanOperation:
             parts = [self._polarity(test.left), self._polarity(test.right)]
             known = [p for p in parts if p is not None]
             if not known or self._mentions_failure(test):
                 return None
-            if isinstance(test.operator, cst.And) and all(p[0] for p in known):
+            if type(test.operator) is cst.And and all(p[0] for p in known):
                 return known[0]
-            if isinstance(test.operator, cst.Or) and not any(p[0] for p in known):
+            if type(test.operator) is cst.Or and not any(p[0] for p in known):
                 return known[0]
             return None
-        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        if type(test) is cst.Comparison and len(test.comparisons) == 1:
             return self._compare_polarity(test)
         value = self.ev(test)
         if value is not None and value.kind == VALID and value.is_validation:
@@ -148,13 +148,13 @@ class _Branches(_InterpreterState):
         comparison = test.comparisons[0]
         left, right = self.ev(test.left), self.ev(comparison.comparator)
         op = comparison.operator
-        negative = isinstance(op, (cst.NotEqual, cst.IsNot, cst.NotIn))
+        negative = (type(op) is cst.NotEqual or type(op) is cst.IsNot or type(op) is cst.NotIn)
         for subject, other in ((left, right), (right, left)):
             if subject is None or other is None or not subject.is_validation:
                 continue
             if subject.kind == VALID and other.kind == BOOL:
                 node = comparison.comparator if subject is left else test.left
-                truthy = isinstance(node, cst.Name) and node.value == "True"
+                truthy = type(node) is cst.Name and node.value == "True"
                 return (truthy != negative), subject
             if subject.kind == STATUS:
                 strings, unknown = _strings(other)
@@ -188,7 +188,7 @@ class _Branches(_InterpreterState):
         for case in node.cases:
             strings, valid, unknown = _pattern_statuses(case.pattern, is_result)
             irrefutable = _irrefutable(case.pattern)
-            if case.pattern is not None and isinstance(case.pattern, cst.MatchAs) \
+            if case.pattern is not None and type(case.pattern) is cst.MatchAs \
                     and case.pattern.name is not None and case.pattern.pattern is None \
                     and is_status:
                 self.env[case.pattern.name.value] = subject
@@ -210,9 +210,7 @@ class _Branches(_InterpreterState):
     def _record_statuses(self, node: cst.CSTNode, status: Value, strings: frozenset,
                          unknown: bool, exact: bool = True) -> None:
         if status.param is not None:
-            handling = self._param(status.param)
-            handling.statuses |= strings
-            handling.everything = handling.everything or unknown
+            self._note_param(status.param, strings, unknown)
         if status.is_validation:
             self.f.handling.append(Handled(self.index, statuses=strings, everything=unknown))
             if exact:
@@ -232,7 +230,7 @@ class _Branches(_InterpreterState):
                         continue
                     strings, unknown = _strings(other)
                     if subject is right and other is not None and other.kind == STR \
-                            and isinstance(comparison.operator, (cst.In, cst.NotIn)):
+                            and type(comparison.operator) in (cst.In, cst.NotIn):
                         # `"ip_" in status`: a substring test
                         strings = frozenset(k for k in self.known if any(t in k for t in strings))
                         self._record_statuses(node, subject, strings, unknown, exact=False)
@@ -251,8 +249,8 @@ class _Branches(_InterpreterState):
                        if i is not None and i.kind == INT and i.number is not None}
         if not numbers:
             return
-        ordering = isinstance(op, (cst.LessThan, cst.LessThanEqual, cst.GreaterThan,
-                                   cst.GreaterThanEqual))
+        ordering = type(op) in (cst.LessThan, cst.LessThanEqual, cst.GreaterThan,
+                                 cst.GreaterThanEqual)
         if any(200 <= n < 300 for n in numbers) or (ordering and any(200 <= n <= 400
                                                                        for n in numbers)):
             self.f.http_tests.append((node, subject))

@@ -58,6 +58,9 @@ if TYPE_CHECKING:
     from keyport_lint.analysis.results.events import _Class, _Unit
 
 
+_STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
+
+
 class _Evaluate(_InterpreterState):
     """What expressions hold."""
 
@@ -78,7 +81,7 @@ class _Evaluate(_InterpreterState):
     def _eval(self, node: cst.CSTNode) -> Value | None:
         if type(node) is cst.Name:
             return self._lookup(node.value)
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        if type(node) in _STRINGS:
             return self._http(Value(STR, url=self._segments(node)))
         if type(node) is cst.Integer:
             try:
@@ -96,7 +99,7 @@ class _Evaluate(_InterpreterState):
         if type(node) is cst.Call:
             return self._call(node)
         if type(node) is cst.BinaryOperation:
-            if isinstance(node.operator, (cst.Add, cst.Modulo)):
+            if (type(node.operator) is cst.Add or type(node.operator) is cst.Modulo):
                 self._ev_left_spine(node)
                 left, right = self.ev(node.left), self.ev(node.right)
                 if _is_text(left) or _is_text(right):
@@ -110,18 +113,18 @@ class _Evaluate(_InterpreterState):
         if type(node) is cst.BooleanOperation:
             self._ev_left_spine(node)
             left = self.ev(node.left)
-            if isinstance(node.operator, cst.Or):
+            if type(node.operator) is cst.Or:
                 if left is None or left.kind == NONE:
                     return self.ev(node.right)
                 return _with_default(left, self.ev(node.right))
             return self.ev(node.right)
-        if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+        if (type(node) is cst.Tuple or type(node) is cst.List or type(node) is cst.Set):
             return Value(TUPLE, items=tuple(
-                None if isinstance(e, (cst.StarredElement,)) else self.ev(e.value)
+                None if type(e) is cst.StarredElement else self.ev(e.value)
                 for e in node.elements))
         if type(node) is cst.Dict:
             return self._dict(node)
-        if isinstance(node, (cst.Comparison, cst.UnaryOperation)):
+        if (type(node) is cst.Comparison or type(node) is cst.UnaryOperation):
             return Value(BOOL)
         return None
 
@@ -138,7 +141,7 @@ class _Evaluate(_InterpreterState):
             self.ev(link)
 
     def _segments(self, node: cst.CSTNode) -> tuple:
-        if isinstance(node, cst.SimpleString):
+        if type(node) is cst.SimpleString:
             try:
                 value = evaluated(node)
             except Exception:  # malformed escapes in odd code
@@ -146,14 +149,14 @@ class _Evaluate(_InterpreterState):
             if isinstance(value, bytes):
                 value = value.decode("latin-1")
             return (value if isinstance(value, str) else None,)
-        if isinstance(node, cst.ConcatenatedString):
+        if type(node) is cst.ConcatenatedString:
             return self._segments(node.left) + self._segments(node.right)
-        if isinstance(node, cst.FormattedString):
+        if type(node) is cst.FormattedString:
             out: list = []
             for part in node.parts:
-                if isinstance(part, cst.FormattedStringText):
+                if type(part) is cst.FormattedStringText:
                     out.append(part.value)
-                elif isinstance(part, cst.FormattedStringExpression):
+                elif type(part) is cst.FormattedStringExpression:
                     out.extend(_text(self.ev(part.expression)))
             return tuple(out)
         return (None,)
@@ -161,12 +164,12 @@ class _Evaluate(_InterpreterState):
     def _dict(self, node: cst.Dict) -> Value | None:
         keys = set()
         for element in node.elements:
-            if isinstance(element, cst.StarredDictElement):
+            if type(element) is cst.StarredDictElement:
                 inner = self.ev(element.value)
                 if inner is not None and inner.kind in RESULT_KINDS:
                     return inner  # {**result, …}: a copy of the raw result
                 continue
-            key = _string_of(element.key) if isinstance(element, cst.DictElement) else None
+            key = _string_of(element.key) if type(element) is cst.DictElement else None
             if key is not None:
                 keys.add(key)
         return Value(DICT, keys=frozenset(keys))
@@ -190,9 +193,10 @@ class _Evaluate(_InterpreterState):
 
     def _member(self, cls: _Class, attr: str, depth: int = 0) -> Value | None:
         if attr in cls.properties:
-            return self._export(self.summaries.get(cls.methods[attr].uid))
-        if attr in cls.attrs:
-            return cls.attrs[attr]
+            return self._export(self._summary(cls.methods[attr].uid))
+        found = self._attr(cls, attr)
+        if found is not None:
+            return found
         if attr in cls.methods:
             return Value(FUNCTION, ref=cls.methods[attr])
         for base in cls.bases:
@@ -204,6 +208,7 @@ class _Evaluate(_InterpreterState):
         return None
 
     def _class_named(self, name: str) -> _Class | None:
+        self.reads.add(("n", 0, name))
         value = self.envs.get(0, {}).get(name)
         return value.ref if value is not None and value.kind == CLASS else None
 
@@ -224,7 +229,7 @@ class _Evaluate(_InterpreterState):
 
     def _subscript(self, node: cst.Subscript) -> Value | None:
         base = self.ev(node.value)
-        if base is None or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        if base is None or len(node.slice) != 1 or type(node.slice[0].slice) is not cst.Index:
             return None
         index = node.slice[0].slice.value
         if base.kind == TUPLE:
@@ -245,7 +250,7 @@ class _Evaluate(_InterpreterState):
         through = self._through(node, resolved)
         if through is not None:  # to_thread(f, x), run_in_executor(None, f, x), partial
             return through
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             method = func.attr.value
             receiver = self.ev(func.value)
             if receiver is not None:
@@ -308,7 +313,7 @@ class _Evaluate(_InterpreterState):
         elif last == "run_in_executor" and len(args) >= 2:
             fn, rest = args[1].value, tuple(node.args[2:])
         else:
-            callee = self.ev(node.func) if not isinstance(node.func, cst.Attribute) else None
+            callee = self.ev(node.func) if type(node.func) is not cst.Attribute else None
             if callee is None or callee.kind != PARTIAL:
                 return None
             fn, bound = callee.ref
@@ -319,6 +324,7 @@ class _Evaluate(_InterpreterState):
                                            for a in ordered])
         except cst.CSTValidationError:
             return None
+        self.keep.append(call)
         found = self.ev(call)
         return replace(found, site=node) if found is not None and found.site is not None \
             else found
@@ -413,9 +419,11 @@ class _Evaluate(_InterpreterState):
         args = self._arguments(callee, node)
         for index, (_, value) in args.items():
             exported = self._export(value)
-            if exported is not None and (exported.is_validation or exported.kind == CLIENT):
-                self.bound.setdefault((callee.uid, index), exported)
-        summary = self.summaries.get(callee.uid)
+            if exported is not None and (exported.is_validation or exported.kind == CLIENT) \
+                    and (callee.uid, index) not in self.bound:  # the first binding stays
+                self.bound[(callee.uid, index)] = exported
+                self.changed[("b", callee.uid, index)] = self.now
+        summary = self._summary(callee.uid)
         if summary is None:
             return None
         return self._substitute(summary, callee.uid, args, node)
@@ -452,22 +460,22 @@ class _Evaluate(_InterpreterState):
 
     # -- bindings --------------------------------------------------------------------------------
     def _bind(self, target: cst.BaseExpression, value: Value | None) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self.env[target.value] = value
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif (type(target) is cst.Tuple or type(target) is cst.List):
             items = value.items if value is not None and value.kind == TUPLE else ()
             for position, element in enumerate(target.elements):
-                if isinstance(element, cst.StarredElement) or len(items) != len(target.elements):
+                if type(element) is cst.StarredElement or len(items) != len(target.elements):
                     self._bind(element.value, None)
                 else:
                     self._bind(element.value, items[position])
-        elif isinstance(target, cst.Attribute):
+        elif type(target) is cst.Attribute:
             base = self.ev(target.value)
             if base is not None and base.kind in (INSTANCE, CLASS) and base.ref is not None:
                 exported = self._export(value)
                 if exported is not None and exported.kind != NONE:
-                    base.ref.attrs.setdefault(target.attr.value, exported)
+                    self._set_attr(base.ref, target.attr.value, exported)
             self._hand_on(value)
-        elif isinstance(target, cst.Subscript):
+        elif type(target) is cst.Subscript:
             self._hand_on(value)
 

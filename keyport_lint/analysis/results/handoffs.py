@@ -9,7 +9,7 @@ import libcst as cst
 
 from keyport_lint.analysis.facts import dotted_name
 from keyport_lint.analysis.results.interpreter import _InterpreterState
-from keyport_lint.analysis.results.syntax import _interesting, _ParamHandling, _strings, _text
+from keyport_lint.analysis.results.syntax import _interesting, _strings, _text
 from keyport_lint.analysis.results.values import (
     BODY,
     BOOL,
@@ -43,18 +43,18 @@ class _Handoffs(_InterpreterState):
     """Bindings, returns, reads and calls."""
 
     def _on_assign(self, node: cst.CSTNode, tries: tuple) -> None:
-        if isinstance(node, cst.Assign):
+        if type(node) is cst.Assign:
             value = self.ev(node.value)
             for target in node.targets:
                 self._bind(target.target, value)
-        elif isinstance(node, cst.AnnAssign):
+        elif type(node) is cst.AnnAssign:
             value = self.ev(node.value) if node.value is not None else None
             if value is None and self._is_client_type(node.annotation.annotation):
                 value = Value(CLIENT)
             if node.value is not None or value is not None:
                 self._bind(node.target, value)
-        elif isinstance(node, cst.AugAssign):
-            if isinstance(node.target, cst.Name):
+        elif type(node) is cst.AugAssign:
+            if type(node.target) is cst.Name:
                 value = self.ev(node.target)
                 if value is not None and value.kind == STR and isinstance(node.operator,
                                                                           cst.AddAssign):
@@ -62,9 +62,9 @@ class _Handoffs(_InterpreterState):
                     self.env[node.target.value] = self._http(Value(STR, url=url))
                 else:
                     self.env[node.target.value] = None
-        elif isinstance(node, cst.NamedExpr):
+        elif type(node) is cst.NamedExpr:
             self._bind(node.target, self.ev(node.value))
-        elif isinstance(node, cst.WithItem) and node.asname is not None:
+        elif type(node) is cst.WithItem and node.asname is not None:
             self._bind(node.asname.name, self.ev(node.item))
 
     def _on_unbind(self, node: cst.BaseExpression, tries: tuple) -> None:
@@ -79,7 +79,7 @@ class _Handoffs(_InterpreterState):
 
     def _on_except(self, node: cst.CSTNode, tries: tuple) -> None:
         name = getattr(node, "name", None)
-        if name is not None and isinstance(name.name, cst.Name):
+        if name is not None and type(name.name) is cst.Name:
             self.env[name.name.value] = None
 
     # -- handing on: returned, stored, passed --------------------------------------------------
@@ -94,7 +94,7 @@ class _Handoffs(_InterpreterState):
         if value.kind == DICT:
             return
         if value.param is not None and not returned:
-            self._param(value.param).everything = True
+            self._note_param(value.param, everything=True)
         if value.is_validation and value.kind in (SDK_RESULT, BODY, STATUS, RESPONSE, RAW):
             self.f.handling.append(Handled(self.index, everything=True))
             if value.site is not None:
@@ -102,9 +102,9 @@ class _Handoffs(_InterpreterState):
 
     def _contained(self, node: cst.BaseExpression) -> list:
         """Values in an expression and its displays (not through formatting or other calls)."""
-        if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+        if (type(node) is cst.Tuple or type(node) is cst.List or type(node) is cst.Set):
             return [v for e in node.elements for v in self._contained(e.value)]
-        if isinstance(node, cst.Dict):
+        if type(node) is cst.Dict:
             out = []
             for element in node.elements:
                 out += self._contained(element.value)
@@ -120,9 +120,6 @@ class _Handoffs(_InterpreterState):
                 self._hand_on(inner, returned=True)
 
     # -- tests -------------------------------------------------------------------------------------
-    def _param(self, tag: tuple) -> _ParamHandling:
-        return self.param_handling.setdefault(tag, _ParamHandling())
-
     def _on_attribute(self, node: cst.Attribute, tries: tuple) -> None:
         base = self.ev(node.value)
         if base is None or not base.is_validation:
@@ -138,13 +135,13 @@ class _Handoffs(_InterpreterState):
         if value is not None:
             self._read(node.value, value)
             return
-        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        if len(node.slice) == 1 and type(node.slice[0].slice) is cst.Index:
             self._lookup_by_status(self.ev(node.value), self.ev(node.slice[0].slice.value))
 
     def _read(self, base: cst.BaseExpression, value: Value) -> None:
         """A valid flag or status read from a result: the result is looked at."""
         if value.kind in (VALID, STATUS) and value.is_validation:
-            if isinstance(base, cst.Name):
+            if type(base) is cst.Name:
                 self.f.checked_names.add(base.value)
             if value.kind == VALID and value.site is not None:
                 self.f.checked_sites.add(id(value.site))
@@ -160,9 +157,7 @@ class _Handoffs(_InterpreterState):
         else:
             return
         if key.param is not None:
-            handling = self._param(key.param)
-            handling.statuses |= strings
-            handling.everything = handling.everything or unknown
+            self._note_param(key.param, strings, unknown)
         if key.is_validation:
             self.f.handling.append(Handled(self.index, statuses=strings, everything=unknown))
             if key.site is not None:
@@ -181,7 +176,7 @@ class _Handoffs(_InterpreterState):
         func = node.func
         guard = tries[-1] if tries else None
         # KeyPort calls, for KP405
-        receiver = self.ev(func.value) if isinstance(func, cst.Attribute) else None
+        receiver = self.ev(func.value) if type(func) is cst.Attribute else None
         callee = self._local_callee(func, receiver)
         marker = self._keyport_call(node, value, receiver, callee)
         if marker is not None:
@@ -189,17 +184,17 @@ class _Handoffs(_InterpreterState):
             if marker.kind == SDK_CALL or (marker.endpoint and not marker.conditional):
                 self.f.keyport_calls.append((node, guard))
         # raise_for_status(): an HTTP-only gate unless valid/status is checked too
-        if isinstance(func, cst.Attribute) and func.attr.value == "raise_for_status" \
+        if type(func) is cst.Attribute and func.attr.value == "raise_for_status" \
                 and receiver is not None and receiver.kind == RESPONSE and receiver.is_validation:
             self.f.http_tests.append((node, receiver))
-        if isinstance(func, cst.Attribute) and func.attr.value == "get" and node.args:
+        if type(func) is cst.Attribute and func.attr.value == "get" and node.args:
             if value is not None and receiver is not None:
                 self._read(func.value, value)
             elif value is None:
                 self._lookup_by_status(receiver, self.ev(node.args[0].value))
         if dotted_name(func) == "bool" and len(node.args) == 1:
             self._truth(node.args[0].value)
-        if isinstance(func, cst.Attribute) and func.attr.value in ("startswith", "endswith") \
+        if type(func) is cst.Attribute and func.attr.value in ("startswith", "endswith") \
                 and receiver is not None and node.args \
                 and (receiver.kind == STATUS or (receiver.kind == PARAM and receiver.param)):
             strings, unknown = _strings(self.ev(node.args[0].value))
@@ -212,7 +207,7 @@ class _Handoffs(_InterpreterState):
                       callee: _Unit | None) -> Value | None:
         """What KeyPort request this call makes, if any (SDK call, API request, or a helper's)."""
         func = node.func
-        if receiver is not None and receiver.kind == CLIENT and isinstance(func, cst.Attribute):
+        if receiver is not None and receiver.kind == CLIENT and type(func) is cst.Attribute:
             return None if func.attr.value in ("close", "__enter__", "__exit__") \
                 else Value(SDK_CALL)
         if value is not None and value.kind == RESPONSE and value.site is node \
@@ -220,6 +215,7 @@ class _Handoffs(_InterpreterState):
             return value
         if callee is not None:
             args = self._arguments(callee, node)
+            self.reads.add(("e", callee.uid))
             for escape in self.escapes.get(callee.uid, ()):
                 marker = self._substitute(escape, callee.uid, args, node)
                 if marker is not None and (marker.kind == SDK_CALL or marker.endpoint
@@ -228,7 +224,7 @@ class _Handoffs(_InterpreterState):
         return None
 
     def _local_callee(self, func: cst.BaseExpression, receiver: Value | None) -> _Unit | None:
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             if receiver is not None and receiver.kind in (INSTANCE, CLASS) and receiver.ref:
                 member = self._member(receiver.ref, func.attr.value)
                 if member is not None and member.kind == FUNCTION:
@@ -250,7 +246,7 @@ class _Handoffs(_InterpreterState):
             return
         if self._quiet(node):
             return
-        if isinstance(node.func, cst.Attribute):
+        if type(node.func) is cst.Attribute:
             receiver = self.memo.get(id(node.func.value))
             if receiver is not None and receiver.kind in (SDK_RESULT, BODY, STATUS, RESPONSE,
                                                           RAW, CLIENT, DICT, STR):
@@ -267,9 +263,9 @@ class _Handoffs(_InterpreterState):
     def _to_local(self, value: Value, callee: _Unit, index: int) -> None:
         if value.param is not None:
             tag = value.param
-            self._param(tag).forwards.add((callee.uid, index, ""))
+            self._note_param(tag, forward=(callee.uid, index, ""))
             if tag[2] == "" and value.kind == PARAM:
-                self._param((tag[0], tag[1], STATUS)).forwards.add((callee.uid, index, STATUS))
+                self._note_param((tag[0], tag[1], STATUS), forward=(callee.uid, index, STATUS))
         if not value.is_validation:
             return
         if value.kind in (STATUS, SDK_RESULT, BODY):
@@ -289,6 +285,7 @@ class _Handoffs(_InterpreterState):
         """(statuses told apart, handed on) for one parameter of a function of the module,
         following it into the helpers it is passed to."""
         seen = set() if seen is None else seen
+        self.reads.add(("p", tag))
         handling = self.param_handling.get(tag)
         if tag in seen or handling is None:
             return frozenset(), False

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from keyport_lint.analysis.facts import ModuleFacts, dotted_name
-from keyport_lint.analysis.results.syntax import _join, _patterns, _string_of
+from keyport_lint.analysis.results.syntax import _join, _ParamHandling, _patterns, _string_of
 from keyport_lint.analysis.results.values import (
     BOOL,
     CLASS,
@@ -33,7 +33,8 @@ from keyport_lint.context import PythonContext
 
 if TYPE_CHECKING:
     from keyport_lint.analysis.results.events import _Class, _Collector, _Unit
-    from keyport_lint.analysis.results.syntax import _ParamHandling
+
+_ABSENT = object()  # a name a unit's environment does not bind (unlike one bound to None)
 
 
 def _shareable(value: Value | None) -> Value | None:
@@ -89,6 +90,18 @@ class _InterpreterState:
         self.index = 0
         self.tested: set[int] = set()
         self.markers: dict[int, Value] = {}  # id(call) -> what a KeyPort call is, for summaries
+        self.handlers: dict[str, Any] = {}  # event tag -> its `_on_<tag>` method
+        self.keep: list[cst.CSTNode] = []  # calls made up for one unit (memo keys: ids stay theirs)
+        # Replaying a unit again is needed only when something it read from the other units
+        # (a summary, escapes, a parameter binding, a class attribute, a name of an enclosing
+        # environment, a parameter's handling) changed since it last ran: its replay is a
+        # function of those. Each run gets a tick; each change of shared state the tick of the
+        # run that made it; a unit whose reads all changed before its last run keeps its results.
+        self.now = 0  # the tick of the running unit
+        self.ticks = 0
+        self.reads: set[tuple] = set()  # keys of shared state the running unit read
+        self.changed: dict[tuple, int] = {}  # key -> tick of its last change
+        self.last: dict[int, tuple[int, set[tuple], dict[int, Value]]] = {}
 
     # -- driver --------------------------------------------------------------------------------
     def run(self) -> ResultsAnalysis:
@@ -136,6 +149,17 @@ class _InterpreterState:
         return out
 
     def _run_unit(self, unit: _Unit) -> None:
+        last = self.last.get(unit.uid)
+        if last is not None:
+            tick, reads, values = last
+            changed = self.changed
+            if all(changed.get(key, -1) < tick for key in reads):
+                self.values.update(values)  # the same inputs: the same results as last time
+                return
+        self.now = self.ticks
+        self.ticks += 1
+        self.reads = set()
+        self.keep = []
         self.unit = unit
         self.f = FunctionResults(unit.node, unit.name)
         self.env = {}
@@ -144,20 +168,67 @@ class _InterpreterState:
         self.markers = {}
         if unit.kind == "function":
             self._bind_params(unit)
+        handlers = self.handlers
         for self.index, (tag, node, tries) in enumerate(unit.events):
-            handler = getattr(self, f"_on_{tag}")
+            handler = handlers.get(tag)
+            if handler is None:
+                handler = handlers[tag] = getattr(self, f"_on_{tag}")
             handler(node, tries)
         if unit.kind == "class" and unit.cls is not None:
             for name, value in self.env.items():
                 exported = self._export(value)
                 if exported is not None:
-                    unit.cls.attrs.setdefault(name, exported)
+                    self._set_attr(unit.cls, name, exported)
         self.f.values = dict(self.env)
-        self.envs[unit.uid] = self.env
+        self._set_env(unit.uid, self.env)
         self.results[unit.uid] = self.f
-        self.values.update({k: v for k, v in self.memo.items() if v is not None})
+        values = {k: v for k, v in self.memo.items() if v is not None}
+        self.values.update(values)
         if unit.kind == "function":
             self._summarise(unit)
+        self.last[unit.uid] = (self.now, self.reads, values)
+        self.keep = []
+
+    # -- shared state: reads recorded, changes stamped ------------------------------------------
+    def _set_env(self, uid: int, env: dict[str, Value | None]) -> None:
+        old = self.envs.get(uid)
+        self.envs[uid] = env
+        for name in env.keys() | (old.keys() if old is not None else ()):
+            if old is None or old.get(name, _ABSENT) != env.get(name, _ABSENT):
+                self.changed[("n", uid, name)] = self.now
+
+    def _set_attr(self, cls: _Class, name: str, value: Value) -> None:
+        if name not in cls.attrs:  # the first value stays
+            cls.attrs[name] = value
+            self.changed[("a", id(cls), name)] = self.now
+
+    def _attr(self, cls: _Class, name: str) -> Value | None:
+        self.reads.add(("a", id(cls), name))
+        return cls.attrs.get(name)
+
+    def _summary(self, uid: int) -> Value | None:
+        self.reads.add(("s", uid))
+        return self.summaries.get(uid)
+
+    def _param(self, tag: tuple) -> _ParamHandling:
+        return self.param_handling.setdefault(tag, _ParamHandling())
+
+    def _note_param(self, tag: tuple, statuses: frozenset | set = frozenset(),
+                    everything: bool = False, forward: tuple | None = None) -> None:
+        """What a function does with a parameter: statuses told apart, handed on, forwarded."""
+        handling = self._param(tag)
+        changed = False
+        if not statuses <= handling.statuses:
+            handling.statuses |= statuses
+            changed = True
+        if everything and not handling.everything:
+            handling.everything = True
+            changed = True
+        if forward is not None and forward not in handling.forwards:
+            handling.forwards.add(forward)
+            changed = True
+        if changed:
+            self.changed[("p", tag)] = self.now
 
     def _bind_params(self, unit: _Unit) -> None:
         if unit.first:
@@ -168,13 +239,14 @@ class _InterpreterState:
                 self.env[name] = Value(CLIENT)
                 continue
             tag = (unit.uid, index, "")
+            self.reads.add(("b", unit.uid, index))
             bound = self.bound.get((unit.uid, index)) or self._dependency(unit, name)
             self.env[name] = Value(PARAM, param=tag) if bound is None else replace(bound, param=tag)
 
     def _dependency(self, unit: _Unit, name: str) -> Value | None:
         """FastAPI's `param = Depends(f)` (or `Annotated[…, Depends(f)]`): what `f` returns."""
         node = unit.node
-        if not isinstance(node, cst.FunctionDef):
+        if type(node) is not cst.FunctionDef:
             return None
         param = next((p for p in [*node.params.params, *node.params.kwonly_params]
                       if p.name.value == name), None)
@@ -182,14 +254,16 @@ class _InterpreterState:
             return None
         candidates: list[cst.BaseExpression] = [param.default] if param.default else []
         annotation = param.annotation.annotation if param.annotation else None
-        if isinstance(annotation, cst.Subscript):
+        if type(annotation) is cst.Subscript:
             candidates += [e.slice.value for e in annotation.slice[1:]
-                           if isinstance(e.slice, cst.Index)]
+                           if type(e.slice) is cst.Index]
         for candidate in candidates:
-            if isinstance(candidate, cst.Call) and dotted_name(candidate.func).rsplit(
+            if type(candidate) is cst.Call and dotted_name(candidate.func).rsplit(
                     ".", 1)[-1] == "Depends" and candidate.args and \
                     candidate.args[0].keyword is None:
-                found = self.ev(cst.Call(func=candidate.args[0].value, args=[]))
+                call = cst.Call(func=candidate.args[0].value, args=[])
+                self.keep.append(call)
+                found = self.ev(call)
                 if found is not None and (found.is_validation or found.kind == CLIENT):
                     return found
         return None
@@ -205,13 +279,18 @@ class _InterpreterState:
         if joined is None and unit.returns_annotation is not None \
                 and self._is_client_type(unit.returns_annotation):
             joined = Value(CLIENT)
+        if self.summaries.get(unit.uid) != joined:
+            self.changed[("s", unit.uid)] = self.now
         self.summaries[unit.uid] = joined
         escapes: list[Value] = []
         for call, guard in self.f.keyport_calls:
             marker = self.markers.get(id(call))
             if guard is None and marker is not None and marker not in escapes:
                 escapes.append(marker)
-        self.escapes[unit.uid] = tuple(escapes[:MAX_ESCAPES])
+        kept = tuple(escapes[:MAX_ESCAPES])
+        if self.escapes.get(unit.uid, ()) != kept:
+            self.changed[("e", unit.uid)] = self.now
+        self.escapes[unit.uid] = kept
 
     # -- names and exported values ----------------------------------------------------------------
 
@@ -221,6 +300,7 @@ class _InterpreterState:
         unit = self.unit.parent
         while unit is not None:
             if unit.kind != "class":
+                self.reads.add(("n", unit.uid, name))
                 env = self.envs.get(unit.uid, {})
                 if name in env:
                     return self._export(env[name])
@@ -265,15 +345,17 @@ class _InterpreterState:
         elif any(p in text for p in self.api_marks):
             endpoint = "api"
         conditional = any(isinstance(s, tuple) for s in value.url)
+        if endpoint == value.endpoint and conditional == value.conditional:
+            return value  # every caller hands over a value of its own: no copy needed
         return replace(value, endpoint=endpoint, conditional=conditional)
 
     def _is_client_type(self, annotation: cst.BaseExpression) -> bool:
-        if isinstance(annotation, cst.BinaryOperation):
+        if type(annotation) is cst.BinaryOperation:
             return self._is_client_type(annotation.left) or self._is_client_type(annotation.right)
-        if isinstance(annotation, cst.Subscript):  # Optional[KeyPort]
-            return any(isinstance(e.slice, cst.Index) and self._is_client_type(e.slice.value)
+        if type(annotation) is cst.Subscript:  # Optional[KeyPort]
+            return any(type(e.slice) is cst.Index and self._is_client_type(e.slice.value)
                        for e in annotation.slice)
-        if isinstance(annotation, cst.SimpleString):
+        if type(annotation) is cst.SimpleString:
             text = _string_of(annotation) or ""
             return text.rsplit(".", 1)[-1] in {c.rsplit(".", 1)[-1] for c in self.sdk_clients}
         return self.facts.resolve(annotation) in self.sdk_clients
@@ -288,7 +370,6 @@ class _InterpreterState:
         def _is_client_type(self, annotation: cst.BaseExpression) -> bool: ...
         def _lookup(self, name: str) -> Value | None: ...
         def _member(self, cls: _Class, attr: str, depth: int = 0) -> Value | None: ...
-        def _param(self, tag: tuple) -> _ParamHandling: ...
         def _record_statuses(self, node: cst.CSTNode, status: Value, strings: frozenset,
                              unknown: bool, exact: bool = True) -> None: ...
         def _substitute(self, value: Value | None, uid: int, args: dict,

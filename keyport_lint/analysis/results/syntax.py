@@ -34,33 +34,33 @@ class _ParamHandling:
 
 
 def _is_exit(statement: cst.BaseStatement) -> bool:
-    if isinstance(statement, cst.SimpleStatementLine) and statement.body:
+    if type(statement) is cst.SimpleStatementLine and statement.body:
         last = statement.body[-1]
-        if isinstance(last, (cst.Return, cst.Raise, cst.Continue, cst.Break)):
+        if type(last) in (cst.Return, cst.Raise, cst.Continue, cst.Break):
             return True
-        if isinstance(last, cst.Expr) and isinstance(last.value, cst.Call):
+        if type(last) is cst.Expr and type(last.value) is cst.Call:
             return dotted_name(last.value.func).rsplit(".", 1)[-1] in EXITING_CALLS
     return False
 
 
 def _block_statements(block: cst.BaseSuite) -> list:
-    if isinstance(block, cst.IndentedBlock):
+    if type(block) is cst.IndentedBlock:
         return list(block.body)
-    if isinstance(block, cst.SimpleStatementSuite):
+    if type(block) is cst.SimpleStatementSuite:
         return [cst.SimpleStatementLine(body=block.body)]
     return []
 
 
 def _bool_return(statements: list) -> bool:
-    if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+    if len(statements) != 1 or type(statements[0]) is not cst.SimpleStatementLine:
         return False
     body = statements[0].body
-    return (len(body) == 1 and isinstance(body[0], cst.Return)
+    return (len(body) == 1 and type(body[0]) is cst.Return
             and _is_bool_literal(body[0].value))
 
 
 def _is_bool_literal(node: cst.BaseExpression | None) -> bool:
-    return isinstance(node, cst.Name) and node.value in ("True", "False", "None")
+    return type(node) is cst.Name and node.value in ("True", "False", "None")
 
 
 def _string_of(node: cst.BaseExpression) -> str | None:
@@ -125,11 +125,11 @@ def _walk_comparisons(node: cst.CSTNode) -> list:
     stack = [node]
     while stack:
         item = stack.pop()
-        if isinstance(item, cst.Comparison):
+        if type(item) is cst.Comparison:
             found.append(item)
-        elif isinstance(item, cst.BooleanOperation):
+        elif type(item) is cst.BooleanOperation:
             stack += [item.left, item.right]
-        elif isinstance(item, cst.UnaryOperation):
+        elif type(item) is cst.UnaryOperation:
             stack.append(item.expression)
     return found
 
@@ -161,22 +161,22 @@ def _pattern_statuses(pattern: cst.MatchPattern | None,
     if pattern is None:
         return frozenset(), None, False
     if on_result:
-        if isinstance(pattern, cst.MatchMapping):
+        if type(pattern) is cst.MatchMapping:
             strings: set = set()
             valid: bool | None = None
             unknown = False
             for element in pattern.elements:
-                key = _string_of(element.key) if isinstance(element.key, cst.SimpleString) \
+                key = _string_of(element.key) if type(element.key) is cst.SimpleString \
                     else None
                 if key == STATUS:
                     s, _, u = _pattern_statuses(element.pattern, False)
                     strings |= s
                     unknown = unknown or u
-                elif key == VALID and isinstance(element.pattern, cst.MatchSingleton):
+                elif key == VALID and type(element.pattern) is cst.MatchSingleton:
                     value = element.pattern.value
-                    valid = isinstance(value, cst.Name) and value.value == "True"
+                    valid = type(value) is cst.Name and value.value == "True"
             return frozenset(strings), valid, unknown
-        if isinstance(pattern, cst.MatchOr):
+        if type(pattern) is cst.MatchOr:
             strings, valid, unknown = set(), None, False
             for alternative in pattern.patterns:
                 s, v, u = _pattern_statuses(alternative.pattern, True)
@@ -185,23 +185,23 @@ def _pattern_statuses(pattern: cst.MatchPattern | None,
                 unknown = unknown or u
             return frozenset(strings), valid, unknown
         return frozenset(), None, False
-    if isinstance(pattern, cst.MatchValue):
+    if type(pattern) is cst.MatchValue:
         text = _string_of(pattern.value)
         return (frozenset({text}), None, False) if text is not None else (frozenset(), None, True)
-    if isinstance(pattern, cst.MatchOr):
+    if type(pattern) is cst.MatchOr:
         strings, unknown = set(), False
         for alternative in pattern.patterns:
             s, _, u = _pattern_statuses(alternative.pattern, False)
             strings |= s
             unknown = unknown or u
         return frozenset(strings), None, unknown
-    if isinstance(pattern, cst.MatchAs) and pattern.pattern is not None:
+    if type(pattern) is cst.MatchAs and pattern.pattern is not None:
         return _pattern_statuses(pattern.pattern, on_result)
     return frozenset(), None, False
 
 
 def _irrefutable(pattern: cst.MatchPattern | None) -> bool:
-    return isinstance(pattern, cst.MatchAs) and pattern.pattern is None
+    return type(pattern) is cst.MatchAs and pattern.pattern is None
 
 
 def _join(a: Value, b: Value) -> Value | None:

@@ -37,14 +37,15 @@ class _Calls(_ModuleState):
 
     def _call(self, node: cst.Call, scope: _Scope) -> frozenset:
         func = node.func
-        callee = self._callee(func, scope)
-        method = func.attr.value if isinstance(func, cst.Attribute) else ""
+        dotted = dotted_name(func)  # `a.b.c`: its first segment is also the receiver's
+        callee = self._callee_from_dotted(dotted, scope)
+        head = dotted.split(".", 1)[0]
+        method = func.attr.value if type(func) is cst.Attribute else ""
         receiver = EMPTY
-        if isinstance(func, cst.Attribute):
-            head = dotted_name(func.value).split(".", 1)[0]
+        if type(func) is cst.Attribute:
             if not (head and self._is_import(head, scope)):
                 receiver = self.eval(func.value, scope)
-        elif not isinstance(func, cst.Name):
+        elif type(func) is not cst.Name:
             self.eval(func, scope)
         positional: list[frozenset] = []
         keywords: dict[str, frozenset] = {}
@@ -60,7 +61,7 @@ class _Calls(_ModuleState):
             else:
                 positional.append(value)
         if any(v for _, v in args):
-            self.sites.append(Site("call", node, dotted_name(func) or "a call", callee, method,
+            self.sites.append(Site("call", node, dotted or "a call", callee, method,
                                    [(a, v) for a, v in args if v], scope.func))
         everything = _cap(set().union(*(v for _, v in args)) | star) if args else EMPTY
         last = (callee or method).rsplit(".", 1)[-1]
@@ -76,7 +77,7 @@ class _Calls(_ModuleState):
             return _cap(source)
         if self.config_loaders.match(callee or "-") and self._mentions_config_file(node, scope):
             return self._config_source(node)
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             self._mutate(func, method, node, positional, keywords, scope)
         if (callee and self.san_dotted.match(callee)) or (method and self.san_methods.match(
                 method)):
@@ -88,10 +89,9 @@ class _Calls(_ModuleState):
         local = self._local_target(func, scope)
         if local is not None:
             return self._local_call(local, node, positional, keywords, star)
-        head = dotted_name(func).split(".", 1)[0]
         if head and self._is_import(head, scope) and not (
                 callee and self.props_dotted.match(callee)):
-            members = tuple(dotted_name(func).split(".")[1:])
+            members = tuple(dotted.split(".")[1:])
             info = _CallInfo("import", self.facts.imports[head], members, positional, keywords)
             self.calls[id(node)] = info
             return frozenset({Atom(Sym("icall", (id(node),)))})

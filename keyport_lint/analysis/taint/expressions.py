@@ -4,13 +4,14 @@ raises and stores inside it recorded as sites."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
 from keyport_lint.analysis.facts import dotted_name
 from keyport_lint.analysis.placeholders import is_placeholder
+from keyport_lint.analysis.taint.calls import _Calls
 from keyport_lint.analysis.taint.scopes import _ModuleState, _Scope
 from keyport_lint.analysis.taint.syntax import (
     _bound_names,
@@ -40,86 +41,84 @@ if TYPE_CHECKING:
 class _Expressions(_ModuleState):
     """The taint of expressions."""
 
+    foreign_heads: dict[str, bool]  # `_foreign`, per imported name (set by `_Module`)
+
     # -- expressions ---------------------------------------------------------------------------
     def eval(self, node: cst.CSTNode | None, scope: _Scope) -> frozenset:
         """The taint of an expression; records the calls, raises and stores inside it."""
-        if node is None:
+        if node is None or self._depth > MAX_EVAL_DEPTH:
             return EMPTY
-        if self._depth > MAX_EVAL_DEPTH:
-            return EMPTY
+        # one dict lookup on the exact type: libcst's concrete node classes have no
+        # subclasses, and an `isinstance` that fails costs a Python call (ABCMeta) per class
+        handler = _DISPATCH.get(type(node))
         self._depth += 1
         try:
-            return self._eval(node, scope)
+            if handler is not None:
+                return handler(self, node, scope)
+            # unknown or newer expression types: still see the calls inside, never guess taint
+            for child in node.children:
+                if isinstance(child, cst.BaseExpression):
+                    self.eval(child, scope)
+            return EMPTY
         finally:
             self._depth -= 1
 
-    def _eval(self, node: cst.CSTNode, scope: _Scope) -> frozenset:
-        if type(node) is cst.Name:
-            return self._read_name(node.value, node, scope)
-        if type(node) is cst.Attribute:
-            return self._read_attribute(node, scope)
-        if type(node) is cst.Call:
-            return self._call(node, scope)
-        if type(node) is cst.Subscript:
-            return self._subscript(node, scope)
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-            return self._literal(node, scope)
-        if type(node) is cst.FormattedString:
-            return self._fstring(node, scope)
-        if type(node) is cst.BinaryOperation:
-            return self._binary(node, scope)
-        if type(node) is cst.BooleanOperation:
-            return _cap(self.eval(node.left, scope) | self.eval(node.right, scope))
-        if type(node) is cst.UnaryOperation:
-            value = self.eval(node.expression, scope)
-            return EMPTY if isinstance(node.operator, cst.Not) else value
-        if type(node) is cst.Comparison:  # a comparison is a bool: it never leaks
-            self.eval(node.left, scope)
-            for target in node.comparisons:
-                self.eval(target.comparator, scope)
-            return EMPTY
-        if type(node) is cst.IfExp:  # the test only decides: `"set" if key else "missing"`
-            self.eval(node.test, scope)
-            return _cap(self.eval(node.body, scope) | self.eval(node.orelse, scope))
-        if type(node) is cst.NamedExpr:
-            value = self.eval(node.value, scope)
-            self._assign(node.target, value, node.value, scope, exact=_is_exact(node.value))
-            return value
-        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
-            atoms: set = set()
-            for element in node.elements:
-                atoms |= self.eval(element.value, scope)
-            return _cap(atoms)
-        if type(node) is cst.Dict:
-            return self._dict(node, scope)
-        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
-            return self._comprehension(node, scope)
-        if type(node) is cst.Await:
-            return self.eval(node.expression, scope)
-        if type(node) is cst.Yield:
-            yielded = node.value
-            if isinstance(yielded, cst.From):
-                yielded = yielded.item
-            result = self.eval(yielded, scope)
-            if scope.kind == "function":
-                self.ret_def.setdefault(scope.qual, set()).update(result)
-            return EMPTY
-        if type(node) is cst.Lambda:
-            inner = _Scope("function", scope.qual + ".<lambda>", parent=scope
-                           if scope.kind == "function" else None, cls=scope.cls,
-                           self_name=scope.self_name, func=scope.func)
-            for param in node.params.params:
-                inner.env[param.name.value] = EMPTY
-            self.eval(node.body, inner)
-            return EMPTY
-        if type(node) is cst.StarredElement:
-            return self.eval(node.value, scope)
-        if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)):
-            return EMPTY
-        # unknown or newer expression types: still see the calls inside, never guess taint
-        for child in node.children:
-            if isinstance(child, cst.BaseExpression):
-                self.eval(child, scope)
+    def _name(self, node: cst.Name, scope: _Scope) -> frozenset:
+        return self._read_name(node.value, node, scope)
+
+    def _boolean(self, node: cst.BooleanOperation, scope: _Scope) -> frozenset:
+        return _cap(self.eval(node.left, scope) | self.eval(node.right, scope))
+
+    def _unary(self, node: cst.UnaryOperation, scope: _Scope) -> frozenset:
+        value = self.eval(node.expression, scope)
+        return EMPTY if isinstance(node.operator, cst.Not) else value
+
+    def _comparison(self, node: cst.Comparison, scope: _Scope) -> frozenset:
+        self.eval(node.left, scope)  # a comparison is a bool: it never leaks
+        for target in node.comparisons:
+            self.eval(target.comparator, scope)
+        return EMPTY
+
+    def _ifexp(self, node: cst.IfExp, scope: _Scope) -> frozenset:
+        self.eval(node.test, scope)  # the test only decides: `"set" if key else "missing"`
+        return _cap(self.eval(node.body, scope) | self.eval(node.orelse, scope))
+
+    def _named(self, node: cst.NamedExpr, scope: _Scope) -> frozenset:
+        value = self.eval(node.value, scope)
+        self._assign(node.target, value, node.value, scope, exact=_is_exact(node.value))
+        return value
+
+    def _display(self, node: cst.List | cst.Tuple | cst.Set, scope: _Scope) -> frozenset:
+        atoms: set = set()
+        for element in node.elements:
+            atoms |= self.eval(element.value, scope)
+        return _cap(atoms)
+
+    def _await(self, node: cst.Await, scope: _Scope) -> frozenset:
+        return self.eval(node.expression, scope)
+
+    def _starred(self, node: cst.StarredElement, scope: _Scope) -> frozenset:
+        return self.eval(node.value, scope)
+
+    def _yield(self, node: cst.Yield, scope: _Scope) -> frozenset:
+        yielded = node.value
+        if isinstance(yielded, cst.From):
+            yielded = yielded.item
+        result = self.eval(yielded, scope)
+        if scope.kind == "function":
+            self.ret_def.setdefault(scope.qual, set()).update(result)
+        return EMPTY
+
+    def _lambda(self, node: cst.Lambda, scope: _Scope) -> frozenset:
+        inner = _Scope("function", scope.qual + ".<lambda>", parent=scope
+                       if scope.kind == "function" else None, cls=scope.cls,
+                       self_name=scope.self_name, func=scope.func)
+        for param in node.params.params:
+            inner.env[param.name.value] = EMPTY
+        self.eval(node.body, inner)
+        return EMPTY
+
+    def _number(self, node: cst.CSTNode, scope: _Scope) -> frozenset:
         return EMPTY
 
     def _binary(self, node: cst.BinaryOperation, scope: _Scope) -> frozenset:
@@ -235,12 +234,27 @@ class _Expressions(_ModuleState):
                       foreign: bool = False) -> frozenset:
         """A name that holds the secret by its name (KeyPort-specific anywhere, generic only
         in KeyPort-related code and not on another vendor's module)."""
-        atoms = set()
-        for family, specific, generic, _ in self.families:
-            if specific.fullmatch(name) or (not foreign and generic.fullmatch(name)):
-                atoms.add(Atom(Source(family.name, desc, kind, node), (),
-                               desc if kind == "name" else ""))
-        return frozenset(atoms)
+        names = self._families_named(name, foreign)
+        if not names:
+            return EMPTY
+        via = desc if kind == "name" else ""
+        return frozenset({Atom(Source(family, desc, kind, node), (), via) for family in names})
+
+    def _families_named(self, name: str, foreign: bool) -> tuple[str, ...]:
+        memo = self.analyzer.name_families[self.related]
+        key = (name, foreign)
+        names = memo.get(key)
+        if names is None:  # the same names recur in every module: matched once per run
+            if len(memo) > 50_000:
+                memo.clear()
+            names = memo[key] = tuple(
+                family.name for family, specific, generic, _ in self.families
+                if specific.fullmatch(name) or (not foreign and generic.fullmatch(name)))
+        return names
+
+    def _generic_only(self, name: str) -> bool:
+        """Does it matter for `name` whether its module is another vendor's (`_foreign`)?"""
+        return self._families_named(name, False) != self._families_named(name, True)
 
     def _read_name(self, name: str, node: cst.CSTNode, scope: _Scope) -> frozenset:
         if name in ("None", "True", "False"):
@@ -290,7 +304,9 @@ class _Expressions(_ModuleState):
         if head and self._is_import(head, scope):
             members = tuple(dotted.split(".")[1:])
             sym = Sym("import", (self.facts.imports[head], members))
-            self._fallback(sym, attr, node, dotted, foreign=self._foreign(head))
+            if sym not in self.fallback:  # whether `head` is another vendor's, only if it matters
+                self._fallback(sym, attr, node, dotted,
+                               foreign=self._generic_only(attr) and self._foreign(head))
             return frozenset({Atom(sym, (), dotted)})
         value = _map_op(self.eval(base, scope), (GET, "." + attr))
         if dotted:
@@ -309,6 +325,12 @@ class _Expressions(_ModuleState):
 
     def _foreign(self, head: str) -> bool:
         """Is `head` another vendor's module (`openai`, `stripe`), not KeyPort's or ours?"""
+        found = self.foreign_heads.get(head)
+        if found is None:
+            found = self.foreign_heads[head] = self._is_foreign(head)
+        return found
+
+    def _is_foreign(self, head: str) -> bool:
         origin = self.facts.imports.get(head, "")
         if not origin or self.markers.search(origin):
             return False
@@ -377,23 +399,60 @@ class _Expressions(_ModuleState):
         aliases of the class, then the import table."""
         if not dotted:
             return ""
-        parts = dotted.split(".")
-        tables: list[dict[str, str]] = []
+        # local alias tables are keyed by plain names, the class's by `self.<attr>`: only the
+        # first one or two segments can match (longest first, as the tables are searched)
+        head, _, rest = dotted.partition(".")
+        if scope.cls and scope.self_name and head == scope.self_name:
+            head = "self"
+            if rest:
+                attr, _, more = rest.partition(".")
+                key = "self." + attr
+                target = self.class_aliases.get(scope.cls, {}).get(key)
+                if target is not None and target != key:
+                    return f"{target}.{more}" if more else target
         s: _Scope | None = scope
         while s is not None:
-            tables.append(s.aliases)
+            target = s.aliases.get(head)
+            if target is not None and target != head:
+                return f"{target}.{rest}" if rest else target
             s = s.parent
-        if scope.cls and scope.self_name and parts[0] == scope.self_name:
-            parts = ["self", *parts[1:]]
-            tables.append(self.class_aliases.get(scope.cls, {}))
-        tables.append(self.module_scope.aliases)
-        for i in range(len(parts), 0, -1):
-            prefix = ".".join(parts[:i])
-            for table in tables:
-                if prefix in table and table[prefix] != prefix:
-                    rest = ".".join(parts[i:])
-                    return f"{table[prefix]}.{rest}" if rest else table[prefix]
-        if parts[0] == "self":
-            return ".".join(parts)
+        target = self.module_scope.aliases.get(head)
+        if target is not None and target != head:
+            return f"{target}.{rest}" if rest else target
+        if head == "self":
+            return f"self.{rest}" if rest else "self"
         return self.facts.resolve_dotted(dotted)
 
+
+
+_DISPATCH: dict[type, Callable[..., frozenset]] = {
+    cst.Name: _Expressions._name,
+    cst.Attribute: _Expressions._read_attribute,
+    cst.Call: _Calls._call,
+    cst.Subscript: _Expressions._subscript,
+    cst.SimpleString: _Expressions._literal,
+    cst.ConcatenatedString: _Expressions._literal,
+    cst.FormattedString: _Expressions._fstring,
+    cst.BinaryOperation: _Expressions._binary,
+    cst.BooleanOperation: _Expressions._boolean,
+    cst.UnaryOperation: _Expressions._unary,
+    cst.Comparison: _Expressions._comparison,
+    cst.IfExp: _Expressions._ifexp,
+    cst.NamedExpr: _Expressions._named,
+    cst.List: _Expressions._display,
+    cst.Tuple: _Expressions._display,
+    cst.Set: _Expressions._display,
+    cst.Dict: _Expressions._dict,
+    cst.ListComp: _Expressions._comprehension,
+    cst.SetComp: _Expressions._comprehension,
+    cst.GeneratorExp: _Expressions._comprehension,
+    cst.DictComp: _Expressions._comprehension,
+    cst.Await: _Expressions._await,
+    cst.Yield: _Expressions._yield,
+    cst.Lambda: _Expressions._lambda,
+    cst.StarredElement: _Expressions._starred,
+    cst.Integer: _Expressions._number,
+    cst.Float: _Expressions._number,
+    cst.Imaginary: _Expressions._number,
+    cst.Ellipsis: _Expressions._number,
+}

@@ -95,6 +95,39 @@ class _Scope:
         self.funcs: dict[str, str] = {}  # nested function name -> qual
 
 
+_COMPILED: dict[tuple[int, bool], tuple[TaintConfig, tuple[Any, ...]]] = {}
+
+
+def _compiled(config: TaintConfig, related: bool) -> tuple[Any, ...]:
+    """The configuration's patterns, compiled once per run rather than per module (the
+    configuration is kept alive beside its id, so the id cannot be reused)."""
+    key = (id(config), related)
+    hit = _COMPILED.get(key)
+    if hit is not None:
+        return hit[1]
+    from keyport_lint.settings import Settings
+
+    families = [(f, Settings.names_regex(list(f.names)),
+                 Settings.names_regex(list(f.generic_names) if related else []),
+                 [re.compile(p) for p in f.literals]) for f in config.families]
+    out = (families,
+           [(f, _fn(f.calls)) for f in config.families if f.calls],
+           _fn(config.env_reads),
+           _fn(p for p in config.propagators if not p.startswith(".")),
+           {p[1:] for p in config.propagators if p.startswith(".")},
+           _fn(p for p in config.sanitizers if not p.startswith(".")),
+           _fn(p[1:] for p in config.sanitizers if p.startswith(".")),
+           re.compile("|".join(f"(?:{p})" for p in config.sanitizer_names) or r"(?!x)x",
+                      re.IGNORECASE),
+           re.compile("|".join(f"(?:{p})" for p in config.config_files) or r"(?!x)x",
+                      re.IGNORECASE),
+           _fn(config.config_loaders))
+    if len(_COMPILED) >= 64:  # a long-lived editor session builds configurations anew
+        _COMPILED.clear()
+    _COMPILED[key] = (config, out)
+    return out
+
+
 class _ModuleState:
     """What the pass over one module records, shared by its statements, expressions, calls
     and solver (mixins of `_Module`)."""
@@ -111,22 +144,9 @@ class _ModuleState:
         self.related = bool(ctx.analysis(is_keyport_related))
         self.prefix_max = config.prefix_max
         self.suffix_max = config.suffix_max
-        names = [(f, ctx.settings.names_regex(list(f.names)),
-                  ctx.settings.names_regex(list(f.generic_names)) if self.related
-                  else ctx.settings.names_regex([]),
-                  [re.compile(p) for p in f.literals]) for f in config.families]
-        self.families = names
-        self.source_calls = [(f, _fn(f.calls)) for f in config.families if f.calls]
-        self.env_reads = _fn(config.env_reads)
-        self.props_dotted = _fn(p for p in config.propagators if not p.startswith("."))
-        self.props_methods = {p[1:] for p in config.propagators if p.startswith(".")}
-        self.san_dotted = _fn(p for p in config.sanitizers if not p.startswith("."))
-        self.san_methods = _fn(p[1:] for p in config.sanitizers if p.startswith("."))
-        self.san_names = re.compile(
-            "|".join(f"(?:{p})" for p in config.sanitizer_names) or r"(?!x)x", re.IGNORECASE)
-        self.config_files = re.compile(
-            "|".join(f"(?:{p})" for p in config.config_files) or r"(?!x)x", re.IGNORECASE)
-        self.config_loaders = _fn(config.config_loaders)
+        (self.families, self.source_calls, self.env_reads, self.props_dotted,
+         self.props_methods, self.san_dotted, self.san_methods, self.san_names,
+         self.config_files, self.config_loaders) = _compiled(config, self.related)
         self.markers = ctx.settings.context_markers
         # what the pass records
         self.globals_def: dict[str, set] = {}

@@ -70,6 +70,10 @@ class TaintResult:
 
     def __init__(self, module: _Module) -> None:
         self._m = module
+        # the labels of each recorded argument, resolved once: KP201, KP202 and KP501 ask the
+        # same sites with their own sinks
+        self._resolved: dict[frozenset, list] = {}
+        self._flows: dict[tuple, list[Flow]] = {}
 
     @property
     def sites(self) -> list[Site]:
@@ -83,21 +87,35 @@ class TaintResult:
         """One flow per sink node and family: the most specific source reaching it.
 
         `functions` (ids of FunctionDef nodes) limits `return` sinks to those functions.
+        Memoised: rules with the same sinks (KP201 and KP202) share the answer.
         """
+        key = (sinks, frozenset(functions) if functions is not None else None)
+        found = self._flows.get(key)
+        if found is None:
+            found = self._flows[key] = self._compute_flows(sinks, functions)
+        return list(found)
+
+    def _compute_flows(self, sinks: SinkSpec, functions: set[int] | None) -> list[Flow]:
         spec = sinks._compiled
         best: dict[tuple[int, str], Flow] = {}
         for site in self._m.sites:
             if not self._is_sink(site, spec, functions):
                 continue
             for arg, atoms in site.args:
-                for label in self._m.resolve(atoms):
-                    if not label.leaks:
-                        continue
+                for label in self._leaking(atoms):
                     flow = Flow(site.node, site.display, site.kind, label, arg)
-                    key = (id(site.node), label.source.family)
-                    if key not in best or _flow_order(flow) < _flow_order(best[key]):
-                        best[key] = flow
+                    place = (id(site.node), label.source.family)
+                    if place not in best or _flow_order(flow) < _flow_order(best[place]):
+                        best[place] = flow
         return sorted(best.values(), key=_flow_order)
+
+    def _leaking(self, atoms: frozenset) -> list:
+        """The labels of `atoms` that show the secret when written out (memoised)."""
+        found = self._resolved.get(atoms)
+        if found is None:
+            found = [label for label in self._m.resolve(atoms) if label.leaks]
+            self._resolved[atoms] = found
+        return found
 
     def exports(self) -> dict[str, Exported]:
         return self._m.exports()

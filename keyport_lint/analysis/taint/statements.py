@@ -4,6 +4,7 @@ and classes as scopes."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -31,9 +32,16 @@ from keyport_lint.analysis.taint.values import (
     _with_via,
 )
 
+# statements holding blocks the prescan enters (exact types: an isinstance that fails on a
+# libcst class is a Python call, ABCMeta's)
+_COMPOUND = frozenset({cst.If, cst.Try, cst.TryStar, cst.With, cst.For, cst.While})
+
 
 class _Statements(_ModuleState):
     """The walk over statements."""
+
+    if TYPE_CHECKING:  # in `_Expressions`
+        def _generic_only(self, name: str) -> bool: ...
 
     # -- entry ---------------------------------------------------------------------------------
     def run(self) -> None:
@@ -51,18 +59,18 @@ class _Statements(_ModuleState):
 
     def _prescan_block(self, body: Iterable[cst.CSTNode], stack: list) -> None:
         for stmt in body:
-            if isinstance(stmt, cst.FunctionDef):
+            if type(stmt) is cst.FunctionDef:
                 self.top_funcs[stmt.name.value] = stmt.name.value
-            elif isinstance(stmt, cst.ClassDef):
+            elif type(stmt) is cst.ClassDef:
                 self.top_classes[stmt.name.value] = stmt.name.value
-            elif isinstance(stmt, cst.SimpleStatementLine):
+            elif type(stmt) is cst.SimpleStatementLine:
                 for small in stmt.body:
                     for target in _assign_targets(small):
                         self.top_names.update(_bound_names(target))
-            elif isinstance(stmt, (cst.If, cst.Try, cst.TryStar, cst.With, cst.For, cst.While)):
-                if isinstance(stmt, cst.For):
+            elif type(stmt) in _COMPOUND:
+                if type(stmt) is cst.For:
                     self.top_names.update(_bound_names(stmt.target))
-                if isinstance(stmt, cst.With):
+                if type(stmt) is cst.With:
                     for item in stmt.items:
                         if item.asname is not None:
                             self.top_names.update(_bound_names(item.asname.name))
@@ -84,13 +92,13 @@ class _Statements(_ModuleState):
             self._block(suite.body, scope)
 
     def _stmt(self, stmt: cst.CSTNode, scope: _Scope) -> None:
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             for small in stmt.body:
                 self._small(small, scope)
-        elif isinstance(stmt, cst.If):
+        elif type(stmt) is cst.If:
             branches: list[dict[str, frozenset]] = []
             node: cst.CSTNode | None = stmt
-            while isinstance(node, cst.If):  # `elif` chains iteratively: they can be long
+            while type(node) is cst.If:  # `elif` chains iteratively: they can be long
                 self.eval(node.test, scope)
                 before = dict(scope.env)
                 self._suite(node.body, scope)
@@ -101,7 +109,7 @@ class _Statements(_ModuleState):
                 self._suite(node.body, scope)  # type: ignore[attr-defined]
             for env in branches:
                 scope.env = _join(env, scope.env)
-        elif isinstance(stmt, cst.For):
+        elif type(stmt) is cst.For:
             items = _map_op(self.eval(stmt.iter, scope), (GET, None))
             before = dict(scope.env)
             self._assign(stmt.target, items, stmt.iter, scope, exact=False)
@@ -109,14 +117,14 @@ class _Statements(_ModuleState):
             scope.env = _join(before, scope.env)
             if stmt.orelse is not None:
                 self._suite(stmt.orelse.body, scope)
-        elif isinstance(stmt, cst.While):
+        elif type(stmt) is cst.While:
             self.eval(stmt.test, scope)
             before = dict(scope.env)
             self._suite(stmt.body, scope)
             scope.env = _join(before, scope.env)
             if stmt.orelse is not None:
                 self._suite(stmt.orelse.body, scope)
-        elif isinstance(stmt, (cst.Try, cst.TryStar)):
+        elif type(stmt) is cst.Try or type(stmt) is cst.TryStar:
             before = dict(scope.env)
             self._suite(stmt.body, scope)
             after_body = _join(before, scope.env)
@@ -139,17 +147,17 @@ class _Statements(_ModuleState):
             scope.env = env
             if stmt.finalbody is not None:
                 self._suite(stmt.finalbody.body, scope)
-        elif isinstance(stmt, cst.With):
+        elif type(stmt) is cst.With:
             for item in stmt.items:
                 value = self.eval(item.item, scope)
                 if item.asname is not None:
                     self._assign(item.asname.name, value, item.item, scope, exact=False)
             self._suite(stmt.body, scope)
-        elif isinstance(stmt, cst.FunctionDef):
+        elif type(stmt) is cst.FunctionDef:
             self._function(stmt, scope)
-        elif isinstance(stmt, cst.ClassDef):
+        elif type(stmt) is cst.ClassDef:
             self._class(stmt, scope)
-        elif isinstance(stmt, cst.Match):
+        elif type(stmt) is cst.Match:
             self.eval(stmt.subject, scope)
             before = dict(scope.env)
             env = dict(before)
@@ -165,36 +173,36 @@ class _Statements(_ModuleState):
                 self._block(block, scope)
 
     def _small(self, small: cst.CSTNode, scope: _Scope) -> None:
-        if isinstance(small, cst.Expr):
+        if type(small) is cst.Expr:
             self.eval(small.value, scope)
-        elif isinstance(small, cst.Assign):
+        elif type(small) is cst.Assign:
             self._assign_stmt(small, scope)
-        elif isinstance(small, cst.AnnAssign):
+        elif type(small) is cst.AnnAssign:
             if small.value is not None:
                 value = self.eval(small.value, scope)
                 self._assign(small.target, value, small.value, scope,
                              exact=_is_exact(small.value))
-            elif scope.kind == "class" and isinstance(small.target, cst.Name):
+            elif scope.kind == "class" and type(small.target) is cst.Name:
                 name = small.target.value
                 sources = self._name_sources(name, small.target, name)
                 if sources:
                     self.attr_def.setdefault((scope.cls, name), set()).update(sources)
-        elif isinstance(small, cst.AugAssign):
+        elif type(small) is cst.AugAssign:
             current = self.eval(small.target, scope)
             value = _map_op(self.eval(small.value, scope), (RESET, None))
             self._assign(small.target, _cap(current | value), small.value, scope, exact=False,
                          augmented=True)
-        elif isinstance(small, cst.Return):
+        elif type(small) is cst.Return:
             value = self.eval(small.value, scope) if small.value is not None else EMPTY
             if scope.kind == "function":
                 self.ret_def.setdefault(scope.qual, set()).update(value)
                 if value:
                     self.sites.append(Site("return", small, "return", args=[
                         (small.value or small, value)], function=scope.func))
-        elif isinstance(small, cst.Raise):
+        elif type(small) is cst.Raise:
             if small.exc is not None:
                 value = self.eval(small.exc, scope)
-                if isinstance(small.exc, cst.Call):
+                if type(small.exc) is cst.Call:
                     # any exception class (built-in, the project's, a framework's) keeps its
                     # arguments: they are the message a traceback or error tracker shows
                     for arg in small.exc.args:
@@ -202,22 +210,22 @@ class _Statements(_ModuleState):
                 if small.cause is not None:
                     self.eval(small.cause, scope)
                 if value:
-                    exc = small.exc.func if isinstance(small.exc, cst.Call) else small.exc
+                    exc = small.exc.func if type(small.exc) is cst.Call else small.exc
                     display = f"raise {dotted_name(exc)}".rstrip()
                     self.sites.append(Site("raise", small, display, args=[(small.exc, value)],
                                            function=scope.func))
-        elif isinstance(small, cst.Assert):
+        elif type(small) is cst.Assert:
             self.eval(small.test, scope)
             if small.msg is not None:
                 value = self.eval(small.msg, scope)
                 if value:
                     self.sites.append(Site("raise", small, "assert", args=[(small.msg, value)],
                                            function=scope.func))
-        elif isinstance(small, (cst.Global, cst.Nonlocal)):
+        elif type(small) is cst.Global or type(small) is cst.Nonlocal:
             for item in small.names:
-                if isinstance(small, cst.Global):
+                if type(small) is cst.Global:
                     scope.globals.add(item.name.value)
-        elif isinstance(small, cst.Del):
+        elif type(small) is cst.Del:
             for name in _bound_names(small.target):
                 scope.env.pop(name, None)
 
@@ -225,12 +233,13 @@ class _Statements(_ModuleState):
         targets = [t.target for t in node.targets]
         value_node = node.value
         # `a, b = key, other`: pairwise, so that `b` stays clean
-        if (len(targets) == 1 and isinstance(targets[0], (cst.Tuple, cst.List))
-                and isinstance(value_node, (cst.Tuple, cst.List))
-                and len(targets[0].elements) == len(value_node.elements)
-                and not any(isinstance(e, cst.StarredElement)
-                            for e in (*targets[0].elements, *value_node.elements))):
-            for target_element, element in zip(targets[0].elements, value_node.elements):
+        target0 = targets[0]
+        if (len(targets) == 1 and (type(target0) is cst.Tuple or type(target0) is cst.List)
+                and (type(value_node) is cst.Tuple or type(value_node) is cst.List)
+                and len(target0.elements) == len(value_node.elements)
+                and not any(type(e) is cst.StarredElement
+                            for e in (*target0.elements, *value_node.elements))):
+            for target_element, element in zip(target0.elements, value_node.elements):
                 value = self.eval(element.value, scope)
                 self._assign(target_element.value, value, element.value, scope,
                              exact=_is_exact(element.value))
@@ -241,23 +250,24 @@ class _Statements(_ModuleState):
 
     def _assign(self, target: cst.BaseExpression, value: frozenset, value_node: cst.CSTNode,
                 scope: _Scope, *, exact: bool, augmented: bool = False) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             name = target.value
             if not augmented and self._opaque(value_node, scope):
                 value = _cap(value | self._name_sources(name, target, name))
             if exact:
                 value = _with_via(value, name)
             self._bind(scope, name, value, value_node)
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) is cst.Tuple or type(target) is cst.List:
             for element in target.elements:
                 self._assign(element.value, value, value_node, scope, exact=False)
-        elif isinstance(target, cst.StarredElement):
+        elif type(target) is cst.StarredElement:
             self._assign(target.value, value, value_node, scope, exact=False)
-        elif isinstance(target, cst.Attribute):
+        elif type(target) is cst.Attribute:
             dotted = dotted_name(target)
             head = dotted.split(".", 1)[0] if dotted else ""
             if not augmented and self._opaque(value_node, scope):
-                foreign = bool(head) and self._is_import(head, scope) and self._foreign(head)
+                foreign = (bool(head) and self._generic_only(target.attr.value)
+                           and self._is_import(head, scope) and self._foreign(head))
                 value = _cap(value | self._name_sources(target.attr.value, target,
                                                         dotted or target.attr.value,
                                                         foreign=foreign))
@@ -267,7 +277,7 @@ class _Statements(_ModuleState):
                 self._store(scope, dotted, value, target, value_node)
             else:
                 self.eval(target.value, scope)
-        elif isinstance(target, cst.Subscript):
+        elif type(target) is cst.Subscript:
             base = dotted_name(target.value)
             key = self._index_key(target, scope)
             if value:
@@ -278,7 +288,7 @@ class _Statements(_ModuleState):
             else:
                 self.eval(target.value, scope)
             for index in target.slice:
-                if isinstance(index.slice, cst.Index):
+                if type(index.slice) is cst.Index:
                     self.eval(index.slice.value, scope)
 
     def _bind(self, scope: _Scope, name: str, value: frozenset,
@@ -291,14 +301,14 @@ class _Statements(_ModuleState):
         elif scope.kind == "class":
             self.attr_def.setdefault((scope.cls, name), set()).update(value)
         # aliases (logger objects, consoles) and constants (env var names, prefix lengths)
-        if isinstance(value_node, cst.Call):
+        if type(value_node) is cst.Call:
             callee = self._callee(value_node.func, scope)
             if callee:
                 scope.aliases[name] = callee + "()"
             if self.config_loaders.match(callee or "-") is None and (
                     self._mentions_config_file(value_node, scope)):
                 scope.handles.add(name)
-        elif isinstance(value_node, (cst.Name, cst.Attribute)):
+        elif (type(value_node) is cst.Name or type(value_node) is cst.Attribute):
             callee = self._callee(value_node, scope)
             if callee and callee != name:
                 scope.aliases[name] = callee
@@ -338,9 +348,9 @@ class _Statements(_ModuleState):
                 puts = _map_op(puts, (PUT, "." + attr))
             self.attr_def.setdefault((scope.cls, rest[0]), set()).update(puts)
             if len(rest) == 1 and isinstance(value_node, (cst.Call, cst.Name, cst.Attribute)):
-                call = isinstance(value_node, cst.Call)
+                call = type(value_node) is cst.Call
                 callee = self._callee(
-                    value_node.func if isinstance(value_node, cst.Call) else value_node, scope)
+                    value_node.func if type(value_node) is cst.Call else value_node, scope)
                 if callee:
                     aliases = self.class_aliases.setdefault(scope.cls, {})
                     aliases["self." + rest[0]] = callee + ("()" if call else "")

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 class _Module(_Statements, _Expressions, _Calls, _Solver):
     """The pass over one module and the solver of its symbols."""
 
+    def __init__(self, ctx: PythonContext, config: TaintConfig, analyzer: _Analyzer) -> None:
+        super().__init__(ctx, config, analyzer)
+        self.foreign_heads = {}
 
 
 class _Analyzer:
@@ -38,6 +41,9 @@ class _Analyzer:
     def __init__(self, config: TaintConfig) -> None:
         self.config = config
         self.depth = 0
+        # name -> the families it names, by whether generic names count (KeyPort-related code)
+        self.name_families: dict[bool, dict[tuple[str, bool], tuple[str, ...]]] = {
+            False: {}, True: {}}
         self.compute = self._compute  # stable bound methods: memo keys
         self.summarize = self._summarize
 
@@ -65,13 +71,16 @@ class _Analyzer:
         project, path = ctx.project, ctx.path
         if project is None or path is None:
             return None
+        here = None
         for i in range(len(members), -1, -1):
             candidate = ".".join((origin, *members[:i]))
             resolved = project.resolve_origin(path, candidate)
             if resolved is None:
                 continue
             module_path, _ = resolved
-            if module_path == path.resolve():
+            if here is None:
+                here = path.resolve()
+            if module_path == here:
                 return None
             text = project.text(module_path) or ""
             if not (project.is_keyport_text(module_path)

@@ -39,24 +39,28 @@ def _keeps_shape(callee: str) -> bool:
 
 def constant_value(node: cst.CSTNode | None) -> Any:
     """The value of a literal (str, int), or None."""
+    # exact types: an isinstance that fails on a libcst class is a Python call (ABCMeta)
     try:
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        if type(node) is cst.SimpleString or type(node) is cst.ConcatenatedString:
             return literal_text(node)
-        if isinstance(node, cst.Integer):
+        if type(node) is cst.Integer:
             return int(evaluated(node))
-        if (isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus)
-                and isinstance(node.expression, cst.Integer)):
+        if (type(node) is cst.UnaryOperation and type(node.operator) is cst.Minus
+                and type(node.expression) is cst.Integer):
             return -int(evaluated(node.expression))
     except Exception:  # malformed escapes or numbers in odd code
         return None
     return None
 
 
+_READS = frozenset({cst.Name, cst.Attribute, cst.SimpleString, cst.ConcatenatedString})
+
+
 def _is_exact(node: cst.CSTNode | None) -> bool:
     """Is the value the secret itself (a read), not something built from it?"""
-    if isinstance(node, cst.Await):
+    if type(node) is cst.Await:
         node = node.expression
-    if isinstance(node, (cst.Name, cst.Attribute, cst.SimpleString, cst.ConcatenatedString)):
+    if type(node) in _READS:
         return True
     if isinstance(node, cst.BooleanOperation):  # `a or b` is one of them
         return _is_exact(node.left) and _is_exact(node.right)
@@ -71,20 +75,20 @@ def _is_exact(node: cst.CSTNode | None) -> bool:
 
 
 def _assign_targets(small: cst.CSTNode) -> list[cst.BaseExpression]:
-    if isinstance(small, cst.Assign):
+    if type(small) is cst.Assign:
         return [t.target for t in small.targets]
-    if isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+    if type(small) is cst.AnnAssign or type(small) is cst.AugAssign:
         return [small.target]
     return []
 
 
 def _bound_names(target: cst.CSTNode) -> Iterator[str]:
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
+    elif type(target) is cst.Tuple or type(target) is cst.List:
         for element in target.elements:
             yield from _bound_names(element.value)
-    elif isinstance(target, cst.StarredElement):
+    elif type(target) is cst.StarredElement:
         yield from _bound_names(target.value)
 
 
