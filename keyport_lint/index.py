@@ -37,6 +37,7 @@ T = TypeVar("T")
 STAR_IMPORT = re.compile(r"\bimport[ \t]+\*")
 MAX_DEPTH = 4
 MAX_PARSED = 32
+MAX_ORIGINS = 1024  # memoised import resolutions (most repeats are within one file's analyses)
 
 
 class ProjectIndex:
@@ -51,6 +52,7 @@ class ProjectIndex:
         self._contexts: dict[Path, PythonContext | None] = {}
         self._summaries: dict[tuple[Path, Any], Any] = {}
         self._reals: dict[Path, Path] = {}
+        self._paths: dict[str, Path] = {}
         self._origins: dict[tuple[Path, str], tuple[tuple[Path, str] | None, frozenset[Any]]] = {}
         self._consulted: dict[frozenset[Any], frozenset[Any]] = {}
         # dependency recording: every module text read while answering a question is added to
@@ -176,7 +178,12 @@ class ProjectIndex:
     def resolve_module(self, importer: Path, module: str) -> Path | None:
         """Path of a module named as in an import (`.config`, `app.settings`), or None."""
         found = self.table.resolve(str(importer), module)
-        return Path(found) if found is not None else None
+        if found is None:
+            return None
+        path = self._paths.get(found)  # one Path per module: the resolution memo keeps them
+        if path is None:
+            path = self._paths[found] = Path(found)
+        return path
 
     def resolve_origin(self, importer: Path, origin: str) -> tuple[Path, str] | None:
         """Split an import origin (`.config.settings`, `app.settings.KEY`) into the module file
@@ -197,6 +204,9 @@ class ProjectIndex:
             found = self._resolve_origin(importer, origin)
         finally:
             self._recorders.pop()
+        if len(self._origins) >= MAX_ORIGINS:  # the sets are large: memory stays bounded
+            self._origins.clear()
+            self._consulted.clear()
         consulted = frozenset(deps)  # few distinct sets (folder listings): kept once each
         self._origins[key] = (found, self._consulted.setdefault(consulted, consulted))
         return found
