@@ -12,6 +12,9 @@ start-up + `import libcst` + parsing), so a ratio to a floor says how much the l
     pip install -e '.[bench]' && python benchmarks/bench.py          # the full benchmark
     python benchmarks/bench.py --smoke                               # offline, a few seconds
 
+The full run writes benchmarks/results.json (or `--json PATH`); a smoke run writes figures
+only to a `--json PATH` it is given, never to that file.
+
 Standard library only, besides the peers themselves. Linux: CPU time and peak memory come from
 wait4() and /proc.
 """
@@ -35,6 +38,7 @@ import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -42,6 +46,7 @@ DJANGO = "django==5.1.4"
 STRIPE = "stripe==16.1.0"  # a large package: the one-staged-file case
 STAGED_FILE = "stripe/_request_options.py"
 HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results.json"  # the full benchmark's figures, committed
 PEER_PINS = {"ruff": "0.17.6", "bandit": "1.9.4"}  # keep in step with the `bench` extra
 DENSE_MIN_FILES = 2000
 SMOKE_DENSE_MIN_FILES = 50
@@ -714,7 +719,7 @@ def _fmt_s(value: float) -> str:
     return f"{value:.3f}" if value < 10 else f"{value:.1f}"
 
 
-def render_table(report: dict[str, object]) -> str:
+def render_table(report: dict[str, Any]) -> str:
     m = report["machine"]
     tools = report["tools"]
     lines = [
@@ -785,7 +790,7 @@ def _ratio_cells(comp: dict | None) -> tuple[str, str, str]:
     return f"{comp['ratio']:.2f}×", target, met
 
 
-def targets_summary(cases: list[dict[str, object]], memory: dict[str, object] | None
+def targets_summary(cases: list[dict[str, Any]], memory: dict[str, Any] | None
                     ) -> list[dict[str, object]]:
     out = []
     for case in cases:
@@ -812,8 +817,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=None, help="timed runs per tool (default 5)")
     parser.add_argument("--warmup", type=int, default=None,
                         help="untimed runs per tool first (default 1)")
-    parser.add_argument("--json", default=str(REPO / "benchmarks" / "results.json"),
-                        help="where to write the figures (default benchmarks/results.json)")
+    parser.add_argument("--json", default=None,
+                        help="where to write the figures (default benchmarks/results.json; "
+                             "with --smoke, nowhere unless given, and never that file)")
     parser.add_argument("--smoke", action="store_true",
                         help="offline, on small local trees, 1 run: proves the script works")
     parser.add_argument("--peers", default="ruff,bandit",
@@ -828,6 +834,10 @@ def main(argv: list[str] | None = None) -> int:
     warmup = args.warmup if args.warmup is not None else (0 if args.smoke else 1)
     if runs < 1 or warmup < 0:
         parser.error("--runs must be at least 1 and --warmup at least 0")
+    out = json_path(args.json, args.smoke)
+    if out is not None and args.smoke and out.resolve() == RESULTS.resolve():
+        parser.error(f"a --smoke run does not write {RESULTS.relative_to(REPO)}: its figures "
+                     "are the full benchmark's (give another --json path)")
     if not _HAS_PROC or not hasattr(os, "wait4"):
         print("bench.py needs Linux (/proc and wait4) for CPU time and peak memory",
               file=sys.stderr)
@@ -861,7 +871,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"… {memory_case.id}: {len(memory_case.files)} files", file=sys.stderr,
                   flush=True)
             memory = bench.memory_case(memory_case, 100.0)
-    report: dict[str, object] = {
+    report: dict[str, Any] = {
         "schema": 1,
         "smoke": args.smoke,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -879,11 +889,22 @@ def main(argv: list[str] | None = None) -> int:
         "notes": notes,
     }
     print(render_table(report), end="")
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"figures written to {out}", file=sys.stderr)
+    if out is None:
+        print("smoke run: figures not written (--json PATH keeps them)", file=sys.stderr)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+                       encoding="utf-8")
+        print(f"figures written to {out}", file=sys.stderr)
     return 1 if bench.failed else 0
+
+
+def json_path(given: str | None, smoke: bool) -> Path | None:
+    """Where the figures go: the committed results file is the full benchmark's, so a smoke
+    run (small trees, one run, proving the script works) writes only where it is told."""
+    if given is not None:
+        return Path(given)
+    return None if smoke else RESULTS
 
 
 if __name__ == "__main__":

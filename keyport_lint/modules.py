@@ -131,8 +131,14 @@ class ModuleTable:
             tuple(tuple(run.encode("utf-8") for run in runs) for runs in marker_tokens or ())))
             or r"(?!x)x")
         self._ahead_size = 0
+        # 0 in worker processes: they receive every file's text and never take one read here
+        self.read_ahead_budget = READ_AHEAD_BUDGET
         self._listings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._listing_keys: dict[str, str] = {}
+        # one dependency object per folder, one set per distinct answer: resolution memoises
+        # tens of thousands of answers that name the same few hundred folders
+        self._listing_deps: dict[str, Listing] = {}
+        self._dep_sets: dict[frozenset[object], frozenset[object]] = {}
         self._joined: dict[tuple[str, str], str] = {}
         self._roots: dict[str, tuple[tuple[str, ...], frozenset[object]]] = {}
         # source roots: configured (`src`, absolute) and detected (None: not yet walked)
@@ -205,7 +211,7 @@ class ModuleTable:
                                 import_statements(data.decode("utf-8", "replace"))
                                 if b"import" in data else ())
             self._modules[path] = module
-            if self._ahead_size + 2 * len(lower) <= READ_AHEAD_BUDGET:
+            if self._ahead_size + 2 * len(lower) <= self.read_ahead_budget:
                 self._ahead[path] = (text, lower, digest, seen)
                 self._ahead_size += 2 * len(lower)
         return module
@@ -250,6 +256,17 @@ class ModuleTable:
             found = self._joined[key] = os.path.join(folder, part)
         return found
 
+    def _listed(self, folder: str) -> Listing:
+        """The dependency on a folder's listing, one object per folder."""
+        found = self._listing_deps.get(folder)
+        if found is None:
+            found = self._listing_deps[folder] = Listing(folder)
+        return found
+
+    def _shared(self, deps: frozenset[object]) -> frozenset[object]:
+        """One object for each distinct set of dependencies memoised."""
+        return self._dep_sets.setdefault(deps, deps)
+
     def listing(self, folder: str) -> frozenset[str]:
         """Names of the `.py` files in a folder (empty when it does not exist), listed once."""
         return self._scan(folder)[0]
@@ -291,7 +308,7 @@ class ModuleTable:
             prefix = tuple(dict.fromkeys((*self.configured_roots, self.root,
                                           os.path.join(self.root, "src"), top)))
             found = self._roots[folder] = (
-                prefix, frozenset([*(Listing(s) for s in seen), detected_deps]))
+                prefix, self._shared(frozenset([*map(self._listed, seen), detected_deps])))
         return found
 
     def detected_roots(self) -> tuple[tuple[str, ...], ClosureDeps]:
@@ -300,7 +317,7 @@ class ModuleTable:
         listing, where a module is absent, is a dependency of every absolute import)."""
         if self._detected is None:
             roots, listed = detect_roots(self.root, self._scan)
-            self._detected = (roots, ClosureDeps(frozenset(Listing(f) for f in listed), ()))
+            self._detected = (roots, ClosureDeps(frozenset(map(self._listed, listed)), ()))
         return self._detected
 
     def _holding(self, first: str) -> tuple[str, ...]:
@@ -375,32 +392,33 @@ class ModuleTable:
             candidates = roots
         consulted: list[object] = []
         join = self._join
+        listed = self._listed
         for base in candidates:
             folder_now = base
             for part in parts[:-1]:  # packages on the way: listed, never probed one by one
-                consulted.append(Listing(folder_now))
+                consulted.append(listed(folder_now))
                 if part not in self._scan(folder_now)[1]:
                     break
                 folder_now = join(folder_now, part)
             else:
-                consulted.append(Listing(folder_now))
+                consulted.append(listed(folder_now))
                 files, dirs = self._scan(folder_now)
                 if not parts:
                     if "__init__.py" in files:
                         return (os.path.normpath(os.path.join(folder_now, "__init__.py")),
-                                frozenset(consulted))
+                                self._shared(frozenset(consulted)))
                     continue
                 last = parts[-1]
                 if last + ".py" in files:
                     return (os.path.normpath(os.path.join(folder_now, last + ".py")),
-                            frozenset(consulted))
+                            self._shared(frozenset(consulted)))
                 if last in dirs:
                     package = join(folder_now, last)
-                    consulted.append(Listing(package))
+                    consulted.append(listed(package))
                     if "__init__.py" in self._scan(package)[0]:
                         return (os.path.normpath(os.path.join(package, "__init__.py")),
-                                frozenset(consulted))
-        return None, frozenset(consulted)
+                                self._shared(frozenset(consulted)))
+        return None, self._shared(frozenset(consulted))
 
     # -- reachability ----------------------------------------------------------------------
     def successors(self, path: str) -> tuple[str, ...]:

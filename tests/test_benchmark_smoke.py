@@ -54,3 +54,37 @@ def test_smoke_run_writes_the_figures(tmp_path: Path) -> None:
     assert warm["keyport_lint_stats"]["cached"] > 0
     assert report["memory"]["peak_rss_mb"] > 0
     assert any(t["label"].startswith("peak memory") for t in report["targets"])
+
+
+def _bench_module():
+    import importlib.util
+
+    name = "keyport_lint_bench_script"
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "bench.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[name]
+    return module
+
+
+def test_a_smoke_run_never_writes_the_committed_results(tmp_path: Path) -> None:
+    """The committed results file holds the full benchmark's figures: a smoke run writes only
+    where `--json` tells it, and is refused that file."""
+    bench = _bench_module()
+    committed = ROOT / "benchmarks" / "results.json"
+    assert committed == bench.RESULTS
+    assert bench.json_path(None, smoke=True) is None  # no --json: nothing written
+    assert bench.json_path(None, smoke=False) == committed
+    assert bench.json_path(str(tmp_path / "r.json"), smoke=True) == tmp_path / "r.json"
+    before = committed.read_bytes() if committed.exists() else None
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KEYPORT_LINT_BENCH_CACHE": str(tmp_path)}
+    for given in (str(committed), os.path.relpath(committed, tmp_path)):
+        done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--smoke",
+                               "--json", given], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 2 and "does not write benchmarks/results.json" in done.stderr
+    assert (committed.read_bytes() if committed.exists() else None) == before

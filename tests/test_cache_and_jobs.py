@@ -206,3 +206,39 @@ def test_files_the_prefilter_settles_are_served_from_the_stamps(project):
     assert stats(cold)["cached"] == 0 and stats(warm)["cached"] == 6
     project.write("lib/noisy.py", "x = 1\n")  # new mtime: re-read, and the finding goes
     assert findings(project.run("check", "--output-format", "json", ".")) == []
+
+
+def test_a_worker_keeps_no_text_read_ahead_and_answers_the_same(tmp_path, monkeypatch):
+    """A worker is sent each file's text: modules it reads while checking (for a digest or a
+    summary) are not kept for a pipeline that never takes them; its results do not change."""
+    from keyport_lint.config import Config
+    from keyport_lint.pipeline import run as run_module
+    from keyport_lint.pipeline.discover import discover
+    from keyport_lint.pipeline.source import read_source
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "settings.py").write_text(
+        "import os\nTOKEN = os.environ['KEYPORT_API_KEY']\n")
+    (tmp_path / "app" / "views.py").write_text("from app.settings import TOKEN\n\nprint(TOKEN)\n")
+    cfg = Config(root=tmp_path)
+    targets, _ = discover(["app/views.py"], cfg, tmp_path, [], {})
+
+    def check(as_worker: bool):
+        state = run_module._Worker(cfg, tmp_path)
+        if as_worker:
+            monkeypatch.setattr(run_module, "_STATE", state)  # as forked from the parent
+            monkeypatch.setattr(run_module, "_die_with_parent", lambda parent=None: None)
+            run_module._init_worker(None, None)
+        target = targets[0]
+        source = read_source(target.path, target.display, target.kind, 10**6)
+        outcome = state.process(target, source)
+        return state, outcome
+
+    parent, here = check(as_worker=False)
+    worker, there = check(as_worker=True)
+    settings = str(tmp_path / "app" / "settings.py")
+    assert parent.project.table.take(settings, "app/settings.py", "python") is not None
+    assert worker.project.table.take(settings, "app/settings.py", "python") is None
+    assert [(f.rule, f.line) for f in here.findings] == [("KP201", 3)]
+    assert here == there and here.deps == there.deps and settings in there.deps

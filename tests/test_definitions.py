@@ -187,7 +187,7 @@ def test_calls_returns_and_yields_belong_to_their_own_body() -> None:
     assert isinstance(lam.returns[0], cst.Call)
     assert [cst.Module([]).code_for_node(r) for r in outer.returns] == ["inner(a)"]
     prop = _fn(defs, "Base.prop")
-    assert len(prop.yields) == 1 and prop.returns == []
+    assert len(prop.yields) == 1 and not prop.returns
     view = _fn(defs, "view")
     assert _call_names(view) == ["request.json"]  # `app.post("/x")` runs in the module
 
@@ -204,7 +204,7 @@ def outer():
     lam = next(f for f in defs.functions if f.is_lambda)
     assert lam.parent is outer and _call_names(lam) == ["pick"]
     assert _call_names(outer) == ["register", "default"]
-    assert inner.calls == []
+    assert not inner.calls
 
 
 def test_staticmethod_through_builtins_and_method_without_positional_params() -> None:
@@ -223,6 +223,85 @@ class C:
     assert _fn(defs, "C.s").self_name == ""
     star = _fn(defs, "C.star")
     assert star.self_name == "" and [p.kind for p in star.bound] == [VAR_POSITIONAL]
+
+
+def test_a_name_defined_twice_binds_its_last_definition() -> None:
+    # as Python binds it: a pasted-twice method or a redefined class is the last one, in a
+    # class body as at module level (also under a module-level `if`)
+    defs = _definitions('''\
+import sys
+
+
+class C:
+    def post(self, a):
+        pass
+
+    def post(self, b):
+        pass
+
+
+class D:
+    pass
+
+
+if sys.platform == "win32":
+    class D:
+        pass
+
+
+def f(x):
+    pass
+
+
+def f(y):
+    pass
+''')
+    post = defs.classes[0].methods["post"]
+    assert [p.name for p in post.bound] == ["b"]
+    assert defs.module_classes["D"] is defs.classes[-1]
+    assert defs.module_functions["f"].params[0].name == "y"
+    assert defs.by_qualname["C.post"] is post
+
+
+def test_a_property_setter_leaves_the_name_bound_to_its_getter() -> None:
+    defs = _definitions('''\
+class Settings:
+    @property
+    def secret(self):
+        return self._secret
+
+    @secret.setter
+    def secret(self, value):
+        self._secret = value
+
+    @secret.deleter
+    def secret(self):
+        del self._secret
+''')
+    getter = defs.functions[0]
+    assert defs.classes[0].methods["secret"] is getter
+    assert defs.by_qualname["Settings.secret"] is getter
+    assert not getter.accessor and defs.functions[1].accessor
+
+
+def test_records_are_read_only_after_the_walk() -> None:
+    # every rule shares the memoised records: a reader changing one fails here, not by
+    # making findings depend on --select
+    import pytest
+
+    defs = _definitions()
+    outer, base = _fn(defs, "outer"), _cls(defs, "Base")
+    with pytest.raises(TypeError):
+        base.methods["extra"] = outer  # type: ignore[index]
+    with pytest.raises(TypeError):
+        base.assigns["path"] = outer.returns[0]  # type: ignore[index]
+    with pytest.raises(TypeError):
+        outer.functions["extra"] = outer  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        outer.calls.append(outer.calls[0])  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        outer.returns.append(outer.returns[0])  # type: ignore[attr-defined]
+    assert outer.functions == {"inner": _fn(defs, "outer.<locals>.inner")}
 
 
 def _snapshot(defs: Definitions) -> list[tuple[object, ...]]:

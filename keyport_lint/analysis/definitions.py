@@ -13,6 +13,8 @@ calls belong to the enclosing record; a record's own body starts at its body fie
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Union
 
 import libcst as cst
@@ -73,8 +75,9 @@ class Parameter:
 class ClassRecord:
     """A class statement: `bases` are the resolved dotted names of the bases that are names
     (`metaclass=` and other keywords left out), `written_bases` the same as written;
-    `methods` the defs directly in its body by name (the first of a name); `assigns` its
-    body's single-name assignments (the last of a name)."""
+    `methods` the defs directly in its body by name (the last of a name, as Python
+    binds it; for a property its getter, not its setter); `assigns` its body's single-name
+    assignments (the last of a name)."""
 
     __slots__ = ("assigns", "bases", "decorators", "methods", "name", "node", "parent",
                  "qualname", "written_bases")
@@ -87,8 +90,9 @@ class ClassRecord:
         self.decorators = _decorators(node, facts) if node.decorators else ()
         self.written_bases = tuple(b for b in (dotted_name(a.value) for a in node.bases) if b)
         self.bases = tuple(facts.resolve_dotted(b, calls=False) for b in self.written_bases)
-        self.methods: dict[str, FunctionRecord] = {}
-        self.assigns: dict[str, cst.BaseExpression] = {}
+        # dicts while the walk fills them, read-only views after (`Definitions.freeze`)
+        self.methods: Mapping[str, FunctionRecord] = {}
+        self.assigns: Mapping[str, cst.BaseExpression] = {}
 
     @property
     def in_function(self) -> bool:
@@ -113,10 +117,11 @@ class FunctionRecord:
                  facts: ModuleFacts) -> None:
         self.node = node
         self.parent = parent
-        self.returns: list[cst.BaseExpression] = []
-        self.yields: list[cst.Yield] = []
-        self.calls: list[cst.Call] = []
-        self.functions: dict[str, FunctionRecord] = {}
+        # lists and a dict while the walk fills them, tuples and a read-only view after
+        self.returns: Sequence[cst.BaseExpression] = []
+        self.yields: Sequence[cst.Yield] = []
+        self.calls: Sequence[cst.Call] = []
+        self.functions: Mapping[str, FunctionRecord] = {}
         self.params = params = _parameters(node.params, facts)
         self.cls: ClassRecord | None = None
         self.first = self.self_name = ""
@@ -125,7 +130,7 @@ class FunctionRecord:
             self.is_async = False
             self.name = "<lambda>"
             self.decorators: tuple[Decorator, ...] = ()
-            self.returns.append(node.body)
+            self.returns.append(node.body)  # type: ignore[attr-defined]
         else:
             self.is_lambda = False
             self.is_async = node.asynchronous is not None
@@ -140,6 +145,13 @@ class FunctionRecord:
                     self.first = "cls" if resolved & _CLASS else "self"
         self.qualname = _qualname(parent, self.name)
         self.bound = params[1:] if self.self_name else params
+
+    @property
+    def accessor(self) -> bool:
+        """Is it `@name.setter`/`.deleter`/`.getter` of its own name? Python then binds the
+        property, whose getter is the earlier def."""
+        return any(d.written in (f"{self.name}.setter", f"{self.name}.deleter",
+                                 f"{self.name}.getter") for d in self.decorators)
 
     @property
     def positional(self) -> tuple[Parameter, ...]:
@@ -178,6 +190,19 @@ class Definitions:
         # defs and classes of the module body (also inside top-level `if`/`try`), by name
         self.module_functions: dict[str, FunctionRecord] = {}
         self.module_classes: dict[str, ClassRecord] = {}
+
+    def freeze(self) -> None:
+        """After the walk: every list and map a record holds becomes read-only. The records
+        are shared by every rule through the memo; a reader changing one would make findings
+        depend on `--select`, so it fails loudly (in the tests) instead."""
+        for function in self.functions:
+            function.returns = tuple(function.returns)
+            function.yields = tuple(function.yields)
+            function.calls = tuple(function.calls)
+            function.functions = MappingProxyType(dict(function.functions))
+        for cls in self.classes:
+            cls.methods = MappingProxyType(dict(cls.methods))
+            cls.assigns = MappingProxyType(dict(cls.assigns))
 
     def function(self, node: cst.CSTNode | None) -> FunctionRecord | None:
         """The record of a def or lambda node."""
@@ -242,20 +267,24 @@ class DefinitionsCollector(FastVisitor):
     def _add(self, record: Record, name: str) -> None:
         out = self.out
         out.by_id[id(record.node)] = record
-        out.by_qualname[record.qualname] = record
         parent = record.parent
         if type(record) is FunctionRecord:
+            # a property's setter or deleter leaves the name bound to the property (its getter)
+            if record.qualname not in out.by_qualname or not record.accessor:
+                out.by_qualname[record.qualname] = record
             out.functions.append(record)
             if type(parent) is ClassRecord:
-                parent.methods.setdefault(name, record)
+                if name not in parent.methods or not record.accessor:
+                    parent.methods[name] = record  # type: ignore[index]
             elif type(parent) is FunctionRecord:
-                parent.functions[name] = record
+                parent.functions[name] = record  # type: ignore[index]
             else:
                 out.module_functions[name] = record
         else:
+            out.by_qualname[record.qualname] = record
             out.classes.append(record)  # type: ignore[arg-type]
             if parent is None:
-                out.module_classes.setdefault(name, record)  # type: ignore[arg-type]
+                out.module_classes[name] = record  # type: ignore[assignment]
 
     def _open(self, node: cst.CSTNode) -> None:
         """The walk enters a record's body."""
@@ -284,29 +313,29 @@ class DefinitionsCollector(FastVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         top = self.top
         if type(top) is FunctionRecord:
-            top.calls.append(node)
+            top.calls.append(node)  # type: ignore[attr-defined]
 
     def visit_Return(self, node: cst.Return) -> None:
         top = self.top
         if type(top) is FunctionRecord and node.value is not None:
-            top.returns.append(node.value)
+            top.returns.append(node.value)  # type: ignore[attr-defined]
 
     def visit_Yield(self, node: cst.Yield) -> None:
         top = self.top
         if type(top) is FunctionRecord:
-            top.yields.append(node)
+            top.yields.append(node)  # type: ignore[attr-defined]
 
     def visit_Assign(self, node: cst.Assign) -> None:
         top = self.top
         if type(top) is ClassRecord and len(node.targets) == 1 and \
                 type(node.targets[0].target) is cst.Name:
-            top.assigns[node.targets[0].target.value] = node.value  # type: ignore[attr-defined]
+            top.assigns[node.targets[0].target.value] = node.value  # type: ignore[attr-defined,index]
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         top = self.top
         if type(top) is ClassRecord and node.value is not None and \
                 type(node.target) is cst.Name:
-            top.assigns[node.target.value] = node.value  # type: ignore[attr-defined]
+            top.assigns[node.target.value] = node.value  # type: ignore[attr-defined,index]
 
 
 def collector(facts: ModuleFacts) -> DefinitionsCollector:

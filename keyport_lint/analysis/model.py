@@ -71,6 +71,7 @@ def module_records(ctx: PythonContext) -> ModuleRecords:
     collectors = [scopes, facts_collector, handlers, flows] + (
         [results] if results else [])
     walk(ctx.module, *collectors)
+    scopes.out.freeze()  # read-only from here on: every rule shares these records
     ctx.walks += 1
     return ModuleRecords(facts, scopes.out, handlers, handler_facts, flows, results)
 

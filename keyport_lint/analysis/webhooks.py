@@ -248,16 +248,15 @@ def _configured_handlers(ctx: PythonContext, facts: HandlerFacts) -> list[Handle
     for function in facts.functions:  # settings.webhook-handlers may name any function
         if function.node not in facts.by_node and configured_handler(ctx, function):
             builder_framework = facts.framework or "configured"
-            params = function.params
-            roots = {p.name.value for p in params
-                     if p.name.value in ctx.settings["web-request-names"]}
+            params = function.parameters  # from the def's record, `self`/`cls` left out
+            roots = {p.name for p in params if p.name in ctx.settings["web-request-names"]}
             if params and not roots:
-                roots.add(params[0].name.value)
+                roots.add(params[0].name)
             for local, origin in ctx.analysis(module_facts).imports.items():
                 if origin in ("flask.request", "quart.request"):
                     roots.add(local)
-            if function.cls is not None:
-                roots.add("self.request")
+            if function.cls is not None:  # the instance as the method names it
+                roots.add(f"{function.definition.self_name or 'self'}.request")
             table = ctx.settings["web-request-reads"]
             reads = [Read(k, r, a, n) for r, a, n in function.attrs if r in roots
                      for k in [classify_read(table, builder_framework, a)] if k]

@@ -91,6 +91,9 @@ class _Worker:
         self.want_deps = True  # dependencies matter only to the cache
         self.listings: dict[str, Any] = {}  # folder listings discovery made
         self.targets: frozenset[str] = frozenset()  # the files this run checks
+        # a worker process is sent every file's text: modules it reads (for a digest, a
+        # summary) are not kept for a pipeline that never asks for them
+        self.reads_ahead = True
 
     # built on first use: a warm run served wholly by the cache needs none of them
     @cached_property
@@ -101,7 +104,15 @@ class _Worker:
                                marker_regex(self.cfg.settings), self.cwd)
         project.table.seed(self.listings, self.targets)  # each folder listed once per run
         project.table.configured_roots = tuple(self.cfg.src)
+        if not self.reads_ahead:
+            project.table.read_ahead_budget = 0
         return project
+
+    def become_worker(self) -> None:
+        """In a worker process: texts come from the parent, so none is read ahead here."""
+        self.reads_ahead = False
+        if "project" in vars(self):  # inherited from the parent, built already
+            self.project.table.read_ahead_budget = 0
 
     @cached_property
     def prefilter(self) -> PreFilter:
@@ -209,6 +220,8 @@ def _init_worker(cfg: Config | None, cwd: Path | None, parent: int | None = None
     _die_with_parent(parent)
     if _STATE is None and cfg is not None and cwd is not None:
         _STATE = _Worker(cfg, cwd)
+    if _STATE is not None:
+        _STATE.become_worker()
 
 
 def _die_with_parent(parent: int | None = None) -> None:

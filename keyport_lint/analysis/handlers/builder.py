@@ -327,10 +327,11 @@ class _Builder:
         if params and framework in ("django", "drf", "aiohttp", "sanic", "starlette") \
                 and function.cls is None:
             roots.add(params[0].name)
-        if function.cls is not None:
-            roots.add("self.request")
+        if function.cls is not None:  # `self` as the method names it (`def do_POST(handler)`)
+            instance = function.definition.self_name or "self"
+            roots.add(f"{instance}.request")
             if framework == "http.server":
-                roots.add("self")
+                roots.add(instance)
         for local, origin in self.facts.imports.items():
             if origin in ("flask.request", "quart.request"):
                 roots.add(local)
@@ -347,8 +348,9 @@ class _Builder:
             kind = classify_read(table, framework, attr)
             if kind is not None:
                 reads.append(Read(kind, root, attr, node))
+        instance = function.definition.self_name or "self"  # the handler object, not a request
         for root in roots:
-            if root in function.passed and root != "self":
+            if root in function.passed and root != instance:
                 reads.append(Read("passed", root, "", None))
         return reads
 

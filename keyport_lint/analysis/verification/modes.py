@@ -87,9 +87,9 @@ class _Modes(_VerificationState):
             return "unknown"
         if depth > 4:
             return None
-        if written.startswith(("self.", "cls.")) and flow is not None:
-            name = written.split(".", 1)[1]
-            cls = flow.cls or (self._outer(flow).cls if flow else "")
+        name = self._own_attribute(written, flow, ("self", "cls")) if flow is not None else None
+        if name is not None and flow is not None:
+            cls = flow.cls or self._outer(flow).cls
             own = self._method(cls, name)
             return self.mode(own) if own is not None else None
         if "." not in written:

@@ -110,9 +110,10 @@ class _Reach(_VerificationState):
     def _local_flow(self, written: str, flow: Flow) -> Flow | None:
         if not written:
             return None
-        if written.startswith("self."):
+        own = self._own_attribute(written, flow, ("self",))
+        if own is not None:
             cls = self._outer(flow).cls
-            return self._method(cls, written[5:]) if cls and "." not in written[5:] else None
+            return self._method(cls, own) if cls and "." not in own else None
         if "." in written:
             return None
         scope: Flow | None = flow

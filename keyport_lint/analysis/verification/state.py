@@ -95,6 +95,18 @@ class _VerificationState:
             flow = flow.parent
         return flow
 
+    def _own_attribute(self, written: str, flow: Flow, heads: tuple[str, ...]) -> str | None:
+        """`name` for `self.name` in a method or a def nested in one: the instance as `heads`
+        spell it (`self`, `cls`) or as the method's first parameter names it (`view`)."""
+        head, dot, rest = written.partition(".")
+        if not dot:
+            return None
+        method = flow if flow.cls else self._outer(flow)
+        if head in heads or (method.definition is not None and method.cls
+                             and head == method.definition.self_name):
+            return rest
+        return None
+
     def _words(self, name: str) -> set[str]:
         return {w.lower() for w in re.split(r"_|(?<=[a-z])(?=[A-Z])", name) if w}
 
@@ -130,6 +142,8 @@ class _VerificationState:
         def _method(self, cls: str, name: str, depth: int = 0) -> Flow | None: ...
         def _named(self, name: str) -> str | None: ...
         def _outer(self, flow: Flow) -> Flow: ...
+        def _own_attribute(self, written: str, flow: Flow, heads: tuple[str, ...]
+                           ) -> str | None: ...
         def _pre_refs(self, flow: Flow) -> list[cst.BaseExpression]: ...
         def _words(self, name: str) -> set[str]: ...
         def checks(self, flow: Flow) -> list[Check]: ...
