@@ -97,8 +97,8 @@ def _cls(defs: Definitions, qualname: str) -> ClassRecord:
     return record
 
 
-def _call_names(record: FunctionRecord) -> list[str]:
-    return [cst.Module([]).code_for_node(c.func) for c in record.calls]
+def _return_codes(record: FunctionRecord) -> list[str]:
+    return [cst.Module([]).code_for_node(r) for r in record.returns]
 
 
 def test_qualified_names_and_parents_follow_python() -> None:
@@ -169,27 +169,23 @@ def test_classes_bases_assignments_and_methods() -> None:
     assert list(base.methods) == ["method", "static", "build", "prop"]
     local = _cls(defs, "make.<locals>.Local")
     assert local.bases == ("Base",) and list(local.methods) == ["run"]
+    assert _fn(defs, "make").classes == {"Local": local} and not _fn(defs, "outer").classes
     assert _fn(defs, "make").returns[0].value == "Local"  # type: ignore[attr-defined]
 
 
-def test_calls_returns_and_yields_belong_to_their_own_body() -> None:
+def test_returns_belong_to_their_own_body() -> None:
     defs = _definitions()
     outer = _fn(defs, "outer")
     inner = _fn(defs, "outer.<locals>.inner")
     lam = next(f for f in defs.functions if f.is_lambda)
-    # not inner's helper(x), not the lambda's y.run(), not the decorators of another def
-    assert _call_names(outer) == ["setup", "inner"]
-    assert _call_names(inner) == ["helper"]
-    assert _call_names(lam) == ["y.run"]
+    # not inner's `return helper(x)`, not the lambda's body
+    assert _return_codes(outer) == ["inner(a)"]
+    assert _return_codes(inner) == ["helper(x)"]
+    assert _return_codes(lam) == ["y.run()"]
     assert lam.parent is outer and lam.name == "<lambda>" and lam.qualname == (
         "outer.<locals>.<lambda>")
     assert [p.name for p in lam.params] == ["y"]
-    assert isinstance(lam.returns[0], cst.Call)
-    assert [cst.Module([]).code_for_node(r) for r in outer.returns] == ["inner(a)"]
-    prop = _fn(defs, "Base.prop")
-    assert len(prop.yields) == 1 and not prop.returns
-    view = _fn(defs, "view")
-    assert _call_names(view) == ["request.json"]  # `app.post("/x")` runs in the module
+    assert not _fn(defs, "Base.prop").returns  # a `yield` is not a return
 
 
 def test_decorator_lambdas_and_defaults_belong_to_the_enclosing_scope() -> None:
@@ -202,9 +198,9 @@ def outer():
     outer = _fn(defs, "outer")
     inner = _fn(defs, "outer.<locals>.inner")
     lam = next(f for f in defs.functions if f.is_lambda)
-    assert lam.parent is outer and _call_names(lam) == ["pick"]
-    assert _call_names(outer) == ["register", "default"]
-    assert not inner.calls
+    assert lam.parent is outer and _return_codes(lam) == ["pick()"]
+    assert inner.parent is outer and outer.functions == {"inner": inner}
+    assert not inner.returns and not outer.returns
 
 
 def test_staticmethod_through_builtins_and_method_without_positional_params() -> None:
@@ -298,8 +294,6 @@ def test_records_are_read_only_after_the_walk() -> None:
     with pytest.raises(TypeError):
         outer.functions["extra"] = outer  # type: ignore[index]
     with pytest.raises(AttributeError):
-        outer.calls.append(outer.calls[0])  # type: ignore[attr-defined]
-    with pytest.raises(AttributeError):
         outer.returns.append(outer.returns[0])  # type: ignore[attr-defined]
     assert outer.functions == {"inner": _fn(defs, "outer.<locals>.inner")}
 
@@ -309,7 +303,7 @@ def _snapshot(defs: Definitions) -> list[tuple[object, ...]]:
     for f in defs.functions:
         out.append((f.qualname, f.self_name, f.first, tuple(p.name for p in f.params),
                     tuple(p.name for p in f.bound), tuple(d.resolved for d in f.decorators),
-                    len(f.calls), len(f.returns), len(f.yields), tuple(f.functions)))
+                    len(f.returns), tuple(f.functions), tuple(f.classes)))
     for c in defs.classes:
         out.append((c.qualname, c.bases, tuple(c.methods), tuple(c.assigns),
                     tuple(d.resolved for d in c.decorators)))

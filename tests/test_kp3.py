@@ -212,3 +212,28 @@ def test_rule_examples_reproduce(tmp_path: Path, code: str) -> None:
         cfg.select = [code]
         hits = [f for f in run(["example.py"], cfg, cwd=folder).findings if f.rule == code]
         assert bool(hits) == wanted, (key, [(f.line, f.message) for f in hits])
+
+
+def test_a_view_method_naming_its_instance_otherwise_still_passes_the_request(
+        tmp_path: Path) -> None:
+    """`this.request` handed whole to a helper is a read of the request, as `self.request`
+    is: the instance's name is the method's first parameter, not a literal `self`."""
+    ctx = _context(tmp_path, """
+        import json
+        from django.http import JsonResponse
+        from django.views import View
+
+        def _load(request):
+            return json.loads(request.body)
+
+        class Orders(View):
+            def post(this, *args, **kwargs):
+                return JsonResponse(_load(this.request))
+
+        class Refunds(View):
+            def post(self, *args, **kwargs):
+                return JsonResponse(_load(self.request))
+    """, name="shop/views.py")
+    found = _handlers(ctx)
+    assert "passed" in found["Orders.post"].read_kinds
+    assert "passed" in found["Refunds.post"].read_kinds

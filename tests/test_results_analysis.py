@@ -365,3 +365,33 @@ def test_unguarded_keyport_call_of_a_helper_below_the_caller() -> None:
             client.validate(k)
     """)
     assert function(analysis, "view").keyport_calls
+
+
+def test_a_redefined_method_binds_the_last_def_as_python_does() -> None:
+    analysis, _ = analyse(HEADER, """
+        class Licensing:
+            def client(self):
+                return None
+            def client(self):
+                return KeyPort("x")
+            def check(self, k):
+                return self.client().validate(k)
+    """)
+    value = returned(analysis, "check")
+    assert value is not None and value.kind == SDK_RESULT and value.is_result
+
+
+def test_a_property_with_a_setter_still_reads_its_getter() -> None:
+    analysis, _ = analyse(HEADER, """
+        class Licensing:
+            @property
+            def client(self):
+                return KeyPort("x")
+            @client.setter
+            def client(self, value):
+                pass
+            def check(self, k):
+                return self.client.validate(k)
+    """)
+    value = returned(analysis, "check")
+    assert value is not None and value.kind == SDK_RESULT and value.is_result

@@ -3,12 +3,12 @@
 Endpoint detection, verification flows, validation-result events and the taint pass all need
 the same facts about a def: its qualified name, the class it is a method of, its decorators as
 dotted names, its parameters (kind, annotation, default) with the bound `self`/`cls` set
-apart, what it returns and what it calls. They are collected once, by a collector of the shared
+apart, what it returns. They are collected once, by a collector of the shared
 walk (`analysis/model.py`), and read from `module_records(ctx).definitions`; no reader mutates
 a record.
 
 A def's decorators, parameter defaults and annotations run in the enclosing scope, so their
-calls belong to the enclosing record; a record's own body starts at its body field.
+expressions belong to the enclosing record; a record's own body starts at its body field.
 """
 
 from __future__ import annotations
@@ -105,13 +105,13 @@ class FunctionRecord:
     in a class body), `self_name` the name its first parameter binds for a method that is not
     a staticmethod (`first` says "self" or "cls"), `params` every parameter in order and
     `bound` those a caller passes (the bound `self`/`cls` left out); `returns` the values of
-    its `return` statements (a lambda's body), `yields` its `yield` expressions, `calls` the
-    Call nodes of its own body (not of nested defs or lambdas), `functions` the defs directly
-    in its body by name (the last of a name)."""
+    the `return` statements of its own body (not of nested defs; a lambda's body),
+    `functions` the defs directly in its body by name and `classes` the classes (the last
+    of a name)."""
 
-    __slots__ = ("bound", "calls", "cls", "decorators", "first", "functions", "is_async",
+    __slots__ = ("bound", "classes", "cls", "decorators", "first", "functions", "is_async",
                  "is_lambda", "name", "node", "params", "parent", "qualname", "returns",
-                 "self_name", "yields")
+                 "self_name")
 
     def __init__(self, node: cst.FunctionDef | cst.Lambda, parent: Record | None,
                  facts: ModuleFacts) -> None:
@@ -119,9 +119,8 @@ class FunctionRecord:
         self.parent = parent
         # lists and a dict while the walk fills them, tuples and a read-only view after
         self.returns: Sequence[cst.BaseExpression] = []
-        self.yields: Sequence[cst.Yield] = []
-        self.calls: Sequence[cst.Call] = []
         self.functions: Mapping[str, FunctionRecord] = {}
+        self.classes: Mapping[str, ClassRecord] = {}
         self.params = params = _parameters(node.params, facts)
         self.cls: ClassRecord | None = None
         self.first = self.self_name = ""
@@ -197,9 +196,8 @@ class Definitions:
         depend on `--select`, so it fails loudly (in the tests) instead."""
         for function in self.functions:
             function.returns = tuple(function.returns)
-            function.yields = tuple(function.yields)
-            function.calls = tuple(function.calls)
             function.functions = MappingProxyType(dict(function.functions))
+            function.classes = MappingProxyType(dict(function.classes))
         for cls in self.classes:
             cls.methods = MappingProxyType(dict(cls.methods))
             cls.assigns = MappingProxyType(dict(cls.assigns))
@@ -285,6 +283,8 @@ class DefinitionsCollector(FastVisitor):
             out.classes.append(record)  # type: ignore[arg-type]
             if parent is None:
                 out.module_classes[name] = record  # type: ignore[assignment]
+            elif type(parent) is FunctionRecord:
+                parent.classes[name] = record  # type: ignore[index]
 
     def _open(self, node: cst.CSTNode) -> None:
         """The walk enters a record's body."""
@@ -310,20 +310,10 @@ class DefinitionsCollector(FastVisitor):
         self.out.by_id[id(node)] = record
         self.out.functions.append(record)
 
-    def visit_Call(self, node: cst.Call) -> None:
-        top = self.top
-        if type(top) is FunctionRecord:
-            top.calls.append(node)  # type: ignore[attr-defined]
-
     def visit_Return(self, node: cst.Return) -> None:
         top = self.top
         if type(top) is FunctionRecord and node.value is not None:
             top.returns.append(node.value)  # type: ignore[attr-defined]
-
-    def visit_Yield(self, node: cst.Yield) -> None:
-        top = self.top
-        if type(top) is FunctionRecord:
-            top.yields.append(node)  # type: ignore[attr-defined]
 
     def visit_Assign(self, node: cst.Assign) -> None:
         top = self.top

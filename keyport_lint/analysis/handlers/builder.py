@@ -61,7 +61,10 @@ class _Builder:
         out.module_functions = {name: by_node_id[id(record.node)]
                                 for name, record in definitions.module_functions.items()}
         for record in definitions.classes:
-            if not record.in_function:
+            if record.parent is None:  # the last module-level class of a name, as Python binds
+                if definitions.module_classes.get(record.name) is record:
+                    out.classes[record.name] = record
+            elif not record.in_function:  # a nested class, unless the module binds its name
                 out.classes.setdefault(record.name, record)
         self.out.frameworks = self._frameworks()
         for function in self.out.functions:

@@ -83,6 +83,17 @@ class _Collector(FastVisitor):
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._current = self.by_node_id[id(original_node)].outer
 
+    def _instance(self) -> str:
+        """The name the instance has where the walk is: the enclosing method's `self` (a def
+        nested in a method sees the method's); "" outside methods."""
+        function = self._current
+        while function is not None:
+            record = function.definition
+            if record.cls is not None:
+                return record.self_name if record.first == "self" else ""
+            function = function.outer
+        return ""
+
     # facts inside functions -------------------------------------------------------------------
     def visit_Attribute(self, node: cst.Attribute) -> None:
         function = self._function()
@@ -117,7 +128,7 @@ class _Collector(FastVisitor):
                     function.passed.add(arg.value.value)
                 else:
                     root = _root(arg.value)
-                    if root and root.startswith("self."):
+                    if root and "." in root and root.partition(".")[0] == self._instance():
                         function.passed.add(root)
         if id(node) in self.decorator_exprs:
             return
@@ -164,8 +175,9 @@ class _Collector(FastVisitor):
             target = targets[0]
             if isinstance(target, cst.Name):
                 name = target.value
-            elif isinstance(target, cst.Attribute) and dotted_name(target.value) == "self":
-                name = f"self.{target.attr.value}"
+            elif isinstance(target, cst.Attribute) and type(target.value) is cst.Name and \
+                    target.value.value == self._instance():
+                name = f"{target.value.value}.{target.attr.value}"
         self.assign_target.append(name)
         if not name or value is None:
             return

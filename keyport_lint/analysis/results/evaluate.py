@@ -55,9 +55,11 @@ from keyport_lint.analysis.results.values import (
 )
 
 if TYPE_CHECKING:
-    from keyport_lint.analysis.results.events import _Class, _Unit
+    from keyport_lint.analysis.definitions import ClassRecord
+    from keyport_lint.analysis.results.events import _Unit
 
 
+_PROPERTIES = frozenset({"property", "cached_property"})
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
 
@@ -191,15 +193,17 @@ class _Evaluate(_InterpreterState):
                 return replace(base, kind=RAW)
         return None
 
-    def _member(self, cls: _Class, attr: str, depth: int = 0) -> Value | None:
-        if attr in cls.properties:
-            return self._export(self._summary(cls.methods[attr].uid))
+    def _member(self, cls: ClassRecord, attr: str, depth: int = 0) -> Value | None:
+        method = cls.methods.get(attr)
+        unit = self._method_unit(cls, attr)
+        if method is not None and method.decorated(_PROPERTIES) and unit is not None:
+            return self._export(self._summary(unit.uid))
         found = self._attr(cls, attr)
         if found is not None:
             return found
-        if attr in cls.methods:
-            return Value(FUNCTION, ref=cls.methods[attr])
-        for base in cls.bases:
+        if unit is not None:
+            return Value(FUNCTION, ref=unit)
+        for base in cls.written_bases:
             parent = self._class_named(base)
             if parent is not None and depth < 8:
                 found = self._member(parent, attr, depth + 1)
@@ -207,7 +211,7 @@ class _Evaluate(_InterpreterState):
                     return found
         return None
 
-    def _class_named(self, name: str) -> _Class | None:
+    def _class_named(self, name: str) -> ClassRecord | None:
         self.reads.add(("n", 0, name))
         value = self.envs.get(0, {}).get(name)
         return value.ref if value is not None and value.kind == CLASS else None
@@ -268,7 +272,7 @@ class _Evaluate(_InterpreterState):
                 returned = callee.items[0]
                 return replace(returned, site=node) if returned.is_validation else returned
             if callee is not None and callee.kind == CLASS and callee.ref is not None:
-                init = callee.ref.methods.get("__init__")
+                init = self._method_unit(callee.ref, "__init__")
                 if init is not None:
                     self._apply(init, node)
                 return Value(INSTANCE, ref=callee.ref)

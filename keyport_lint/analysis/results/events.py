@@ -10,24 +10,13 @@ import libcst as cst
 from keyport_lint.analysis.definitions import (
     VAR_KEYWORD,
     VAR_POSITIONAL,
+    ClassRecord,
     Definitions,
-    FunctionRecord,
 )
 from keyport_lint.analysis.facts import dotted_name
 from keyport_lint.analysis.fastvisit import TOKENS, FastVisitor, opaque_types
 
-_PROPERTIES = frozenset({"property", "cached_property"})
 _REFERENCES = (cst.Name, cst.Attribute)
-
-
-@dataclass(eq=False)
-class _Class:
-    name: str
-    node: cst.ClassDef
-    bases: list
-    attrs: dict = field(default_factory=dict)
-    methods: dict = field(default_factory=dict)
-    properties: set = field(default_factory=set)
 
 
 @dataclass(eq=False)
@@ -37,7 +26,7 @@ class _Unit:
     name: str
     kind: str  # module | function | class
     parent: _Unit | None
-    cls: _Class | None = None  # the class of a method, or of a class body
+    cls: ClassRecord | None = None  # the class of a method, or of a class body
     params: list = field(default_factory=list)  # (name, annotation) after self/cls
     first: str = ""  # "self", "cls" or "" for the implicit first parameter
     self_name: str = ""  # the name the implicit first parameter binds
@@ -98,11 +87,11 @@ class _Collector(FastVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._event("class", node)
-        record = self.definitions.by_id[id(node)]
+        record = self.definitions.class_(node)
+        assert record is not None  # the shared walk recorded every class it reaches
         for decorator in record.decorators:  # their calls are not events
             self.decorators.add(id(decorator.expr))
-        cls = _Class(record.name, node, list(record.written_bases))  # type: ignore[union-attr]
-        self._push(_Unit(len(self.units), node, record.name, "class", self.unit, cls))
+        self._push(_Unit(len(self.units), node, record.name, "class", self.unit, record))
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self._pop()
@@ -110,17 +99,14 @@ class _Collector(FastVisitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._event("def", node)
         outer = self.unit
-        record = self.definitions.by_id[id(node)]
-        assert type(record) is FunctionRecord
+        record = self.definitions.function(node)
+        assert record is not None  # the shared walk recorded every def it reaches
         for decorator in record.decorators:  # their calls are not events
             self.decorators.add(id(decorator.expr))
         unit = _Unit(len(self.units), node, record.name, "function", outer,
                      returns_annotation=node.returns.annotation if node.returns else None)
-        if record.cls is not None and outer.cls is not None:
-            unit.cls = outer.cls
-            outer.cls.methods.setdefault(record.name, unit)
-            if record.decorated(_PROPERTIES):
-                outer.cls.properties.add(record.name)
+        if record.cls is not None:
+            unit.cls = record.cls
             unit.first, unit.self_name = record.first, record.self_name
         unit.params = [(p.name, p.annotation_node) for p in record.bound
                        if p.kind not in (VAR_POSITIONAL, VAR_KEYWORD)]

@@ -234,7 +234,7 @@ class _Handoffs(_InterpreterState):
         if callee is not None and callee.kind == FUNCTION:
             return callee.ref
         if callee is not None and callee.kind == CLASS and callee.ref is not None:
-            return callee.ref.methods.get("__init__")
+            return self._method_unit(callee.ref, "__init__")
         return None
 
     def _pass_arguments(self, node: cst.Call, callee: _Unit | None) -> None:

@@ -32,7 +32,8 @@ from keyport_lint.analysis.results.values import (
 from keyport_lint.context import PythonContext
 
 if TYPE_CHECKING:
-    from keyport_lint.analysis.results.events import _Class, _Collector, _Unit
+    from keyport_lint.analysis.definitions import ClassRecord
+    from keyport_lint.analysis.results.events import _Collector, _Unit
 
 _ABSENT = object()  # a name a unit's environment does not bind (unlike one bound to None)
 
@@ -74,6 +75,8 @@ class _InterpreterState:
         self.known = frozenset(s for group in settings["status-categories"].values()
                                for s in group)
         self.unit_of = {id(u.node): u for u in self.units}
+        # values a class body binds, by class (the interpreter's state, not the record's)
+        self.class_attrs: dict[ClassRecord, dict[str, Value]] = {}
         self.decorators = collector.decorators
         self.summaries: dict[int, Value | None] = {}
         self.escapes: dict[int, tuple] = {}
@@ -111,7 +114,7 @@ class _InterpreterState:
             for unit in self.units:
                 self._run_unit(unit)
             state = (dict(self.summaries), dict(self.escapes), dict(self.bound),
-                     [dict(u.cls.attrs) for u in self.units if u.kind == "class" and u.cls],
+                     {cls: dict(attrs) for cls, attrs in self.class_attrs.items()},
                      dict(self.envs.get(0, {})))
             if state == previous:
                 break
@@ -197,14 +200,21 @@ class _InterpreterState:
             if old is None or old.get(name, _ABSENT) != env.get(name, _ABSENT):
                 self.changed[("n", uid, name)] = self.now
 
-    def _set_attr(self, cls: _Class, name: str, value: Value) -> None:
-        if name not in cls.attrs:  # the first value stays
-            cls.attrs[name] = value
+    def _set_attr(self, cls: ClassRecord, name: str, value: Value) -> None:
+        attrs = self.class_attrs.setdefault(cls, {})
+        if name not in attrs:  # the first value stays
+            attrs[name] = value
             self.changed[("a", id(cls), name)] = self.now
 
-    def _attr(self, cls: _Class, name: str) -> Value | None:
+    def _attr(self, cls: ClassRecord, name: str) -> Value | None:
         self.reads.add(("a", id(cls), name))
-        return cls.attrs.get(name)
+        attrs = self.class_attrs.get(cls)
+        return attrs.get(name) if attrs is not None else None
+
+    def _method_unit(self, cls: ClassRecord, name: str) -> _Unit | None:
+        """The unit of the def a class binds to `name` (the last def, as Python binds)."""
+        record = cls.methods.get(name)
+        return self.unit_of.get(id(record.node)) if record is not None else None
 
     def _summary(self, uid: int) -> Value | None:
         self.reads.add(("s", uid))
@@ -369,7 +379,7 @@ class _InterpreterState:
         def _http(self, value: Value) -> Value: ...
         def _is_client_type(self, annotation: cst.BaseExpression) -> bool: ...
         def _lookup(self, name: str) -> Value | None: ...
-        def _member(self, cls: _Class, attr: str, depth: int = 0) -> Value | None: ...
+        def _member(self, cls: ClassRecord, attr: str, depth: int = 0) -> Value | None: ...
         def _record_statuses(self, node: cst.CSTNode, status: Value, strings: frozenset,
                              unknown: bool, exact: bool = True) -> None: ...
         def _substitute(self, value: Value | None, uid: int, args: dict,

@@ -3,10 +3,12 @@ container mutation, local functions and methods mapped to their call sites."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from keyport_lint.analysis.definitions import ClassRecord, FunctionRecord
 from keyport_lint.analysis.facts import dotted_name
 from keyport_lint.analysis.taint.scopes import _CallInfo, _Func, _ModuleState
 from keyport_lint.analysis.taint.syntax import (
@@ -209,9 +211,10 @@ class _Calls(_ModuleState):
             name = func.value
             s: _Scope | None = scope
             while s is not None:
-                if name in s.funcs:
-                    qual = s.funcs[name]
-                    return ("class", qual) if qual in self.classes else ("func", qual)
+                local = s.local(name)
+                if local is not None:
+                    kind = "class" if type(local) is ClassRecord else "func"
+                    return (kind, local.qualname)
                 if name in s.env:
                     return None
                 s = s.parent
@@ -220,21 +223,26 @@ class _Calls(_ModuleState):
             if name in self.top_classes:
                 return ("class", self.top_classes[name])
             return None
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-            base, method = func.value.value, func.attr.value
+        if type(func) is not cst.Attribute:
+            return None
+        receiver, method = func.value, func.attr.value
+        owner: str | None = None
+        if type(receiver) is cst.Name:
+            base = receiver.value
             owner = scope.cls if self._is_self(base, scope) else self.top_classes.get(base)
-            if owner and method in self._methods(owner):
-                return ("func", f"{owner}.{method}")
+        elif type(receiver) is cst.Call and type(receiver.func) is cst.Name:
+            made = self._local_target(receiver.func, scope)  # `Audit().record(key)`
+            owner = made[1] if made is not None and made[0] == "class" else None
+        if owner:
+            record = self._methods(owner).get(method)
+            if record is not None:
+                return ("func", record.qualname)
         return None
 
-    def _methods(self, qual: str) -> set[str]:
-        cls = self.classes.get(qual)
-        if cls is not None:
-            return set(cls.methods)
-        node = next((s for s in self.ctx.module.body
-                     if isinstance(s, cst.ClassDef) and s.name.value == qual), None)
-        return {s.name.value for s in node.body.body if isinstance(s, cst.FunctionDef)
-                } if node is not None else set()
+    def _methods(self, qual: str) -> Mapping[str, FunctionRecord]:
+        """The methods of this module's class `qual`, walked yet or not."""
+        record = self.definitions.by_qualname.get(qual)
+        return record.methods if type(record) is ClassRecord else {}
 
     def _local_call(self, target: tuple[str, str], node: cst.Call,
                     positional: list[frozenset], keywords: dict[str, frozenset],
@@ -279,12 +287,8 @@ class _Calls(_ModuleState):
 
     def _class_shape(self, qual: str) -> tuple[bool, list[str]]:
         """(has `__init__`, annotated fields) of a class, walked yet or not."""
-        cls = self.classes.get(qual)
-        if cls is not None and cls.node is not None:
-            body = cls.node.body.body
-        else:
-            body = next((s.body.body for s in self.ctx.module.body
-                         if isinstance(s, cst.ClassDef) and s.name.value == qual), ())
+        record = self.definitions.by_qualname.get(qual)
+        body = record.node.body.body if type(record) is ClassRecord else ()
         init, fields = False, []
         for stmt in body:
             if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
@@ -296,14 +300,9 @@ class _Calls(_ModuleState):
         return init, fields
 
     def _find_def(self, qual: str) -> list[str] | None:
-        """Parameters of a module-level function or method not walked yet."""
-        head, _, method = qual.partition(".")
-        if method:
-            owner = self.definitions.module_classes.get(head)
-            record = owner.methods.get(method) if owner is not None else None
-        else:
-            record = self.definitions.module_functions.get(head)
-        return _Func.of(record, "").params if record is not None else None
+        """Parameters of a def of this module not walked yet, by its qualified name."""
+        record = self.definitions.by_qualname.get(qual)
+        return _Func.of(record, "").params if type(record) is FunctionRecord else None
 
     def _opaque(self, node: cst.CSTNode | None, scope: _Scope) -> bool:
         """Is a clean-looking value unknown (a call, an attribute), rather than known clean (a

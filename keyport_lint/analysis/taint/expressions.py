@@ -155,7 +155,7 @@ class _Expressions(_ModuleState):
                        func=scope.func)
         inner.env = dict(scope.env)
         inner.aliases, inner.consts, inner.globals = scope.aliases, scope.consts, scope.globals
-        inner.handles, inner.funcs, inner.dotted = scope.handles, scope.funcs, scope.dotted
+        inner.handles, inner.record, inner.dotted = scope.handles, scope.record, scope.dotted
         for_in = node.for_in  # type: ignore[attr-defined]
         depth = 0
         while for_in is not None and depth < 20:
@@ -263,7 +263,7 @@ class _Expressions(_ModuleState):
         while s is not None:
             if name in s.env:
                 return s.env[name]
-            if name in s.funcs:
+            if s.local(name) is not None:
                 return EMPTY
             s = s.parent
         if scope.kind == "function" and (name in scope.globals or name in self.top_names):

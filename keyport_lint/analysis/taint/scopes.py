@@ -12,8 +12,10 @@ import libcst as cst
 from keyport_lint.analysis.definitions import (
     VAR_KEYWORD,
     VAR_POSITIONAL,
+    ClassRecord,
     FunctionRecord,
     Parameter,
+    Record,
     module_definitions,
 )
 from keyport_lint.analysis.facts import ModuleFacts, module_facts
@@ -55,13 +57,6 @@ _STARS = (VAR_POSITIONAL, VAR_KEYWORD)
 
 
 @dataclass(eq=False)
-class _Class:
-    qual: str
-    node: cst.ClassDef
-    methods: dict[str, str] = field(default_factory=dict)  # name -> function qual
-
-
-@dataclass(eq=False)
 class _CallInfo:
     kind: str  # local | import
     target: str  # function qual, or import origin
@@ -72,12 +67,12 @@ class _CallInfo:
 
 
 class _Scope:
-    __slots__ = ("aliases", "cls", "consts", "dotted", "env", "func", "funcs", "globals",
-                 "handles", "kind", "parent", "qual", "self_name")
+    __slots__ = ("aliases", "cls", "consts", "dotted", "env", "func", "globals", "handles",
+                 "kind", "parent", "qual", "record", "self_name")
 
     def __init__(self, kind: str, qual: str = "", parent: _Scope | None = None,
-                 cls: str = "", self_name: str = "", func: cst.FunctionDef | None = None
-                 ) -> None:
+                 cls: str = "", self_name: str = "", func: cst.FunctionDef | None = None,
+                 record: FunctionRecord | None = None) -> None:
         self.kind = kind  # module | class | function
         self.qual = qual
         self.parent = parent  # enclosing function scope (closures), None at module level
@@ -92,7 +87,14 @@ class _Scope:
         self.consts: dict[str, Any] = {}
         self.globals: set[str] = set()
         self.handles: set[str] = set()  # names bound to an open KeyPort config file
-        self.funcs: dict[str, str] = {}  # nested function name -> qual
+        self.record = record  # the def whose body this is: its nested defs and classes
+
+    def local(self, name: str) -> Record | None:
+        """The def or class a function's body binds to `name` (the last of it)."""
+        record = self.record
+        if record is None:
+            return None
+        return record.functions.get(name) or record.classes.get(name)
 
 
 _COMPILED: dict[tuple[int, bool], tuple[TaintConfig, tuple[Any, ...]]] = {}
@@ -157,7 +159,7 @@ class _ModuleState:
         self.calls: dict[int, _CallInfo] = {}
         self.sites: list[Site] = []
         self.funcs: dict[str, _Func] = {}
-        self.classes: dict[str, _Class] = {}
+        self.classes: dict[str, ClassRecord] = {}  # by qualname, as the pass reaches them
         self.class_aliases: dict[str, dict[str, str]] = {}
         self.top_names: set[str] = set()
         self.top_funcs: dict[str, str] = {}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from keyport_lint.analysis.facts import dotted_name
-from keyport_lint.analysis.taint.scopes import _Class, _Func, _ModuleState, _Scope
+from keyport_lint.analysis.taint.scopes import _Func, _ModuleState, _Scope
 from keyport_lint.analysis.taint.syntax import (
     _assign_targets,
     _blocks,
@@ -367,17 +367,16 @@ class _Statements(_ModuleState):
     def _function(self, node: cst.FunctionDef, scope: _Scope) -> None:
         for decorator in node.decorators:
             self.eval(decorator.decorator, scope)
-        record = self.definitions.by_id[id(node)]
-        info = _Func.of(record, scope.cls)  # type: ignore[arg-type]
-        name, qual, self_name = record.name, info.qual, info.self_name
-        if scope.kind == "class":
-            self.classes[scope.cls].methods[name] = qual
-        elif scope.kind == "function":
-            scope.funcs[name] = qual
+        record = self.definitions.function(node)
+        if record is None:  # not a def of the walked module: nothing known of it
+            return
+        info = _Func.of(record, scope.cls)
+        qual, self_name = info.qual, info.self_name
         self.funcs[qual] = info
         inner = _Scope("function", qual, parent=scope if scope.kind == "function" else None,
                        cls=scope.cls if scope.kind == "class" else "",
-                       self_name=self_name, func=node)  # `cls.<attr>` reads class attributes
+                       self_name=self_name, func=node,  # `cls.<attr>` reads class attributes
+                       record=record)
         for extra in info.stars:
             inner.env[extra] = EMPTY
         if self_name:
@@ -399,11 +398,10 @@ class _Statements(_ModuleState):
             self.eval(decorator.decorator, scope)
         for base in (*node.bases, *node.keywords):
             self.eval(base.value, scope)
-        record = self.definitions.by_id[id(node)]
+        record = self.definitions.class_(node)
+        if record is None:  # not a class of the walked module: nothing known of it
+            return
         qual = record.qualname
-        self.classes[qual] = _Class(qual, node, {  # callable before they are walked
-            method: f.qualname for method, f in record.methods.items()})  # type: ignore[union-attr]
-        if scope.kind == "function":
-            scope.funcs[record.name] = qual
+        self.classes[qual] = record
         inner = _Scope("class", qual, cls=qual)
         self._suite(node.body, inner)

@@ -164,7 +164,8 @@ class _Checks(_VerificationState):
                     return found
             elif expr.value in self.constants:
                 return "const"
-            elif expr.value in flow.params and self._header_param(flow.params[expr.value]):
+            elif expr.value in flow.params and self._header_param(
+                    flow.params[expr.value].node):
                 return "signature"  # FastAPI: x_keyport_signature: str = Header(...)
             return self._named(expr.value)
         if isinstance(expr, (cst.Set, cst.List, cst.Tuple)):  # `in` over rotated digests
@@ -230,8 +231,9 @@ class _Checks(_VerificationState):
                 expr.func, cst.Attribute):
             return self.side(expr.func.value, flow, depth + 1)
         local = self._local_flow(written, flow) if written else None
-        if local is not None and local is not flow and any(
-                self.side(v, local, depth + 1) == "digest" for v in local.returns):
+        if local is not None and local is not flow and local.definition is not None and any(
+                self.side(_unwrap(v), local, depth + 1) == "digest"
+                for v in local.definition.returns):
             return "digest"  # a helper of this module returning an HMAC digest
         if self._words(last) & (self._sig_words | {"sign", "signed"}):
             return "weak"

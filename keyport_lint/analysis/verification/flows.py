@@ -78,9 +78,9 @@ class _FlowVisitor(FastVisitor):
         # a method of a class that is not inside a def carries its class's name
         cls = record.cls.name if record.cls is not None and not nested else ""
         flow = Flow(node, record.name, cls, parent if nested else None, self.seq, record)
-        flow.params = {p.name: p.node for p in record.params}
-        if nested:
-            parent.children.setdefault(record.name, flow)
+        flow.params = {p.name: p for p in record.params}
+        if nested:  # the last def of a name, as Python binds it
+            parent.children[record.name] = flow
         self.flows[node] = flow
         self.stack.append(flow)
         self.flow = flow
@@ -179,7 +179,6 @@ class _FlowVisitor(FastVisitor):
         if node.value is not None:
             value = _unwrap(node.value)
             self.uses[id(value)] = Use("return")
-            self.flow.returns.append(value)
             if isinstance(value, cst.Name):
                 self.flow.returned.add(value.value)
             self._mark_tested(node.value)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from keyport_lint.analysis.definitions import POSITIONAL, POSITIONAL_ONLY
+from keyport_lint.analysis.definitions import POSITIONAL, POSITIONAL_ONLY, Parameter
 from keyport_lint.analysis.facts import dotted_name
 from keyport_lint.analysis.handlers import classify_read, string_value, whole_regex
 from keyport_lint.analysis.verification.records import (
@@ -141,14 +141,12 @@ class _Messages(_VerificationState):
                     out.extend(self.parts(arg.value, caller, depth + 1))
         return _dedupe(out)
 
-    def _name_kind(self, name: str, param: cst.Param | None) -> str:
+    def _name_kind(self, name: str, param: Parameter | None) -> str:
         if whole_regex(self.settings, "signed-timestamp-names").fullmatch(name):
             return "timestamp"
         if whole_regex(self.settings, "signed-body-names").fullmatch(name):
-            if param is not None and param.annotation is not None:
-                annotation = param.annotation.annotation
-                head = dotted_name(annotation.value if isinstance(annotation, cst.Subscript)
-                                   else annotation).rsplit(".", 1)[-1]
+            if param is not None and param.annotation:
+                head = param.annotation.rsplit(".", 1)[-1]  # resolved: an alias is seen through
                 if head in ("bytes", "str", "bytearray", "memoryview"):
                     return "raw"
                 if head and head not in ("Optional", "Union", "Any"):

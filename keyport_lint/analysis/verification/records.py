@@ -10,7 +10,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from keyport_lint.analysis.definitions import FunctionRecord
+from keyport_lint.analysis.definitions import FunctionRecord, Parameter
 from keyport_lint.analysis.facts import dotted_name
 from keyport_lint.analysis.handlers import string_value
 
@@ -174,10 +174,9 @@ class Flow:
     ifs: list[IfRecord] = field(default_factory=list)
     tested: dict[str, list[int]] = field(default_factory=dict)  # while/assert/ifexp tests
     returned: set[str] = field(default_factory=set)
-    returns: list[cst.BaseExpression] = field(default_factory=list)  # returned values
     loads: list[Load] = field(default_factory=list)
     attr_reads: list[AttrRead] = field(default_factory=list)
-    params: dict[str, cst.Param] = field(default_factory=dict)
+    params: dict[str, Parameter] = field(default_factory=dict)  # the record's, by name
     # transient state during the traversal
     blocks: list[Block] = field(default_factory=list)
     tries: list[TryRecord] = field(default_factory=list)
