@@ -72,9 +72,12 @@ class FileContext:
         try:
             if self.project is None:
                 value = compute(self)
-            else:
-                with self.project.recording() as deps:
+            else:  # `project.recording()` without a generator context manager per analysis
+                deps = self.project.open_recorder()
+                try:
                     value = compute(self)
+                finally:
+                    self.project.close_recorder()
                 if deps:
                     self._deps[compute] = deps
         except Exception as exc:
@@ -86,6 +89,16 @@ class FileContext:
             raise failed from exc
         self._memo[compute] = value
         return value
+
+    def memoised(self, compute: Callable[[Any], T]) -> T | None:
+        """The memoised result of an analysis, None when it was not computed (or failed)."""
+        value = self._memo.get(compute)
+        return None if isinstance(value, AnalysisFailed) else value  # type: ignore[no-any-return]
+
+    def forget(self, compute: Callable[[Any], Any]) -> None:
+        """Drop one memoised analysis (asked again, it is recomputed)."""
+        self._memo.pop(compute, None)
+        self._deps.pop(compute, None)
 
     def hold(self) -> None:
         self._holders += 1
@@ -194,11 +207,12 @@ class PythonContext(FileContext):
 
     def finish(self) -> list[Finding]:
         if self._pending:
-            from keyport_lint.analysis.positions import node_spans
+            from keyport_lint.analysis.positions import module_positions
 
             lines = [v.node for *_, fields in self._pending for v in fields.values()
                      if isinstance(v, NodeLine)]
-            spans = node_spans(self, [node for _, node, *_ in self._pending] + lines)
+            spans = self.analysis(module_positions).spans(
+                [node for _, node, *_ in self._pending] + lines)
             for rule, node, (dline, dcol), length, fields in self._pending:
                 start_line, start_col, end_line, end_col = spans[id(node)]
                 line = start_line + dline

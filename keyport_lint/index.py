@@ -37,6 +37,7 @@ T = TypeVar("T")
 STAR_IMPORT = re.compile(r"\bimport[ \t]+\*")
 MAX_DEPTH = 4
 MAX_PARSED = 32
+MAX_ORIGINS = 1024  # memoised import resolutions (most repeats are within one file's analyses)
 
 
 class ProjectIndex:
@@ -50,6 +51,10 @@ class ProjectIndex:
         self._text: dict[Path, str | None] = {}
         self._contexts: dict[Path, PythonContext | None] = {}
         self._summaries: dict[tuple[Path, Any], Any] = {}
+        self._reals: dict[Path, Path] = {}
+        self._paths: dict[str, Path] = {}
+        self._origins: dict[tuple[Path, str], tuple[tuple[Path, str] | None, frozenset[Any]]] = {}
+        self._consulted: dict[frozenset[Any], frozenset[Any]] = {}
         # dependency recording: every module text read while answering a question is added to
         # each open recorder; memoised answers keep their own dependency sets and replay them
         self._recorders: list[set[Any]] = []
@@ -69,6 +74,15 @@ class ProjectIndex:
             yield deps
         finally:
             self._recorders.pop()
+
+    def open_recorder(self) -> set[Any]:
+        """`recording()` in two calls, for hot paths: close it with `close_recorder()`."""
+        deps: set[Any] = set()
+        self._recorders.append(deps)
+        return deps
+
+    def close_recorder(self) -> None:
+        self._recorders.pop()
 
     def touch(self, paths: Iterable[object]) -> None:
         """Record modules as consulted by every open recorder (memoised answers replay
@@ -98,12 +112,20 @@ class ProjectIndex:
         like the index's own parses, a few at a time; summaries are kept for the run)."""
         if ctx.path is None:
             return
-        path = Path(os.path.normpath(str(ctx.path.resolve())))
+        path = self._real(ctx.path)
         ctx.hold()
         self._drop(self._contexts.pop(path, None))
         self._contexts[path] = ctx
         self._text.setdefault(path, ctx.text)
         self._evict()
+
+    def _real(self, path: Path) -> Path:
+        """The resolved path the index keys modules by (asked twice per checked file: reuse,
+        then adopt), resolved once."""
+        found = self._reals.get(path)
+        if found is None:
+            found = self._reals[path] = Path(os.path.normpath(str(path.resolve())))
+        return found
 
     def _evict(self) -> None:
         while len(self._contexts) > MAX_PARSED:  # trees are large: keep a few, summaries last
@@ -118,7 +140,7 @@ class ProjectIndex:
         """The context the index already built for a module the pipeline is about to check
         (asked by an earlier file), if its text is the same: neither parsed nor walked
         again. It takes the pipeline's display path."""
-        ctx = self._contexts.get(Path(os.path.normpath(str(path.resolve()))))
+        ctx = self._contexts.get(self._real(path))
         if ctx is None or ctx.text != text:
             return None
         ctx.display = display
@@ -156,11 +178,40 @@ class ProjectIndex:
     def resolve_module(self, importer: Path, module: str) -> Path | None:
         """Path of a module named as in an import (`.config`, `app.settings`), or None."""
         found = self.table.resolve(str(importer), module)
-        return Path(found) if found is not None else None
+        if found is None:
+            return None
+        path = self._paths.get(found)  # one Path per module: the resolution memo keeps them
+        if path is None:
+            path = self._paths[found] = Path(found)
+        return path
 
     def resolve_origin(self, importer: Path, origin: str) -> tuple[Path, str] | None:
         """Split an import origin (`.config.settings`, `app.settings.KEY`) into the module file
-        and the attribute name inside it ("" when the origin is the module itself)."""
+        and the attribute name inside it ("" when the origin is the module itself).
+
+        Memoised per (importer, origin) with what the resolution consulted, replayed to the
+        open recorders on every later use (the analyses of one file ask about the same
+        imports many times)."""
+        key = (importer, origin)
+        known = self._origins.get(key)
+        if known is not None:
+            if known[1]:
+                self.touch(known[1])
+            return known[0]
+        deps: set[Any] = set()
+        self._recorders.append(deps)  # the resolution touches every open recorder
+        try:
+            found = self._resolve_origin(importer, origin)
+        finally:
+            self._recorders.pop()
+        if len(self._origins) >= MAX_ORIGINS:  # the sets are large: memory stays bounded
+            self._origins.clear()
+            self._consulted.clear()
+        consulted = frozenset(deps)  # few distinct sets (folder listings): kept once each
+        self._origins[key] = (found, self._consulted.setdefault(consulted, consulted))
+        return found
+
+    def _resolve_origin(self, importer: Path, origin: str) -> tuple[Path, str] | None:
         module = self.resolve_module(importer, origin)
         if module is not None:
             return module, ""

@@ -70,3 +70,32 @@ def test_the_bounds_are_exact() -> None:
 def test_flat_code_of_any_length_passes(name: str) -> None:
     """Long but flat: separators end a chain; strings and comments hold no structure."""
     check_depth(FLAT[name]())
+
+
+def test_the_quick_proof_never_passes_what_the_scan_refuses() -> None:
+    """Most files are proved shallow from counts alone (no token loop); the proof must never
+    pass a text the token scan refuses: random texts around the bounds, and every fixture."""
+    import random
+
+    from keyport_lint.pipeline import depth
+
+    from .conftest import FIXTURES
+
+    atoms = ["(", ")", "[", "]", "{", "}", ",", ";", "\n", "\\\n", "\\\r\n", " not ", " and ",
+             ".a", " x ", "1.5", "1.e", " + ", " if ", " else ", "\r\n", "#(\n", "'('"]
+    weights = [9, 2, 4, 1, 2, 1, 1, 1, 2, 1, 1, 3, 2, 3, 1, 1, 1, 2, 1, 1, 1, 1, 1]
+    rng = random.Random(12)
+    texts = ["".join(rng.choices(atoms, weights, k=rng.randint(100, 700)))
+             for _ in range(3000)]
+    texts += [case.read_text(encoding="utf-8") for case in sorted(FIXTURES.rglob("*.py"))]
+    refused = proved = 0
+    for text in texts:
+        code = depth._SKIP.sub('""', text)
+        try:
+            depth._scan(code)
+        except TooDeep:
+            refused += 1
+            assert not depth._surely_shallow(code), text
+        else:
+            proved += depth._surely_shallow(code)
+    assert refused > 100 and proved > 1000, (refused, proved)

@@ -74,3 +74,30 @@ def test_one_node_at_a_time_in_its_statement_has_libcsts_position(
             assert node_spans(ctx, [node]) == {id(node): span}, (ctx.display, node)
             checked += 1
     assert checked > 200
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+def test_every_statement_generated_alone_has_libcsts_positions(newline: str) -> None:
+    """Positions are generated per statement at any depth (the innermost statement of an
+    indented block holding the node, lined up with `ast` for its first line and with the
+    blocks around it for its indentation): every node of every such statement of every
+    fixture, generated alone, is where libcst's pass over the whole module puts it."""
+    from keyport_lint.analysis.positions import ModulePositions
+    from keyport_lint.analysis.units import Unit, children
+
+    checked = nested = 0
+    for name, text, module in _modules(newline):
+        want = {id(n): span for n, span in _libcst(module).items()}
+        table = ModulePositions(module, text)
+        top = table.top()
+        assert top is not None, name
+        stack: list[Unit] = list(top)
+        while stack:
+            unit = stack.pop()
+            nested += bool(unit.indents)
+            generated = table.generate(unit)
+            for key, (start, end, _) in generated.computed.items():
+                assert generated.span(start, end) == want[key], (name, unit.node)
+                checked += 1
+            stack.extend(children(unit, module.default_indent))
+    assert nested > 1000 and checked > 50_000

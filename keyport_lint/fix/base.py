@@ -55,27 +55,22 @@ class FixContext:
         if self.module is None:
             return None
         if self._positions is None:
+            from keyport_lint.analysis.positions import ModulePositions, module_positions
             from keyport_lint.fix.positions import StatementPositions
 
-            lines = None
-            if self.ctx is not None and self.ctx.text == self.text:  # as for the findings
-                from functools import partial
-
-                from keyport_lint.analysis.positions import memoised_statement_lines
-
-                lines = partial(self.ctx.analysis, memoised_statement_lines)
-            self._positions = StatementPositions(self.module, self.text, lines)
+            if self.ctx is not None and self.ctx.text == self.text:  # the findings' table
+                table = self.ctx.analysis(module_positions)
+            else:
+                table = ModulePositions(self.module, self.text)
+                table.context = self.ctx
+            self._positions = StatementPositions(table)
         return self._positions  # type: ignore[no-any-return]
 
     def span(self, node: cst.CSTNode) -> Span | None:
         located = self._located()
         if located is None:
             return None
-        before = located.whole_passes
-        span = located.span(node)
-        if self.ctx is not None:
-            self.ctx.walks += located.whole_passes - before  # counted like the analyses'
-        return span
+        return located.span(node)  # a whole-module pass counts in the context's `walks`
 
     def _near(self, finding: Finding, kind: type | tuple[type, ...]
               ) -> list[tuple[Span, cst.CSTNode]]:
@@ -84,11 +79,7 @@ class FixContext:
         located = self._located()
         if located is None:
             return []
-        before = located.whole_passes
-        found = located.around(finding.line, finding.end_line, kind)
-        if self.ctx is not None:
-            self.ctx.walks += located.whole_passes - before
-        return found
+        return located.around(finding.line, finding.end_line, kind)
 
     def statements(self, finding: Finding) -> list[cst.CSTNode]:
         """The top-level statements the finding's lines fall in."""
@@ -139,10 +130,7 @@ class FixContext:
         located = self._located()
         if located is None:
             return None
-        before = located.whole_passes
         located.resolve([node for node, _ in mine])
-        if self.ctx is not None:
-            self.ctx.walks += located.whole_passes - before
         for node, data in mine:  # a node starting where the finding starts
             span = self.span(node)
             if span is not None and span[:2] == (finding.line, finding.column):

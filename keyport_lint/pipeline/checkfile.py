@@ -5,6 +5,7 @@ Pure with respect to its inputs, so it can run in worker processes and its resul
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -143,6 +144,9 @@ def check_file(target: Target, cfg: Config, prefilter: PreFilter,
         return result
     finally:
         if ctx is not None:
+            positions = sys.modules.get("keyport_lint.analysis.positions")
+            if positions is not None:  # placed and fixed: this file's positions are done
+                ctx.forget(positions.module_positions)
             ctx.let_go()  # its analyses, unless the project index keeps it
 
 

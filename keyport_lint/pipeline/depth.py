@@ -32,6 +32,10 @@ _TOKEN = re.compile(
     r"|(?P<arith>\*\*|//|<<|>>|[<>=!]=|[-+*/%@&|^~<>])"
     r"|\b\d[\d_]*\.\d*|(?<![\w.])\.\d|\.(?=[A-Za-z_])")
 _ELIF = re.compile(r"^([ \t]*)(if|elif)\b", re.MULTILINE)
+# every token the scan counts as a chained operator or keyword matches this (attribute dots
+# after a number included): counting these bounds the scan's count from above
+_CHAINED = re.compile(r"\b(?:not|and|or|if|else|lambda|await|in|is)\b|\.(?=[A-Za-z_])")
+_ARITH_CHARS = "-+*/%@&|^~<>!="
 
 
 class TooDeep(Exception):
@@ -47,6 +51,41 @@ def check_depth(text: str, max_lines: int | None = None) -> None:
             raise TooDeep(f"{lines} lines, over the {max_lines}-line limit "
                           "(settings.max-python-lines)")
     code = _SKIP.sub('""', text)
+    if not _surely_shallow(code):
+        _scan(code)
+    if code.count("elif") > MAX_ELIF:
+        _elif_runs(code)
+
+
+def _surely_shallow(code: str) -> bool:
+    """A proof, from counts the regex engine and `str.count` make, that the token scan
+    would find no bound exceeded (False: it may, so the scan decides).
+
+    Between two newlines outside brackets, the depth the scan adds up is at most two per
+    bracket opened plus one per chained operator or keyword seen since the first of them
+    (a `,` or `;` only lowers it); no level can chain more arithmetic operators than the
+    file holds characters that start one."""
+    if sum(map(code.count, _ARITH_CHARS)) > MAX_ARITH:
+        return False
+    opens = code.count("(") + code.count("[") + code.count("{")
+    if 2 * opens + len(_CHAINED.findall(code)) <= MAX_CHAIN:
+        return True  # the whole file adds up to less than the bound
+    opened = chained = balance = 0
+    for line in code.split("\n"):
+        opens = line.count("(") + line.count("[") + line.count("{")
+        opened += opens
+        chained += len(_CHAINED.findall(line))
+        if 2 * opened + chained > MAX_CHAIN:
+            return False
+        balance += opens - line.count(")") - line.count("]") - line.count("}")
+        if balance < 0:  # a stray closing bracket: the scan's own count decides
+            return False
+        if balance == 0 and not line.rstrip("\r").endswith("\\"):
+            opened = chained = 0  # a newline outside brackets: the scan starts again
+    return True
+
+
+def _scan(code: str) -> None:
     brackets = 0
     chains = [0]  # per open bracket: operators chained at that level since the last comma
     arith = [0]  # the same for arithmetic and comparison operators (cheap to read)
@@ -84,6 +123,10 @@ def check_depth(text: str, max_lines: int | None = None) -> None:
             if total > MAX_CHAIN:
                 raise TooDeep(f"code nesting more than {MAX_CHAIN} levels (brackets count "
                               "twice, chained operators and keywords once)")
+
+
+
+def _elif_runs(code: str) -> None:
     runs: dict[str, int] = {}
     for match in _ELIF.finditer(code):
         indent, keyword = match.groups()
