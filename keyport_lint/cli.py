@@ -583,7 +583,10 @@ def main(argv: list[str] | None = None) -> Any:
         exc.show(file=buffer)
         click.echo(redact(buffer.getvalue()), err=True, nl=False)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C while click parses
+            click.echo("keyport-lint: interrupted", err=True)
+            sys.exit(130)
         click.echo("Aborted!", err=True)
         sys.exit(1)
     except KeyboardInterrupt:  # during start-up, before a command runs
