@@ -242,3 +242,21 @@ def test_a_worker_keeps_no_text_read_ahead_and_answers_the_same(tmp_path, monkey
     assert worker.project.table.take(settings, "app/settings.py", "python") is None
     assert [(f.rule, f.line) for f in here.findings] == [("KP201", 3)]
     assert here == there and here.deps == there.deps and settings in there.deps
+
+
+def test_sources_and_targets_compare_and_hash_by_value():
+    """The records workers receive and the run keys its results by (pickled, sent back)."""
+    import pickle
+    from pathlib import Path
+
+    from keyport_lint.pipeline.discover import Target
+    from keyport_lint.pipeline.source import Source
+
+    target = Target(Path("a.py"), "a.py", "python", True, (3, 7))
+    assert target == Target("a.py", "a.py", "python", True, (3, 7))
+    assert hash(target) == hash(Target("a.py", "a.py", "python", True, (3, 7)))
+    assert target != Target("a.py", "a.py", "python", False, (3, 7))
+    source = Source(Path("a.py"), "a.py", "python", "x = 1\n", "d", (3, 7))
+    assert pickle.loads(pickle.dumps(source)) == source
+    assert source != Source(Path("a.py"), "a.py", "python", "x = 2\n", "d", (3, 7))
+    assert source != target and {source, source.without_lower()} == {source}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keyport_lint.config import Config
+from keyport_lint.valuerecord import ValueRecord
 
 if TYPE_CHECKING:
     import pathspec
@@ -27,11 +28,12 @@ ALWAYS_SKIPPED_DIRS = frozenset({
     "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".pytype", "node_modules",
     "__pypackages__", ".keyport-lint-cache",
 })
-# https://bford.info/cachedir/: a tag counts only when it starts with this exact signature
+# the cache-directory tagging convention: a tag counts only when it starts with this
+# exact signature
 CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
 
 
-class Target:
+class Target(ValueRecord):
     """A file to check. `file` is its path as a string; the `Path` is built on first use, as
     a run the cache settles (and the cache itself) needs only the string. Read-only by
     convention; equal when every field is."""
@@ -55,12 +57,6 @@ class Target:
 
     def _key(self) -> tuple[object, ...]:
         return (self.file, self.display, self.kind, self.explicit, self.stat)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Target) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
 
     def __repr__(self) -> str:
         return (f"Target(path={self.file!r}, display={self.display!r}, kind={self.kind!r}, "

@@ -17,11 +17,13 @@ import tokenize
 from pathlib import Path
 from typing import Any
 
+from keyport_lint.valuerecord import ValueRecord
+
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | \
     getattr(os, "O_CLOEXEC", 0)
 
 
-class Source:
+class Source(ValueRecord):
     """A file's decoded text, read once. Read-only by convention. (A plain class: a dataclass
     costs every run a millisecond to define.)"""
 
@@ -50,12 +52,6 @@ class Source:
 
     def _key(self) -> tuple[object, ...]:
         return (self.path, self.display, self.kind, self.text, self.digest, self.stat)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Source) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
 
     def __repr__(self) -> str:
         return (f"Source(path={self.path!r}, display={self.display!r}, kind={self.kind!r}, "
