@@ -474,7 +474,8 @@ class ConfigTree:
         self._by_dir: dict[str, Config] = {}  # folder -> the config of its files
         self._loaded: dict[Path, Config] = {}  # by config file
         self._defaults: dict[Path, Config] = {}  # files under no config, by project root
-        self._arguments: list[str] = []  # the folders named on the command line, outermost first
+        self._paths: list[str] = []  # the paths named on the command line
+        self._arguments: list[str] | None = None  # their folders, outermost first (on demand)
         if base.path is not None:
             self._loaded[base.path] = base
         else:
@@ -482,12 +483,18 @@ class ConfigTree:
 
     def name_arguments(self, paths: list[str]) -> None:
         """The paths the run was asked to check: a file under no config, no repository and
-        outside the working folder is rooted at the one of them that holds it."""
-        folders = set()
-        for path in paths:
-            full = os.path.normpath(os.path.join(self._cwd, path))
-            folders.add(full if os.path.isdir(full) else os.path.dirname(full))
-        self._arguments = sorted(folders, key=len)
+        outside the working folder is rooted at the one of them that holds it. Their folders
+        are worked out only for such a file (a hook run names every file: no stat each)."""
+        self._paths, self._arguments = list(paths), None
+
+    def _argument_folders(self) -> list[str]:
+        if self._arguments is None:
+            folders = set()
+            for path in self._paths:
+                full = os.path.normpath(os.path.join(self._cwd, path))
+                folders.add(full if os.path.isdir(full) else os.path.dirname(full))
+            self._arguments = sorted(folders, key=len)
+        return self._arguments
 
     def nearest(self, directory: Path | str) -> Path | None:
         def probe(folder: str) -> Path | None:
@@ -538,7 +545,7 @@ class ConfigTree:
         command was typed."""
         if _within(directory, self._cwd):
             return self._cwd
-        for folder in self._arguments:
+        for folder in self._argument_folders():
             if _within(directory, folder):
                 return folder
         return directory
