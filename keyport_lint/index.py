@@ -112,14 +112,14 @@ class ProjectIndex:
         like the index's own parses, a few at a time; summaries are kept for the run)."""
         if ctx.path is None:
             return
-        path = self._real(ctx.path)
+        path = self.real_path(ctx.path)
         ctx.hold()
         self._drop(self._contexts.pop(path, None))
         self._contexts[path] = ctx
         self._text.setdefault(path, ctx.text)
         self._evict()
 
-    def _real(self, path: Path) -> Path:
+    def real_path(self, path: Path) -> Path:
         """The resolved path the index keys modules by (asked twice per checked file: reuse,
         then adopt), resolved once."""
         found = self._reals.get(path)
@@ -140,7 +140,7 @@ class ProjectIndex:
         """The context the index already built for a module the pipeline is about to check
         (asked by an earlier file), if its text is the same: neither parsed nor walked
         again. It takes the pipeline's display path."""
-        ctx = self._contexts.get(self._real(path))
+        ctx = self._contexts.get(self.real_path(path))
         if ctx is None or ctx.text != text:
             return None
         ctx.display = display

@@ -3,7 +3,6 @@ webhook signature, computed name by name (the index follows re-exports)."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -35,7 +34,8 @@ class VerifierExports(Mapping[str, str]):
         # module's tree alive as long as the summary (an evicted module asked again about a
         # new name is parsed again, like any module the index let go).
         self._project = ctx.project
-        self._path = None if ctx.path is None else Path(os.path.normpath(str(ctx.path.resolve())))
+        self._path = None if ctx.path is None or self._project is None else \
+            self._project.real_path(ctx.path)
         self._held = _verification(ctx) if self._project is None or self._path is None \
             else None
         self._memo: dict[str, str | None] = {}
