@@ -233,7 +233,7 @@ def write_compiled(path: str, data: Any) -> None:
     tmp = f"{path}.{os.getpid()}.part"
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        _remove_orphans(os.path.dirname(path))
+        _tidy(os.path.dirname(path))
         with open(tmp, "w", encoding="utf-8") as handle:
             # "_" never occurs in JSON outside strings, nor inside an escape sequence
             handle.write(json.dumps(data).replace("_", "\\u005f"))
@@ -243,9 +243,20 @@ def write_compiled(path: str, data: Any) -> None:
             os.unlink(tmp)
 
 
-def _remove_orphans(folder: str) -> None:
-    """Partial files of writers that died mid-write (named `<key>.json.<pid>.part`)."""
+def _tidy(folder: str) -> None:
+    """Partial files of writers that died mid-write (named `<key>.json.<pid>.part`), and
+    compiled files an older linter wrote before every `_` was escaped (their examples show
+    keys as text; this writer's files never hold a literal `_`, so one that does is not ours
+    to keep). Writes are rare: only when the rule files or the linter change."""
     for name in os.listdir(folder):
+        if name.endswith(".json"):
+            full = os.path.join(folder, name)
+            with contextlib.suppress(OSError):
+                with open(full, "rb") as handle:
+                    stale = b"_" in handle.read()
+                if stale:
+                    os.unlink(full)
+            continue
         if not name.endswith(".part"):
             continue
         try:

@@ -224,6 +224,10 @@ def test_the_compiled_catalogue_in_the_cache_home_shows_no_key(tmp_path: Path) -
     body = "Q7w2Er4Ty6Ui8Op0As2Df4Gh"
     (project / "app.py").write_text(f"KEY = 'kp_live_{body}'\n")
     home = tmp_path / "home"
+    # what an older linter left there: its compiled examples showed keys as text
+    old = home / "keyport-lint" / "catalog" / "validated-0123456789abcdef.json"
+    old.parent.mkdir(parents=True)
+    old.write_text(f'{{"rules": [["KP101", "client = KeyPort(\\"kp_live_{body}\\")"]]}}')
     for command in (["check", "app.py"], ["rules"], ["explain", "KP101"]):
         subprocess.run([sys.executable, "-m", "keyport_lint", *command], cwd=project,
                        capture_output=True, env={"PYTHONPATH": str(ROOT), "NO_COLOR": "1",
@@ -232,3 +236,4 @@ def test_the_compiled_catalogue_in_the_cache_home_shows_no_key(tmp_path: Path) -
     assert any(p.parent.name == "catalog" for p in written)
     shape = re.compile(rb"(?i)(kp_(live|test)_|whsec_)[A-Za-z0-9]{8}")
     assert [p.name for p in written if shape.search(p.read_bytes())] == []
+    assert not old.exists()
