@@ -97,16 +97,9 @@ class _Scope:
         return record.functions.get(name) or record.classes.get(name)
 
 
-_COMPILED: dict[tuple[int, bool], tuple[TaintConfig, tuple[Any, ...]]] = {}
-
-
 def _compiled(config: TaintConfig, related: bool) -> tuple[Any, ...]:
-    """The configuration's patterns, compiled once per run rather than per module (the
-    configuration is kept alive beside its id, so the id cannot be reused)."""
-    key = (id(config), related)
-    hit = _COMPILED.get(key)
-    if hit is not None:
-        return hit[1]
+    """The configuration's patterns, compiled once per configuration (kept by its
+    analyzer, one per configuration) rather than per module."""
     from keyport_lint.settings import Settings
 
     families = [(f, Settings.names_regex(list(f.names)),
@@ -124,9 +117,6 @@ def _compiled(config: TaintConfig, related: bool) -> tuple[Any, ...]:
            re.compile("|".join(f"(?:{p})" for p in config.config_files) or r"(?!x)x",
                       re.IGNORECASE),
            _fn(config.config_loaders))
-    if len(_COMPILED) >= 64:  # a long-lived editor session builds configurations anew
-        _COMPILED.clear()
-    _COMPILED[key] = (config, out)
     return out
 
 
@@ -146,9 +136,12 @@ class _ModuleState:
         self.related = bool(ctx.analysis(is_keyport_related))
         self.prefix_max = config.prefix_max
         self.suffix_max = config.suffix_max
+        compiled = analyzer.compiled.get(self.related)
+        if compiled is None:
+            compiled = analyzer.compiled[self.related] = _compiled(config, self.related)
         (self.families, self.source_calls, self.env_reads, self.props_dotted,
          self.props_methods, self.san_dotted, self.san_methods, self.san_names,
-         self.config_files, self.config_loaders) = _compiled(config, self.related)
+         self.config_files, self.config_loaders) = compiled
         self.markers = ctx.settings.context_markers
         # what the pass records
         self.globals_def: dict[str, set] = {}

@@ -4,7 +4,7 @@ the project index hands to importers."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from keyport_lint.analysis.taint.calls import _Calls
 from keyport_lint.analysis.taint.expressions import _Expressions
@@ -46,6 +46,8 @@ class _Analyzer:
             False: {}, True: {}}
         self.compute = self._compute  # stable bound methods: memo keys
         self.summarize = self._summarize
+        # the configuration's patterns compiled, by whether generic names count (see `scopes`)
+        self.compiled: dict[bool, tuple[Any, ...]] = {}
 
     def _compute(self, ctx: PythonContext) -> TaintResult:
         module = _Module(ctx, self.config, self)
