@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import libcst as cst
 
@@ -173,6 +173,14 @@ def enclosing_function(record: Record) -> FunctionRecord | None:
     return parent  # type: ignore[return-value]
 
 
+_EMPTY: Any = MappingProxyType({})
+
+
+def _read_only(mapping: Any) -> Any:
+    """A read-only view (nothing else holds the map, so no copy); one shared empty view."""
+    return MappingProxyType(mapping) if mapping else _EMPTY
+
+
 class Definitions:
     """Every record of a module in source order, with lookups by node (`by_id`, keyed by
     `id(node)`: records keep their nodes alive, and a libcst node hashes in Python) and by
@@ -196,11 +204,11 @@ class Definitions:
         depend on `--select`, so it fails loudly (in the tests) instead."""
         for function in self.functions:
             function.returns = tuple(function.returns)
-            function.functions = MappingProxyType(dict(function.functions))
-            function.classes = MappingProxyType(dict(function.classes))
+            function.functions = _read_only(function.functions)
+            function.classes = _read_only(function.classes)
         for cls in self.classes:
-            cls.methods = MappingProxyType(dict(cls.methods))
-            cls.assigns = MappingProxyType(dict(cls.assigns))
+            cls.methods = _read_only(cls.methods)
+            cls.assigns = _read_only(cls.assigns)
 
     def function(self, node: cst.CSTNode | None) -> FunctionRecord | None:
         """The record of a def or lambda node."""
