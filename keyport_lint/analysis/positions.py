@@ -68,7 +68,14 @@ def module_positions(ctx: PythonContext) -> ModulePositions:
     same statement generations (memoised per file)."""
     table = ModulePositions(ctx.module, ctx.text)
     table.context = ctx
+    table._top = ctx.analysis(_top_units)  # one `ast` parse per file, summaries included
     return table
+
+
+def _top_units(ctx: PythonContext) -> list[Unit] | None:
+    from keyport_lint.analysis.units import top_units
+
+    return top_units(ctx.module, ctx.text)
 
 
 class ModulePositions:
@@ -83,6 +90,7 @@ class ModulePositions:
         self.module = module
         self.text = text
         self._top: list[Unit] | bool | None = False  # False: not lined up yet
+        self._starts: list[int] | bool | None = False
         self._children: dict[int, dict[int, Unit]] = {}  # id(unit node) -> its units by id
         self.context: PythonContext | None = None  # whose `walks` a whole-module pass counts
         self.generated: dict[int, _Generated] = {}  # id(unit node or module) -> pass
@@ -98,9 +106,11 @@ class ModulePositions:
         return self._top  # type: ignore[return-value]
 
     def starts(self) -> list[int] | None:
-        """The first line of every top-level statement, or None."""
-        top = self.top()
-        return None if top is None else [unit.line for unit in top]
+        """The first line of every top-level statement, or None (built once)."""
+        if self._starts is False:
+            top = self.top()
+            self._starts = None if top is None else [unit.line for unit in top]
+        return self._starts  # type: ignore[return-value]
 
     def spans(self, nodes: Iterable[Any]) -> dict[int, Span]:
         wanted = {id(n): n for n in nodes}
@@ -178,10 +188,9 @@ class ModulePositions:
     def covering(self, first_line: int, last_line: int) -> list[Unit | None]:
         """The innermost units whose lines hold these lines: one statement, or the top-level
         statements they span ([None]: the whole module, when `ast` cannot say)."""
-        top = self.top()
-        if top is None:
+        top, starts = self.top(), self.starts()
+        if top is None or starts is None:
             return [None]
-        starts = [unit.line for unit in top]
         low = max(bisect.bisect_right(starts, first_line) - 1, 0)
         high = max(bisect.bisect_right(starts, last_line) - 1, 0)
         units = top[low:high + 1]
