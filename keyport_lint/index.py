@@ -198,12 +198,11 @@ class ProjectIndex:
             if known[1]:
                 self.touch(known[1])
             return known[0]
-        deps: set[Any] = set()
-        self._recorders.append(deps)  # the resolution touches every open recorder
+        deps = self.open_recorder()  # the resolution touches every open recorder
         try:
             found = self._resolve_origin(importer, origin)
         finally:
-            self._recorders.pop()
+            self.close_recorder()
         if len(self._origins) >= MAX_ORIGINS:  # the sets are large: memory stays bounded
             self._origins.clear()
             self._consulted.clear()
